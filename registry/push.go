@@ -1,0 +1,114 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+)
+
+// PushCommit is what CommitPush writes for an accepted push: the content,
+// who pushed it, and what the compatibility check derived from it.
+type PushCommit struct {
+	// Module is the module pushed to.
+	Module string
+	// BaseVersion is the version the compatibility check was made
+	// against: the module's latest version when the check started, 0 for
+	// a new module. CommitPush refuses the push with ErrStaleBaseline if
+	// it is no longer the latest.
+	BaseVersion int64
+	// Digest is Digest(Files, Config); CommitPush verifies it.
+	Digest string
+	// Files are the pushed files; at least one, with unique paths.
+	Files []File
+	// DescriptorSet is the compiled image, a serialized
+	// google.protobuf.FileDescriptorSet.
+	DescriptorSet []byte
+	// Config is the pbregistry.yaml the push was made with.
+	Config []byte
+	// Principal is who pushes.
+	Principal string
+	// Build is the build metadata.
+	Build BuildInfo
+	// Subjects are the subjects the push's config declares. Subjects that
+	// exist and are not declared keep their records.
+	Subjects []SubjectSpec
+	// Ledger are the ledger entries the version uses. Entries the ledger
+	// already holds with the same meaning are skipped; one it holds with
+	// another meaning fails the push with a *LedgerConflictError. Each
+	// entry's subject must be declared by the push or exist already.
+	Ledger []LedgerEntry
+	// Exceptions are the IDs of the exceptions the push consumes: each
+	// must belong to Module and Digest and be unused.
+	Exceptions []int64
+}
+
+// Validate returns an *InvalidArgumentError if c is malformed, including
+// when its Digest is not Digest(Files, Config).
+func (c *PushCommit) Validate() error {
+	if err := ValidateModuleName(c.Module); err != nil {
+		return err
+	}
+	if c.BaseVersion < 0 {
+		return invalid("base_version", "base version %d is negative: use 0 for a new module", c.BaseVersion)
+	}
+	if len(c.Files) == 0 {
+		return invalid("files", "the push has no files")
+	}
+	if err := ValidateDigest("digest", c.Digest); err != nil {
+		return err
+	}
+	want, err := Digest(c.Files, c.Config)
+	if err != nil {
+		return err
+	}
+	if c.Digest != want {
+		return invalid("digest", "digest %s does not match the files and config, whose digest is %s", c.Digest, want)
+	}
+	if c.Principal == "" {
+		return invalid("principal", "no principal: say who pushes")
+	}
+	declared := make(map[string]bool, len(c.Subjects))
+	for i, s := range c.Subjects {
+		field := fmt.Sprintf("subjects[%d]", i)
+		if err := s.Validate(field); err != nil {
+			return err
+		}
+		if declared[s.Name] {
+			return invalid(field+".name", "subject %s is declared twice", s.Name)
+		}
+		declared[s.Name] = true
+	}
+	seen := make(map[ledgerID]string, len(c.Ledger))
+	for i, e := range c.Ledger {
+		field := fmt.Sprintf("ledger[%d]", i)
+		if err := e.Validate(field); err != nil {
+			return err
+		}
+		if m, dup := seen[e.id()]; dup && m != e.Meaning {
+			return invalid(field, "ledger entry %s appears twice with meanings %q and %q", e, m, e.Meaning)
+		}
+		seen[e.id()] = e.Meaning
+	}
+	for i, id := range c.Exceptions {
+		if id <= 0 {
+			return invalid(fmt.Sprintf("exceptions[%d]", i), "exception ID %d is not positive", id)
+		}
+		if slices.Index(c.Exceptions, id) != i {
+			return invalid(fmt.Sprintf("exceptions[%d]", i), "exception %d is listed twice", id)
+		}
+	}
+	return nil
+}
+
+// DedupLedger returns c.Ledger without repeated entries, keeping the first
+// of each; Validate has made sure repeats have the same meaning.
+func (c *PushCommit) DedupLedger() []LedgerEntry {
+	seen := make(map[ledgerID]bool, len(c.Ledger))
+	out := make([]LedgerEntry, 0, len(c.Ledger))
+	for _, e := range c.Ledger {
+		if !seen[e.id()] {
+			seen[e.id()] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package registry
+
+import "context"
+
+// Store holds everything the registry has accepted. Implementations are
+// safe for concurrent use by many goroutines, and — for registry/postgres —
+// by several processes sharing one database.
+//
+// Reads cost the same whatever the number of versions a module has: the
+// latest version is kept on the module, and every lookup goes through an
+// index. Nothing reads whole histories into memory.
+type Store interface {
+	// CommitPush writes an accepted push in one transaction: version
+	// BaseVersion+1 with its files, descriptor set and config, the
+	// subjects, the new ledger entries, the consumed exceptions and an
+	// EventVersionAccepted outbox event — all or nothing.
+	//
+	// If the module already has a version with the push's digest,
+	// CommitPush returns it with created == false and writes nothing,
+	// even when identical pushes race. Otherwise, if the module's latest
+	// version is not BaseVersion, it returns a *StaleBaselineError
+	// (ErrStaleBaseline): the caller checks the push again against the
+	// latest version and retries.
+	CommitPush(ctx context.Context, c PushCommit) (v Version, created bool, err error)
+
+	// GetModule returns a module.
+	GetModule(ctx context.Context, module string) (Module, error)
+	// ListModules lists modules by name.
+	ListModules(ctx context.Context, page PageRequest) (Page[Module], error)
+
+	// GetVersion returns version number of module, or its latest version
+	// if number is LatestVersion.
+	GetVersion(ctx context.Context, module string, number int64) (Version, error)
+	// GetVersionByDigest returns the version of module with digest.
+	GetVersionByDigest(ctx context.Context, module, digest string) (Version, error)
+	// ListVersions lists a module's versions, newest first.
+	ListVersions(ctx context.Context, module string, page PageRequest) (Page[Version], error)
+	// GetFiles returns the files of a version (LatestVersion: the
+	// latest), by path.
+	GetFiles(ctx context.Context, module string, number int64) ([]File, error)
+	// GetDescriptorSet returns the serialized FileDescriptorSet of a
+	// version (LatestVersion: the latest).
+	GetDescriptorSet(ctx context.Context, module string, number int64) ([]byte, error)
+	// GetConfig returns the config a version was pushed with
+	// (LatestVersion: the latest).
+	GetConfig(ctx context.Context, module string, number int64) ([]byte, error)
+
+	// GetSubject returns a subject of a module.
+	GetSubject(ctx context.Context, module, subject string) (Subject, error)
+	// ListSubjects returns every subject of a module, by name.
+	ListSubjects(ctx context.Context, module string) ([]Subject, error)
+	// SetSubjectConfig overrides a subject's compatibility configuration,
+	// recording who set it and when. The override survives later pushes.
+	SetSubjectConfig(ctx context.Context, r SubjectConfigRequest) (Subject, error)
+	// ClearSubjectConfig removes a subject's override, if any, so that
+	// the pushed configuration is in force again.
+	ClearSubjectConfig(ctx context.Context, module, subject string) (Subject, error)
+
+	// Ledger returns a subject's ledger entries (of one scope, if the
+	// query names one), ordered by scope, kind and key.
+	Ledger(ctx context.Context, q LedgerQuery) ([]LedgerEntry, error)
+
+	// RegisterConsumer registers an outbox consumer; registering one
+	// that exists does nothing. Every event written after it is
+	// registered is delivered to it; with backfill, every earlier event
+	// is too.
+	RegisterConsumer(ctx context.Context, name string, backfill bool) (OutboxConsumer, error)
+	// ClaimOutbox claims, for a worker of a consumer, the oldest
+	// deliveries that are neither acknowledged nor held by another
+	// worker's unexpired lease, oldest first. Several workers may claim
+	// concurrently: each delivery goes to one of them at a time.
+	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxDelivery, error)
+	// AckOutbox acknowledges a delivery: the consumer processed the
+	// event, which is not delivered to it again. Acknowledging twice is
+	// not an error.
+	AckOutbox(ctx context.Context, consumer string, eventID int64) error
+
+	// CreateException grants an exception; one that exists for the same
+	// module, digest, rule and element yields ErrAlreadyExists.
+	CreateException(ctx context.Context, s ExceptionSpec) (Exception, error)
+	// GetException returns an exception.
+	GetException(ctx context.Context, id int64) (Exception, error)
+	// ListExceptions lists a module's exceptions, oldest first.
+	ListExceptions(ctx context.Context, q ExceptionQuery) ([]Exception, error)
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,214 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SubjectKind is the kind of data a subject's message holds.
+type SubjectKind string
+
+// The subject kinds.
+const (
+	// KindPBTable is a database table whose rows are the message.
+	KindPBTable SubjectKind = "pbtable"
+	// KindEvent is an event stream of the message.
+	KindEvent SubjectKind = "event"
+	// KindLog is a log of the message.
+	KindLog SubjectKind = "log"
+)
+
+// Valid reports whether k is one of the subject kinds.
+func (k SubjectKind) Valid() bool {
+	return k == KindPBTable || k == KindEvent || k == KindLog
+}
+
+// Level is a subject's compatibility level: the directions in which a new
+// version must not break readers, against the latest version only or, for
+// the transitive levels, against every version.
+type Level string
+
+// The compatibility levels.
+const (
+	LevelNone               Level = "NONE"
+	LevelBackward           Level = "BACKWARD"
+	LevelBackwardTransitive Level = "BACKWARD_TRANSITIVE"
+	LevelForward            Level = "FORWARD"
+	LevelForwardTransitive  Level = "FORWARD_TRANSITIVE"
+	LevelFull               Level = "FULL"
+	LevelFullTransitive     Level = "FULL_TRANSITIVE"
+)
+
+// Levels lists every Level, weakest first.
+var Levels = []Level{
+	LevelNone, LevelBackward, LevelBackwardTransitive, LevelForward,
+	LevelForwardTransitive, LevelFull, LevelFullTransitive,
+}
+
+// Valid reports whether l is one of the levels.
+func (l Level) Valid() bool { return slices.Contains(Levels, l) }
+
+// Transitive reports whether l checks against every version rather than
+// the latest only.
+func (l Level) Transitive() bool { return strings.HasSuffix(string(l), "_TRANSITIVE") }
+
+// Compatibility is a subject's compatibility configuration.
+type Compatibility struct {
+	// Level is the compatibility level.
+	Level Level
+	// Use lists the buf rule IDs and categories to run; empty means the
+	// checker's default.
+	Use []string
+	// Except lists rule IDs and categories not to run.
+	Except []string
+}
+
+// validate returns an *InvalidArgumentError if c is malformed.
+func (c Compatibility) validate(field string) error {
+	if !c.Level.Valid() {
+		return invalid(field+".level", "unknown compatibility level %q: use one of %v", c.Level, Levels)
+	}
+	for name, rules := range map[string][]string{"use": c.Use, "except": c.Except} {
+		for i, r := range rules {
+			if r == "" || strings.ContainsAny(r, " \t\r\n") {
+				return invalid(fmt.Sprintf("%s.%s[%d]", field, name, i), "rule ID or category %q is empty or contains spaces", r)
+			}
+		}
+	}
+	return nil
+}
+
+// SubjectSpec is a subject as a push's config declares it.
+type SubjectSpec struct {
+	// Name is the fully-qualified name of the subject's message, without a
+	// leading dot, e.g. "acme.commerce.v1.Order".
+	Name string
+	// Kind is what the message holds.
+	Kind SubjectKind
+	// PrimaryKey lists the primary-key field names of a pbtable, in order.
+	PrimaryKey []string
+	// Compatibility is the configuration the push declares.
+	Compatibility Compatibility
+}
+
+// Validate returns an *InvalidArgumentError if s is malformed; field names
+// s in the request.
+func (s SubjectSpec) Validate(field string) error {
+	if err := ValidateSubjectName(field+".name", s.Name); err != nil {
+		return err
+	}
+	if !s.Kind.Valid() {
+		return invalid(field+".kind", "subject %s has kind %q: use pbtable, event or log", s.Name, s.Kind)
+	}
+	if s.Kind == KindPBTable && len(s.PrimaryKey) == 0 {
+		return invalid(field+".primary_key", "pbtable %s has no primary key: name its primary-key fields", s.Name)
+	}
+	if s.Kind != KindPBTable && len(s.PrimaryKey) != 0 {
+		return invalid(field+".primary_key", "%s %s has a primary key: only pbtables have one", s.Kind, s.Name)
+	}
+	for i, k := range s.PrimaryKey {
+		if !isIdent(k) {
+			return invalid(fmt.Sprintf("%s.primary_key[%d]", field, i), "%q is not a field name", k)
+		}
+	}
+	return s.Compatibility.validate(field + ".compatibility")
+}
+
+// ValidateSubjectName returns an *InvalidArgumentError unless name is a
+// fully-qualified message name without a leading dot.
+func ValidateSubjectName(field, name string) error {
+	if name == "" {
+		return invalid(field, "the subject name is empty: use the message's fully-qualified name, e.g. \"acme.commerce.v1.Order\"")
+	}
+	for _, part := range strings.Split(name, ".") {
+		if !isIdent(part) {
+			return invalid(field, "subject %q is not a fully-qualified message name, e.g. \"acme.commerce.v1.Order\"", name)
+		}
+	}
+	return nil
+}
+
+// isIdent reports whether s is a protobuf identifier.
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// SubjectOverride is a compatibility configuration an admin set on a
+// subject. It takes precedence over the pushed configuration and survives
+// later pushes until cleared.
+type SubjectOverride struct {
+	// Compatibility is the configuration in force.
+	Compatibility Compatibility
+	// Principal is the admin who set it.
+	Principal string
+	// SetAt is when it was set.
+	SetAt time.Time
+}
+
+// Subject is a message of a module that holds data, with its compatibility
+// configuration.
+type Subject struct {
+	// Module is the module's name.
+	Module string
+	// Name is the fully-qualified message name.
+	Name string
+	// Kind is what the message holds.
+	Kind SubjectKind
+	// PrimaryKey lists a pbtable's primary-key field names.
+	PrimaryKey []string
+	// Pushed is the configuration of the latest push that declared the
+	// subject.
+	Pushed Compatibility
+	// Override is the admin's configuration, or nil.
+	Override *SubjectOverride
+	// FirstVersion is the version that first declared the subject.
+	FirstVersion int64
+	// LastVersion is the latest version that declared it; it is less than
+	// the module's latest version when later pushes no longer declare it.
+	LastVersion int64
+}
+
+// Effective returns the configuration in force: the override if there is
+// one, else the pushed one.
+func (s Subject) Effective() Compatibility {
+	if s.Override != nil {
+		return s.Override.Compatibility
+	}
+	return s.Pushed
+}
+
+// SubjectConfigRequest asks to override a subject's compatibility
+// configuration.
+type SubjectConfigRequest struct {
+	// Module and Subject name the subject, which must exist.
+	Module  string
+	Subject string
+	// Compatibility is the configuration to put in force.
+	Compatibility Compatibility
+	// Principal is the admin setting it.
+	Principal string
+}
+
+// Validate returns an *InvalidArgumentError if r is malformed.
+func (r SubjectConfigRequest) Validate() error {
+	if err := ValidateModuleName(r.Module); err != nil {
+		return err
+	}
+	if err := ValidateSubjectName("subject", r.Subject); err != nil {
+		return err
+	}
+	if r.Principal == "" {
+		return invalid("principal", "no principal: say who overrides the configuration")
+	}
+	return r.Compatibility.validate("compatibility")
+}
