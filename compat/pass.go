@@ -1,0 +1,274 @@
+package compat
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// pass runs the selected rules over the pairs of two indexed images and
+// collects what they report.
+type pass struct {
+	prev, curr *schema
+	sel        *selection
+	// rule is the rule currently running; report attributes findings to it.
+	rule     *rule
+	findings []Finding
+	// prevPackages and currPackages cache packagesOf for package rules.
+	prevPackages, currPackages map[string]*packageContents
+}
+
+// run pairs the elements of the two images and runs each rule on the pairs
+// of its kind. Pairs whose two sides are both in imports are skipped: every
+// finding on them would be dropped anyway.
+func (p *pass) run() {
+	var global, files, messages, fields, enums, values, services, methods []*rule
+	for _, r := range p.sel.rules {
+		switch {
+		case r.global != nil:
+			global = append(global, r)
+		case r.file != nil:
+			files = append(files, r)
+		case r.message != nil:
+			messages = append(messages, r)
+		case r.field != nil:
+			fields = append(fields, r)
+		case r.enum != nil:
+			enums = append(enums, r)
+		case r.enumValue != nil:
+			values = append(values, r)
+		case r.service != nil:
+			services = append(services, r)
+		case r.method != nil:
+			methods = append(methods, r)
+		}
+	}
+	for _, r := range global {
+		p.rule = r
+		r.global(p)
+	}
+	if len(files) > 0 {
+		for _, pf := range p.prev.image.Files() {
+			cf := p.curr.image.File(pf.Path())
+			if cf == nil || (pf.IsImport && cf.IsImport) {
+				continue
+			}
+			for _, r := range files {
+				p.rule = r
+				r.file(p, pf.Descriptor, cf.Descriptor)
+			}
+		}
+	}
+	if len(messages) > 0 || len(fields) > 0 {
+		for name, pm := range p.prev.messages {
+			cm := p.curr.messages[name]
+			if cm == nil || (p.prev.isImport(pm) && p.curr.isImport(cm)) {
+				continue
+			}
+			for _, r := range messages {
+				p.rule = r
+				r.message(p, pm, cm)
+			}
+			if len(fields) == 0 {
+				continue
+			}
+			pfs, cfs := pm.Fields(), cm.Fields()
+			for i := 0; i < pfs.Len(); i++ {
+				pfd := pfs.Get(i)
+				cfd := cfs.ByNumber(pfd.Number())
+				if cfd == nil {
+					continue
+				}
+				for _, r := range fields {
+					p.rule = r
+					r.field(p, pfd, cfd)
+				}
+			}
+		}
+		if len(fields) > 0 {
+			for extendee, prevByNumber := range p.prev.extensions {
+				currByNumber := p.curr.extensions[extendee]
+				for number, pfd := range prevByNumber {
+					cfd := currByNumber[number]
+					if cfd == nil || (p.prev.isImport(pfd) && p.curr.isImport(cfd)) {
+						continue
+					}
+					for _, r := range fields {
+						p.rule = r
+						r.field(p, pfd, cfd)
+					}
+				}
+			}
+		}
+	}
+	if len(enums) > 0 || len(values) > 0 {
+		for name, pe := range p.prev.enums {
+			ce := p.curr.enums[name]
+			if ce == nil || (p.prev.isImport(pe) && p.curr.isImport(ce)) {
+				continue
+			}
+			for _, r := range enums {
+				p.rule = r
+				r.enum(p, pe, ce)
+			}
+			if len(values) == 0 {
+				continue
+			}
+			prevGroups, currGroups := valuesByNumber(pe), valuesByNumber(ce)
+			for number, pg := range prevGroups {
+				cg, ok := currGroups[number]
+				if !ok {
+					continue
+				}
+				for _, r := range values {
+					p.rule = r
+					r.enumValue(p, pg, cg)
+				}
+			}
+		}
+	}
+	if len(services) > 0 || len(methods) > 0 {
+		for name, ps := range p.prev.services {
+			cs := p.curr.services[name]
+			if cs == nil || (p.prev.isImport(ps) && p.curr.isImport(cs)) {
+				continue
+			}
+			for _, r := range services {
+				p.rule = r
+				r.service(p, ps, cs)
+			}
+			pms, cms := ps.Methods(), cs.Methods()
+			for i := 0; i < pms.Len(); i++ {
+				pmd := pms.Get(i)
+				cmd := cms.ByName(pmd.Name())
+				if cmd == nil {
+					continue
+				}
+				for _, r := range methods {
+					p.rule = r
+					r.method(p, pmd, cmd)
+				}
+			}
+		}
+	}
+}
+
+// at designates a place for a finding: a source path in a file. A zero at
+// has no file; a nil path designates the whole file.
+type at struct {
+	file protoreflect.FileDescriptor
+	path protoreflect.SourcePath
+}
+
+// atFile designates the whole file.
+func atFile(fd protoreflect.FileDescriptor) at { return at{file: fd} }
+
+// atDesc designates descriptor d, or a sub-path of it (e.g. fieldTypeTag).
+func atDesc(d protoreflect.Descriptor, sub ...int32) at {
+	return at{file: d.ParentFile(), path: sourcePath(d, sub...)}
+}
+
+// report records a finding of the running rule unless a filter drops it.
+// dirs must be non-zero for rules that protect a direction; element is the
+// full name of what the finding is about.
+func (p *pass) report(curr, prev at, dirs Direction, element protoreflect.FullName, format string, args ...any) {
+	f := Finding{
+		Rule:       p.rule.id,
+		Location:   locate(curr),
+		Previous:   locate(prev),
+		Message:    fmt.Sprintf(format, args...),
+		Directions: dirs,
+		Element:    string(element),
+	}
+	if p.dropped(f, curr, prev) {
+		return
+	}
+	p.findings = append(p.findings, f)
+}
+
+// dropped reports whether a filter drops f: imports, ignored paths,
+// unstable packages, or a direction the level does not protect.
+func (p *pass) dropped(f Finding, curr, prev at) bool {
+	if !p.sel.keepAll && f.Directions&p.sel.directions == 0 {
+		return true
+	}
+	for i, a := range [2]at{curr, prev} {
+		if a.file == nil {
+			continue
+		}
+		s := p.curr
+		if i == 1 {
+			s = p.prev
+		}
+		filePath := a.file.Path()
+		if s.imports[filePath] {
+			return true
+		}
+		if pathCovered(filePath, p.sel.ignore) {
+			return true
+		}
+		if roots := p.sel.ignoreOnly[f.Rule]; roots != nil && pathCovered(filePath, roots) {
+			return true
+		}
+		if p.sel.ignoreUnstablePackages && isUnstablePackage(string(a.file.Package())) {
+			return true
+		}
+	}
+	return false
+}
+
+// locate turns an at into a Location with 1-based positions. A whole-file
+// location, or one whose source path has no source info, is 1:1.
+func locate(a at) Location {
+	if a.file == nil {
+		return Location{}
+	}
+	loc := Location{Path: a.file.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
+	if a.path == nil {
+		return loc
+	}
+	sl := a.file.SourceLocations().ByPath(a.path)
+	if sl.Path == nil {
+		return loc
+	}
+	loc.StartLine, loc.StartColumn = sl.StartLine+1, sl.StartColumn+1
+	loc.EndLine, loc.EndColumn = sl.EndLine+1, sl.EndColumn+1
+	return loc
+}
+
+// isUnstablePackage reports whether the last component of pkg is an
+// unstable version: vNalphaM, vNbetaM, vNpPalphaM, vNpPbetaM or vNtest….
+func isUnstablePackage(pkg string) bool {
+	i := strings.LastIndexByte(pkg, '.')
+	if i < 0 {
+		return false
+	}
+	v, ok := strings.CutPrefix(pkg[i+1:], "v")
+	if !ok || v == "" {
+		return false
+	}
+	if major, _, ok := strings.Cut(v, "test"); ok {
+		return isVersionNumber(major)
+	}
+	for _, level := range []string{"alpha", "beta"} {
+		head, minor, ok := strings.Cut(v, level)
+		if !ok {
+			continue
+		}
+		if minor != "" && !isVersionNumber(minor) {
+			return false
+		}
+		major, patch, hasPatch := strings.Cut(head, "p")
+		return isVersionNumber(major) && (!hasPatch || isVersionNumber(patch))
+	}
+	return false
+}
+
+// isVersionNumber reports whether s is a positive decimal without leading
+// zeros.
+func isVersionNumber(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && strconv.Itoa(n) == s
+}
