@@ -99,16 +99,11 @@ func isFile(d protoreflect.Descriptor) bool {
 	return ok
 }
 
-// hasLocation reports whether a has source info in its file.
-func hasLocation(a at) bool {
-	return a.file != nil && a.path != nil && a.file.SourceLocations().ByPath(a.path).Path != nil
-}
-
 // firstLocated returns the first candidate that has source info, else the
 // last candidate (so the finding still names the file).
-func firstLocated(candidates ...at) at {
+func (p *pass) firstLocated(candidates ...at) at {
 	for _, c := range candidates {
-		if hasLocation(c) {
+		if _, ok := p.sourceLocation(c); ok {
 			return c
 		}
 	}

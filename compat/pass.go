@@ -18,6 +18,8 @@ type pass struct {
 	findings []Finding
 	// prevPackages and currPackages cache packagesOf for package rules.
 	prevPackages, currPackages map[string]*packageContents
+	// sourceIndexes caches the source locations of files by path.
+	sourceIndexes map[protoreflect.FileDescriptor]map[string]int
 }
 
 // run pairs the elements of the two images and runs each rule on the pairs
@@ -156,10 +158,13 @@ func (p *pass) run() {
 }
 
 // at designates a place for a finding: a source path in a file. A zero at
-// has no file; a nil path designates the whole file.
+// has no file; a nil path designates the whole file. desc, when set, is the
+// descriptor the path starts from (the path may add a sub-path of it).
 type at struct {
 	file protoreflect.FileDescriptor
 	path protoreflect.SourcePath
+	desc protoreflect.Descriptor
+	sub  []int32
 }
 
 // atFile designates the whole file.
@@ -167,7 +172,7 @@ func atFile(fd protoreflect.FileDescriptor) at { return at{file: fd} }
 
 // atDesc designates descriptor d, or a sub-path of it (e.g. fieldTypeTag).
 func atDesc(d protoreflect.Descriptor, sub ...int32) at {
-	return at{file: d.ParentFile(), path: sourcePath(d, sub...)}
+	return at{file: d.ParentFile(), path: sourcePath(d, sub...), desc: d, sub: sub}
 }
 
 // report records a finding of the running rule unless a filter drops it.
@@ -176,8 +181,8 @@ func atDesc(d protoreflect.Descriptor, sub ...int32) at {
 func (p *pass) report(curr, prev at, dirs Direction, element protoreflect.FullName, format string, args ...any) {
 	f := Finding{
 		Rule:       p.rule.id,
-		Location:   locate(curr),
-		Previous:   locate(prev),
+		Location:   p.locate(curr),
+		Previous:   p.locate(prev),
 		Message:    fmt.Sprintf(format, args...),
 		Directions: dirs,
 		Element:    string(element),
@@ -221,21 +226,109 @@ func (p *pass) dropped(f Finding, curr, prev at) bool {
 
 // locate turns an at into a Location with 1-based positions. A whole-file
 // location, or one whose source path has no source info, is 1:1.
-func locate(a at) Location {
+func (p *pass) locate(a at) Location {
 	if a.file == nil {
 		return Location{}
 	}
 	loc := Location{Path: a.file.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
-	if a.path == nil {
-		return loc
-	}
-	sl := a.file.SourceLocations().ByPath(a.path)
-	if sl.Path == nil {
+	sl, ok := p.sourceLocation(a)
+	if !ok {
 		return loc
 	}
 	loc.StartLine, loc.StartColumn = sl.StartLine+1, sl.StartColumn+1
 	loc.EndLine, loc.EndColumn = sl.EndLine+1, sl.EndColumn+1
 	return loc
+}
+
+// sourceLocation finds the source info of a. Compilers write no source
+// info for the messages they synthesize for map fields: their locations
+// (and their fields' name, type and whole-field locations) fall back to the
+// type of the map field, `map<K, V>`.
+func (p *pass) sourceLocation(a at) (protoreflect.SourceLocation, bool) {
+	if a.path == nil {
+		return protoreflect.SourceLocation{}, false
+	}
+	if sl, ok := p.byPath(a.file, a.path); ok {
+		return sl, true
+	}
+	if mapField := mapFieldOf(a); mapField != nil && p.hasSourceInfo(a.file) {
+		return p.byPath(a.file, sourcePath(mapField, fieldTypeNameTag))
+	}
+	return protoreflect.SourceLocation{}, false
+}
+
+// mapFieldOf returns the map field whose synthesized entry a designates
+// (the entry, or its fields' name or type), or nil.
+func mapFieldOf(a at) protoreflect.FieldDescriptor {
+	var entry protoreflect.MessageDescriptor
+	switch d := a.desc.(type) {
+	case protoreflect.MessageDescriptor:
+		if len(a.sub) == 0 || (len(a.sub) == 1 && a.sub[0] == fieldNameTag) {
+			entry = d
+		}
+	case protoreflect.FieldDescriptor:
+		if len(a.sub) == 0 || (len(a.sub) == 1 && (a.sub[0] == fieldNameTag || a.sub[0] == fieldTypeTag || a.sub[0] == fieldTypeNameTag)) {
+			entry, _ = d.Parent().(protoreflect.MessageDescriptor)
+		}
+	}
+	if entry == nil || !entry.IsMapEntry() {
+		return nil
+	}
+	parent, ok := entry.Parent().(protoreflect.MessageDescriptor)
+	if !ok {
+		return nil
+	}
+	fields := parent.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		if fd := fields.Get(i); fd.IsMap() && fd.Message().FullName() == entry.FullName() {
+			return fd
+		}
+	}
+	return nil
+}
+
+// byPath looks a path up in a file's source info; when several locations
+// share a path, the first one wins.
+func (p *pass) byPath(fd protoreflect.FileDescriptor, path protoreflect.SourcePath) (protoreflect.SourceLocation, bool) {
+	index := p.sourceIndex(fd)
+	i, ok := index[pathKey(path)]
+	if !ok {
+		return protoreflect.SourceLocation{}, false
+	}
+	return fd.SourceLocations().Get(i), true
+}
+
+func (p *pass) hasSourceInfo(fd protoreflect.FileDescriptor) bool {
+	return len(p.sourceIndex(fd)) > 0
+}
+
+// sourceIndex indexes a file's source locations by path, once per pass.
+func (p *pass) sourceIndex(fd protoreflect.FileDescriptor) map[string]int {
+	if index, ok := p.sourceIndexes[fd]; ok {
+		return index
+	}
+	locs := fd.SourceLocations()
+	index := make(map[string]int, locs.Len())
+	for i := 0; i < locs.Len(); i++ {
+		key := pathKey(locs.Get(i).Path)
+		if _, dup := index[key]; !dup {
+			index[key] = i
+		}
+	}
+	if p.sourceIndexes == nil {
+		p.sourceIndexes = make(map[protoreflect.FileDescriptor]map[string]int)
+	}
+	p.sourceIndexes[fd] = index
+	return index
+}
+
+// pathKey encodes a source path as a map key.
+func pathKey(path protoreflect.SourcePath) string {
+	b := make([]byte, 0, 4*len(path))
+	for _, e := range path {
+		b = append(b, byte(e), byte(e>>8), byte(e>>16), byte(e>>24))
+	}
+	return string(b)
 }
 
 // isUnstablePackage reports whether the last component of pkg is an

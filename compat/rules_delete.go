@@ -232,7 +232,7 @@ func checkPackageServiceNoDelete(p *pass) {
 	prev, curr := p.packages()
 	for pkg, pc := range prev {
 		cc, ok := curr[pkg]
-		if !ok || len(cc.services) == 0 {
+		if !ok {
 			continue
 		}
 		for name, sd := range pc.services {

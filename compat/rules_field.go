@@ -247,7 +247,7 @@ func checkFieldSameCppStringType(p *pass, prev, curr protoreflect.FieldDescripto
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(
+		return p.firstLocated(
 			atDesc(fd, fieldOptionsTag, 1), // ctype
 			featureAt(fd, cppStringTypeField, cppFeaturesExt),
 			atDesc(fd),
@@ -266,8 +266,8 @@ func checkFieldSameJavaUTF8Validation(p *pass, prev, curr protoreflect.FieldDesc
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(
-			at{fd.ParentFile(), []int32{fileOptionsTag, 27}}, // java_string_check_utf8
+		return p.firstLocated(
+			at{file: fd.ParentFile(), path: []int32{fileOptionsTag, 27}}, // java_string_check_utf8
 			featureAt(fd, javaUTF8ValidationField, javaFeaturesExt),
 			atDesc(fd),
 		)
@@ -299,7 +299,7 @@ func checkFieldSameJSType(p *pass, prev, curr protoreflect.FieldDescriptor) {
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(atDesc(fd, fieldOptionsTag, 6), atDesc(fd))
+		return p.firstLocated(atDesc(fd, fieldOptionsTag, 6), atDesc(fd))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"%s changed option jstype from %s to %s.", capitalize(describeField(curr)), before, after)
@@ -314,7 +314,7 @@ func checkFieldSameUTF8Validation(p *pass, prev, curr protoreflect.FieldDescript
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(featureAt(fd, featureUTF8Validation.Number(), 0), atDesc(fd))
+		return p.firstLocated(featureAt(fd, featureUTF8Validation.Number(), 0), atDesc(fd))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"%s changed UTF-8 validation from %s to %s.", capitalize(describeField(curr)), before, after)
@@ -325,7 +325,7 @@ func checkFieldSameJSONName(p *pass, prev, curr protoreflect.FieldDescriptor) {
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(atDesc(fd, fieldJSONNameTag), atDesc(fd))
+		return p.firstLocated(atDesc(fd, fieldJSONNameTag), atDesc(fd))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"%s changed its JSON name from %q to %q.", capitalize(describeField(curr)), prev.JSONName(), curr.JSONName())
@@ -463,7 +463,7 @@ func checkFieldSameDefault(p *pass, prev, curr protoreflect.FieldDescriptor) {
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return firstLocated(atDesc(fd, fieldDefaultTag), atDesc(fd))
+		return p.firstLocated(atDesc(fd, fieldDefaultTag), atDesc(fd))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"%s changed its default value from %s to %s: %s.", capitalize(describeField(curr)), before.printable, after.printable, breaks(Both))

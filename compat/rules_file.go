@@ -93,7 +93,7 @@ func checkFileOption(p *pass, prev, curr protoreflect.FileDescriptor, opt fileOp
 	if before == after {
 		return
 	}
-	p.report(at{curr, []int32{fileOptionsTag, opt.tag}}, at{prev, []int32{fileOptionsTag, opt.tag}}, Both, curr.Package(),
+	p.report(at{file: curr, path: []int32{fileOptionsTag, opt.tag}}, at{file: prev, path: []int32{fileOptionsTag, opt.tag}}, Both, curr.Package(),
 		"File option %q changed from %q to %q.", opt.name, before, after)
 }
 
@@ -120,7 +120,7 @@ func checkFileSameSyntax(p *pass, prev, curr protoreflect.FileDescriptor) {
 	if before == after {
 		return
 	}
-	p.report(at{curr, []int32{fileSyntaxTag}}, at{prev, []int32{fileSyntaxTag}}, Both, curr.Package(),
+	p.report(at{file: curr, path: []int32{fileSyntaxTag}}, at{file: prev, path: []int32{fileSyntaxTag}}, Both, curr.Package(),
 		"File syntax changed from %q to %q.", before, after)
 }
 
@@ -128,6 +128,6 @@ func checkFileSamePackage(p *pass, prev, curr protoreflect.FileDescriptor) {
 	if prev.Package() == curr.Package() {
 		return
 	}
-	p.report(at{curr, []int32{filePackageTag}}, at{prev, []int32{filePackageTag}}, Both, curr.Package(),
+	p.report(at{file: curr, path: []int32{filePackageTag}}, at{file: prev, path: []int32{filePackageTag}}, Both, curr.Package(),
 		"File package changed from %q to %q: every type it declares has a new full name.", prev.Package(), curr.Package())
 }
