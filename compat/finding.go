@@ -37,10 +37,31 @@ type Finding struct {
 	// previous one, Forward when readers still on the previous schema
 	// cannot read data written with the current one.
 	Directions Direction
+	// Severity is SeverityError for every compatibility finding; policies
+	// may report warnings, which never fail a check.
+	Severity Severity
 	// Element is the fully-qualified name of the element the finding is
 	// about (a message, field, enum, enum value, service, method, or the
 	// package for file-level findings), without a leading dot.
 	Element string
+}
+
+// Severity says whether a finding fails a check.
+type Severity uint8
+
+const (
+	// SeverityError fails the check (the zero Severity).
+	SeverityError Severity = iota
+	// SeverityWarning is reported but does not fail the check.
+	SeverityWarning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
 }
 
 // Compare orders findings the way they are printed: by path, position,
