@@ -1,6 +1,9 @@
 package registry
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ExceptionSpec asks to let one push through despite one finding: an admin
 // approves rule Rule on element Element of module Module for the push whose
@@ -69,4 +72,22 @@ type ExceptionQuery struct {
 	Digest string
 	// UnusedOnly selects the exceptions not consumed yet.
 	UnusedOnly bool
+}
+
+// NewExceptionUnavailableError returns the error for exception id, which
+// push c cannot consume; e is the exception as stored, nil if it does not
+// exist.
+func NewExceptionUnavailableError(id int64, e *Exception, c *PushCommit) *ExceptionUnavailableError {
+	var reason string
+	switch {
+	case e == nil:
+		reason = "it does not exist"
+	case e.Module != c.Module:
+		reason = fmt.Sprintf("it was granted for module %s", e.Module)
+	case e.Digest != c.Digest:
+		reason = fmt.Sprintf("it was granted for the push with digest %s, not %s", e.Digest, c.Digest)
+	default:
+		reason = fmt.Sprintf("it was already used by version %d", e.UsedVersion)
+	}
+	return &ExceptionUnavailableError{ID: id, Reason: reason}
 }
