@@ -305,6 +305,8 @@ var catalog = []*rule{
 		purpose: "Checks that wire-compatible type changes do not truncate or reinterpret values (e.g. int32 to int64 truncates for readers on the previous schema).", field: checkFieldWireLosslessType},
 	{id: "FIELD_WIRE_LOSSLESS_PRESENCE", categories: catLossless, directions: Both,
 		purpose: "Checks that singular fields keep explicit or implicit presence, so readers can tell a zero from an unset value.", field: checkFieldWireLosslessPresence},
+	{id: "ENUM_WIRE_LOSSLESS_TYPE", categories: catLossless, directions: Both,
+		purpose: "Checks that enums stay open or closed: closed enums drop numbers they do not declare, so closing loses old data and opening loses new data for old readers.", enum: checkEnumWireLosslessType},
 	{id: "ENUM_VALUE_WIRE_LOSSLESS_ADD", categories: catWireLossless, directions: Forward,
 		purpose: "Checks that closed enums gain no values: readers on the previous schema drop unknown values of closed enums.", enum: checkEnumValueWireLosslessAdd},
 	{id: "ENUM_VALUE_WIRE_JSON_LOSSLESS_ADD", categories: catJSONLossless, directions: Forward,

@@ -103,3 +103,18 @@ func checkEnumValueWireJSONLosslessDelete(p *pass, prev, curr protoreflect.EnumD
 			pv.Number(), pv.Name(), nestedName(curr), pv.Name(), breaks(Backward))
 	}
 }
+
+func checkEnumWireLosslessType(p *pass, prev, curr protoreflect.EnumDescriptor) {
+	switch {
+	case prev.IsClosed() == curr.IsClosed():
+		return
+	case curr.IsClosed():
+		p.report(atDesc(curr), atDesc(prev), Backward, curr.FullName(),
+			"Enum %q changed from open to closed: readers on the current schema drop numbers it does not declare, which old data may hold, so %s.",
+			nestedName(curr), breaks(Backward))
+	default:
+		p.report(atDesc(curr), atDesc(prev), Forward, curr.FullName(),
+			"Enum %q changed from closed to open: data written with the current schema may hold numbers readers still on the previous schema drop, so %s.",
+			nestedName(curr), breaks(Forward))
+	}
+}

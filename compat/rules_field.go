@@ -531,8 +531,8 @@ func lossDetail(prev, curr protoreflect.Kind, dirs Direction) string {
 func checkFieldWireLosslessPresence(p *pass, prev, curr protoreflect.FieldDescriptor) {
 	before, after := cardinalityOf(prev), cardinalityOf(curr)
 	singular := func(c cardinality) bool { return c == cardinalityImplicit || c == cardinalityExplicit }
-	if before == after || !singular(before) || !singular(after) {
-		return
+	if before == after || !singular(before) || !singular(after) || prev.Message() != nil || curr.Message() != nil {
+		return // message fields always track presence; a type change is another rule's
 	}
 	dirs := Backward
 	detail := "readers on the current schema cannot tell which values in old data were set"
