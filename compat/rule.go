@@ -223,7 +223,7 @@ var catalog = []*rule{
 	{id: "FIELD_SAME_TYPE", categories: catFilePkgCSR, directions: Both,
 		purpose: "Checks that fields keep their type.", field: checkFieldSameType},
 	{id: "FILE_SAME_SYNTAX", categories: catFilePkgCSR, directions: Both,
-		purpose: "Checks that files keep their syntax or edition.", file: checkFileSameSyntax},
+		purpose: "Checks that files keep their syntax: proto2, proto3 or editions.", file: checkFileSameSyntax},
 	{id: "MESSAGE_NO_REMOVE_STANDARD_DESCRIPTOR_ACCESSOR", categories: catFilePkgCSR, directions: Both,
 		purpose: "Checks that messages do not turn no_standard_descriptor_accessor on.", message: checkMessageNoRemoveStandardDescriptorAccessor},
 	{id: "ONEOF_NO_DELETE", categories: catFilePkgCSR, directions: Both,
