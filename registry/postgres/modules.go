@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pbregistry/pbregistry/registry"
+)
+
+// selectModule selects the columns scanModule reads.
+const selectModule = `SELECT name, latest_version, created_at, updated_at FROM modules`
+
+// scanModule reads a row of selectModule.
+func scanModule(row pgx.Row) (registry.Module, error) {
+	var m registry.Module
+	err := row.Scan(&m.Name, &m.LatestVersion, &m.CreatedAt, &m.UpdatedAt)
+	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	return m, err
+}
+
+// GetModule implements registry.Store. A module whose first push is still
+// in progress has no version yet and is not found.
+func (s *Store) GetModule(ctx context.Context, module string) (registry.Module, error) {
+	m, err := scanModule(s.pool.QueryRow(ctx, selectModule+` WHERE name = $1 AND latest_version > 0`, module))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("get module: %w", &registry.NotFoundError{Kind: "module", Key: module})
+	}
+	if err != nil {
+		return m, fmt.Errorf("get module %s: %w", module, err)
+	}
+	return m, nil
+}
+
+// ListModules implements registry.Store. It pages through the unique index
+// on name.
+func (s *Store) ListModules(ctx context.Context, page registry.PageRequest) (registry.Page[registry.Module], error) {
+	var out registry.Page[registry.Module]
+	limit, err := page.Limit()
+	if err != nil {
+		return out, fmt.Errorf("list modules: %w", err)
+	}
+	after, err := registry.DecodePageToken("modules", page.Token)
+	if err != nil {
+		return out, fmt.Errorf("list modules: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, selectModule+` WHERE name > $1 AND latest_version > 0 ORDER BY name LIMIT $2`, after, limit+1)
+	if err != nil {
+		return out, fmt.Errorf("list modules: %w", err)
+	}
+	out.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.Module, error) { return scanModule(r) })
+	if err != nil {
+		return out, fmt.Errorf("list modules: %w", err)
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextPageToken = registry.EncodePageToken("modules", out.Items[limit-1].Name)
+	}
+	return out, nil
+}

@@ -1,0 +1,183 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/postgres"
+	"github.com/pbregistry/pbregistry/registry/storetest"
+)
+
+// urlEnv names the database the tests use.
+const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
+
+func TestMain(m *testing.M) {
+	storetest.CrashChildMain(openDSN)
+	os.Exit(m.Run())
+}
+
+// openDSN opens the read-write store at dsn.
+func openDSN(ctx context.Context, dsn string) (registry.Store, error) {
+	return postgres.Open(ctx, dsn, postgres.Options{})
+}
+
+// freshSchema creates a schema of its own for t, dropped at t's cleanup,
+// and returns the database URL with search_path set to it. Without a
+// database, it skips t — or fails it under CI.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(urlEnv)
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see scripts/test)", urlEnv)
+		}
+		t.Skipf("%s is not set: skipping PostgreSQL tests (scripts/test sets it)", urlEnv)
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", urlEnv, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return withSearchPath(t, base, schema)
+}
+
+// withSearchPath returns dsn, a URL or key=value string, with search_path.
+func withSearchPath(t *testing.T, dsn, schema string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " search_path=" + schema
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parse %s: %v", urlEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// open opens a store on dsn, closed at t's cleanup.
+func open(t *testing.T, dsn string, opts postgres.Options) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		return open(t, freshSchema(t), postgres.Options{MaxConns: 8})
+	})
+}
+
+func TestReadOnly(t *testing.T) {
+	storetest.RunReadOnly(t, func(t *testing.T) (registry.Store, registry.Store) {
+		dsn := freshSchema(t)
+		rw := open(t, dsn, postgres.Options{})
+		return rw, open(t, dsn, postgres.Options{ReadOnly: true})
+	})
+}
+
+// TestShared: two pools on one database, as two registryd processes.
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (registry.Store, registry.Store) {
+		dsn := freshSchema(t)
+		return open(t, dsn, postgres.Options{MaxConns: 4}), open(t, dsn, postgres.Options{MaxConns: 4})
+	})
+}
+
+func TestCrash(t *testing.T) {
+	storetest.RunCrash(t, freshSchema(t), openDSN)
+}
+
+// TestConcurrentOpen: processes starting at once on an empty database
+// migrate it once, safely.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := freshSchema(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 2})
+			if err != nil {
+				errs <- err
+				return
+			}
+			errs <- s.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var applied, distinct int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied == 0 || applied != distinct {
+		t.Errorf("schema_migrations has %d rows for %d versions", applied, distinct)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dsn := freshSchema(t)
+	tests := []struct {
+		name string
+		dsn  string
+		opts postgres.Options
+	}{
+		{"malformed URL", "postgres://%zz", postgres.Options{}},
+		{"read-only without schema", dsn, postgres.Options{ReadOnly: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := postgres.Open(context.Background(), tc.dsn, tc.opts)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open succeeded")
+			}
+		})
+	}
+}
