@@ -1,0 +1,285 @@
+package input
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/bufbuild/protocompile"
+	"github.com/bufbuild/protocompile/linker"
+	"github.com/bufbuild/protocompile/reporter"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/pbregistry/pbregistry/image"
+)
+
+// sourceFile is one .proto file to compile.
+type sourceFile struct {
+	path   string // module-relative, the path in the image
+	fsPath string // path in the fs.FS
+	module int    // index of its module
+}
+
+// sources is a set of module roots in an fs.FS, ready to compile.
+type sources struct {
+	fsys    fs.FS
+	roots   []string // fs paths of the module roots, in module order
+	display func(fsPath string) string
+	// targets are the input files, by module-relative path.
+	targets map[string]*sourceFile
+	order   []string // target paths, sorted
+
+	mu      sync.Mutex
+	imports map[string]string // module-relative path → fs path, for files read as imports
+	missing map[string]bool   // paths the resolver could not find
+}
+
+// compile compiles the targets and returns the image: targets are input
+// files, everything they import is an import.
+func (s *sources) compile(ctx context.Context) (img *image.Image, err error) {
+	if len(s.order) == 0 {
+		return nil, errors.New("no .proto files to compile")
+	}
+	s.imports = map[string]string{}
+	var diags []Diagnostic
+	var dmu sync.Mutex
+	rep := reporter.NewReporter(func(e reporter.ErrorWithPos) error {
+		pos := e.GetPosition()
+		d := Diagnostic{Path: s.displayOf(pos.Filename), Line: pos.Line, Col: pos.Col, Message: e.Unwrap().Error()}
+		dmu.Lock()
+		diags = append(diags, d)
+		dmu.Unlock()
+		return nil // keep going: report every error
+	}, nil)
+	c := protocompile.Compiler{
+		Resolver:       protocompile.WithStandardImports(protocompile.ResolverFunc(s.find)),
+		MaxParallelism: runtime.GOMAXPROCS(0),
+		Reporter:       rep,
+		SourceInfoMode: protocompile.SourceInfoStandard,
+	}
+	var files linker.Files
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("compiler failure (please report it): %v", r)
+			}
+		}()
+		files, err = c.Compile(ctx, s.order...)
+	}()
+	if err != nil && !errors.Is(err, reporter.ErrInvalidSource) {
+		var ewp reporter.ErrorWithPos
+		if !errors.As(err, &ewp) {
+			return nil, err
+		}
+		pos := ewp.GetPosition()
+		diags = append(diags, Diagnostic{Path: s.displayOf(pos.Filename), Line: pos.Line, Col: pos.Col, Message: ewp.Unwrap().Error()})
+	}
+	if err != nil || len(diags) > 0 {
+		// protocompile stops a file at its first unresolvable import and
+		// does not report it when other files had errors: find them all.
+		diags = append(diags, s.missingImports(diags)...)
+	}
+	if len(diags) > 0 {
+		slices.SortStableFunc(diags, func(a, b Diagnostic) int {
+			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Message, b.Message))
+		})
+		diags = slices.Compact(diags)
+		return nil, &CompileError{Diagnostics: diags}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.assemble(files)
+}
+
+// find resolves a module-relative path for the compiler: a target, or a
+// file under one of the roots (an import). Other paths are not found, and
+// the standard imports wrapper then serves the well-known types.
+func (s *sources) find(name string) (protocompile.SearchResult, error) {
+	if f, ok := s.targets[name]; ok {
+		data, err := fs.ReadFile(s.fsys, f.fsPath)
+		if err != nil {
+			return protocompile.SearchResult{}, err
+		}
+		return protocompile.SearchResult{Source: bytes.NewReader(data)}, nil
+	}
+	if !fs.ValidPath(name) {
+		return protocompile.SearchResult{}, fs.ErrNotExist
+	}
+	for _, root := range s.roots {
+		p := path.Join(root, name)
+		data, err := fs.ReadFile(s.fsys, p)
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		s.imports[name] = p
+		s.mu.Unlock()
+		return protocompile.SearchResult{Source: bytes.NewReader(data)}, nil
+	}
+	s.mu.Lock()
+	if s.missing == nil {
+		s.missing = map[string]bool{}
+	}
+	s.missing[name] = true
+	s.mu.Unlock()
+	return protocompile.SearchResult{}, fs.ErrNotExist
+}
+
+// importRE matches an import statement's path.
+var importRE = regexp.MustCompile(`(?m)^\s*import\s+(?:public\s+|weak\s+)?("[^"\n]*"|'[^'\n]*')`)
+
+// missingImports returns a diagnostic for each import statement, in the
+// files read, of a file that resolved nowhere, except where known already
+// holds one. It runs only when compilation failed.
+func (s *sources) missingImports(known []Diagnostic) []Diagnostic {
+	s.mu.Lock()
+	missing := make(map[string]bool, len(s.missing))
+	for name := range s.missing {
+		if !isStandardImport(name) {
+			missing[name] = true
+		}
+	}
+	files := make([]string, 0, len(s.targets)+len(s.imports))
+	for _, t := range s.targets {
+		files = append(files, t.fsPath)
+	}
+	for _, p := range s.imports {
+		files = append(files, p)
+	}
+	s.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	at := make(map[[3]any]bool, len(known))
+	for _, d := range known {
+		at[[3]any{d.Path, d.Line, d.Col}] = true
+	}
+	var out []Diagnostic
+	for _, fsPath := range files {
+		data, err := fs.ReadFile(s.fsys, fsPath)
+		if err != nil {
+			continue
+		}
+		for _, m := range importRE.FindAllSubmatchIndex(data, -1) {
+			name := string(data[m[2]+1 : m[3]-1])
+			if !missing[name] {
+				continue
+			}
+			line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
+			col := m[2] - (bytes.LastIndexByte(data[:m[2]], '\n') + 1) + 1
+			d := Diagnostic{Path: s.display(fsPath), Line: line, Col: col,
+				Message: fmt.Sprintf("imported file %q does not exist in any module root (%s)", name, strings.Join(displayAll(s.roots, s.display), ", "))}
+			if !at[[3]any{d.Path, d.Line, d.Col}] {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// isStandardImport reports whether protocompile serves name itself.
+func isStandardImport(name string) bool {
+	if _, err := protoregistry.GlobalFiles.FindFileByPath(name); err == nil {
+		return true
+	}
+	return name == "google/protobuf/cpp_features.proto" || name == "google/protobuf/java_features.proto"
+}
+
+// displayOf returns the display path of a module-relative path.
+func (s *sources) displayOf(name string) string {
+	if f, ok := s.targets[name]; ok {
+		return s.display(f.fsPath)
+	}
+	s.mu.Lock()
+	p, ok := s.imports[name]
+	s.mu.Unlock()
+	if ok {
+		return s.display(p)
+	}
+	return name
+}
+
+// assemble orders the compiled files and their imports dependencies first.
+func (s *sources) assemble(files linker.Files) (*image.Image, error) {
+	out := make([]*image.File, 0, len(files)+16)
+	seen := make(map[string]bool, len(files)+16)
+	var visit func(fd protoreflect.FileDescriptor)
+	visit = func(fd protoreflect.FileDescriptor) {
+		p := fd.Path()
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		imports := fd.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			visit(imports.Get(i).FileDescriptor)
+		}
+		f := &image.File{Descriptor: fd}
+		if t, ok := s.targets[p]; ok {
+			f.ExternalPath = s.display(t.fsPath)
+		} else {
+			f.IsImport = true
+			if fp, ok := s.imports[p]; ok {
+				f.ExternalPath = s.display(fp)
+			}
+		}
+		out = append(out, f)
+	}
+	for _, f := range files {
+		visit(f)
+	}
+	return image.New(out)
+}
+
+// walkRoots lists the .proto files of each module root, applying the
+// module's includes and excludes. It fails on a path found in two roots.
+func walkRoots(fsys fs.FS, roots []string, contains []func(string) bool, displayDir func(string) string) (map[string]*sourceFile, error) {
+	out := map[string]*sourceFile{}
+	for i, root := range roots {
+		err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if p == root && errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("module root %s does not exist: create it or fix the configuration", displayDir(root))
+				}
+				return err
+			}
+			if d.IsDir() {
+				// Another module's root nested in this one belongs to it.
+				if p != root && slices.Contains(roots, p) {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(p, ".proto") || !d.Type().IsRegular() {
+				return nil
+			}
+			rel := p
+			if root != "." {
+				rel = p[len(root)+1:]
+			}
+			if !contains[i](rel) {
+				return nil
+			}
+			if prev, dup := out[rel]; dup {
+				return fmt.Errorf("%s and %s have the same path %q in their module roots (%s and %s): a path must be unique across roots, rename or exclude one", displayDir(prev.fsPath), displayDir(p), rel, displayDir(roots[prev.module]), displayDir(root))
+			}
+			out[rel] = &sourceFile{path: rel, fsPath: p, module: i}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
