@@ -149,24 +149,35 @@ func checkCardinalityGroup(p *pass, prev, curr protoreflect.FieldDescriptor, jso
 
 // typeAt locates a field's type: its type name for message, enum and
 // group fields, its scalar type otherwise.
-func typeAt(fd protoreflect.FieldDescriptor) at {
+func (p *pass) typeAt(fd protoreflect.FieldDescriptor) at {
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.EnumKind, protoreflect.GroupKind:
-		return atDesc(fd, fieldTypeNameTag)
+		return p.typeNameAt(fd)
 	}
 	return atDesc(fd, fieldTypeTag)
+}
+
+// typeNameAt locates the type name of a message, enum or group field. For
+// a proto2 group, buf's locations point at the `group` keyword: compilers
+// that record a type location for groups put it there (and the type name
+// on the group's name), buf's own compiler puts the type name there.
+func (p *pass) typeNameAt(fd protoreflect.FieldDescriptor) at {
+	if fd.Kind() == protoreflect.GroupKind {
+		return p.firstLocated(atDesc(fd, fieldTypeTag), atDesc(fd, fieldTypeNameTag))
+	}
+	return atDesc(fd, fieldTypeNameTag)
 }
 
 func reportKindChange(p *pass, prev, curr protoreflect.FieldDescriptor, dirs Direction, detail string) {
 	if detail != "" {
 		detail = ": " + detail
 	}
-	p.report(typeAt(curr), typeAt(prev), dirs, curr.FullName(),
+	p.report(p.typeAt(curr), p.typeAt(prev), dirs, curr.FullName(),
 		"%s changed type from %s to %s%s.", capitalize(describeField(curr)), kindName(prev), kindName(curr), detail)
 }
 
 func reportTypeNameChange(p *pass, prev, curr protoreflect.FieldDescriptor) {
-	p.report(atDesc(curr, fieldTypeNameTag), atDesc(prev, fieldTypeNameTag), Both, curr.FullName(),
+	p.report(p.typeNameAt(curr), p.typeNameAt(prev), Both, curr.FullName(),
 		"%s changed type from %q to %q.", capitalize(describeField(curr)), typeName(prev), typeName(curr))
 }
 

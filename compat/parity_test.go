@@ -1,0 +1,130 @@
+package compat_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pbregistry/pbregistry/compat"
+)
+
+// TestParity checks, for every fixture of testdata/breaking, that compat
+// reports the same findings as buf breaking: same path, start and end line
+// and column, and rule ID (messages are worded differently on purpose).
+//
+// buf is the binary PBREGISTRY_BUF names; without it the test is skipped,
+// except under CI, where it fails. buf runs with --exclude-imports: compat
+// never reports findings located in imports (see image.File), which is what
+// that flag does.
+func TestParity(t *testing.T) {
+	buf := os.Getenv("PBREGISTRY_BUF")
+	if buf == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PBREGISTRY_BUF is not set: CI must run the parity test against buf")
+		}
+		t.Skip("PBREGISTRY_BUF is not set; set it to a buf v1.75.0 binary to run the parity test")
+	}
+	home := t.TempDir() // buf's cache, kept away from the user's
+	for _, f := range fixtures(t) {
+		t.Run(f.name, func(t *testing.T) {
+			if reason := f.skipsParity(); reason != "" {
+				t.Skip("parity: skip " + reason)
+			}
+			t.Parallel()
+			want := runBuf(t, buf, home, f)
+			var got []string
+			for _, finding := range f.check(t) {
+				got = append(got, parityKey(finding.Location)+":"+finding.Rule)
+			}
+			slices.Sort(got)
+			if onlyOurs, onlyBufs := difference(got, want), difference(want, got); len(onlyOurs)+len(onlyBufs) > 0 {
+				t.Errorf("findings differ from buf's\n--- only compat\n%s\n--- only buf\n%s",
+					strings.Join(onlyOurs, "\n"), strings.Join(onlyBufs, "\n"))
+			}
+		})
+	}
+}
+
+// parityKey is what parity compares: path, span and rule.
+func parityKey(loc compat.Location) string {
+	return fmt.Sprintf("%s:%d:%d:%d:%d", loc.Path, loc.StartLine, loc.StartColumn, loc.EndLine, loc.EndColumn)
+}
+
+// bufFinding is one line of buf's --error-format json.
+type bufFinding struct {
+	Path        string `json:"path"`
+	StartLine   int    `json:"start_line"`
+	StartColumn int    `json:"start_column"`
+	EndLine     int    `json:"end_line"`
+	EndColumn   int    `json:"end_column"`
+	Type        string `json:"type"`
+}
+
+// runBuf runs buf breaking on a fixture and returns its findings' keys,
+// sorted.
+func runBuf(t *testing.T, buf, home string, f fixture) []string {
+	t.Helper()
+	current, err := filepath.Abs(f.current())
+	if err != nil {
+		t.Fatal(err)
+	}
+	previous, err := filepath.Abs(f.previous())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(buf, "breaking", ".", "--against", previous, "--error-format", "json", "--exclude-imports")
+	cmd.Dir = current
+	cmd.Env = append(os.Environ(), "BUF_CACHE_DIR="+filepath.Join(home, "cache"), "HOME="+home)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	// buf exits 100 when it reports findings.
+	if exit := (*exec.ExitError)(nil); err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 100) {
+		t.Fatalf("buf breaking: %v\n%s", err, stderr.String())
+	}
+	var keys []string
+	scanner := bufio.NewScanner(&stdout)
+	for scanner.Scan() {
+		line := bytes.TrimSpace(scanner.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var bf bufFinding
+		if err := json.Unmarshal(line, &bf); err != nil {
+			t.Fatalf("buf output %q: %v", line, err)
+		}
+		loc := compat.Location{Path: bf.Path, StartLine: bf.StartLine, StartColumn: bf.StartColumn, EndLine: bf.EndLine, EndColumn: bf.EndColumn}
+		if bf.Path == "" {
+			loc = compat.Location{} // buf prints 1:1:1:1 for findings without a file
+		}
+		keys = append(keys, parityKey(loc)+":"+bf.Type)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// difference returns the keys of a (sorted) not matched in b (sorted), as a
+// multiset difference.
+func difference(a, b []string) []string {
+	var out []string
+	j := 0
+	for _, k := range a {
+		for j < len(b) && b[j] < k {
+			j++
+		}
+		if j < len(b) && b[j] == k {
+			j++
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
