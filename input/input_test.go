@@ -143,9 +143,9 @@ breaking:
   use: [FILE]
   ignore: [a/acme/v1/a.proto, b/acme/v1/c.proto]
 `,
-		"a/acme/v1/a.proto": aProto,
-		"b/acme/v1/b.proto": bProto,
-		"b/acme/v1/c.proto": cProto,
+		"a/acme/v1/a.proto":  aProto,
+		"b/acme/v1/b.proto":  bProto,
+		"b/acme/v1/c.proto":  cProto,
 		"b/tmp/broken.proto": "this is not protobuf",
 	})
 	in, err := Load(context.Background(), ".", Options{Dir: root})
