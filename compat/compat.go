@@ -12,7 +12,7 @@
 //     element of the current image that has the same identity (files by
 //     path, types by full name, fields and enum values by number, methods
 //     by name), and each selected rule runs on the pairs of its kind;
-//  4. filter: findings located in imports, under ignored paths, in unstable
+//  4. filter: findings located in imports (when excluded), under ignored paths, in unstable
 //     packages (when asked) or not breaking the Config's Level are dropped,
 //     and the rest are sorted.
 //

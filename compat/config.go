@@ -24,4 +24,8 @@ type Config struct {
 	IgnoreUnstablePackages bool
 	// Level keeps only the findings that break the level's directions.
 	Level Level
+	// ExcludeImports drops findings located in imports (files only present
+	// because an input file imports them), as buf's --exclude-imports does.
+	// By default, as in buf, they are reported.
+	ExcludeImports bool
 }

@@ -23,8 +23,8 @@ type pass struct {
 }
 
 // run pairs the elements of the two images and runs each rule on the pairs
-// of its kind. Pairs whose two sides are both in imports are skipped: every
-// finding on them would be dropped anyway.
+// of its kind. When imports are excluded, pairs whose two sides are both in
+// imports are skipped: every finding on them would be dropped anyway.
 func (p *pass) run() {
 	var global, files, messages, fields, enums, values, services, methods []*rule
 	for _, r := range p.sel.rules {
@@ -54,7 +54,7 @@ func (p *pass) run() {
 	if len(files) > 0 {
 		for _, pf := range p.prev.image.Files() {
 			cf := p.curr.image.File(pf.Path())
-			if cf == nil || (pf.IsImport && cf.IsImport) {
+			if cf == nil || (p.sel.excludeImports && pf.IsImport && cf.IsImport) {
 				continue
 			}
 			for _, r := range files {
@@ -66,7 +66,7 @@ func (p *pass) run() {
 	if len(messages) > 0 || len(fields) > 0 {
 		for name, pm := range p.prev.messages {
 			cm := p.curr.messages[name]
-			if cm == nil || (p.prev.isImport(pm) && p.curr.isImport(cm)) {
+			if cm == nil || p.bothImports(pm, cm) {
 				continue
 			}
 			for _, r := range messages {
@@ -94,7 +94,7 @@ func (p *pass) run() {
 				currByNumber := p.curr.extensions[extendee]
 				for number, pfd := range prevByNumber {
 					cfd := currByNumber[number]
-					if cfd == nil || (p.prev.isImport(pfd) && p.curr.isImport(cfd)) {
+					if cfd == nil || p.bothImports(pfd, cfd) {
 						continue
 					}
 					for _, r := range fields {
@@ -108,7 +108,7 @@ func (p *pass) run() {
 	if len(enums) > 0 || len(values) > 0 {
 		for name, pe := range p.prev.enums {
 			ce := p.curr.enums[name]
-			if ce == nil || (p.prev.isImport(pe) && p.curr.isImport(ce)) {
+			if ce == nil || p.bothImports(pe, ce) {
 				continue
 			}
 			for _, r := range enums {
@@ -134,7 +134,7 @@ func (p *pass) run() {
 	if len(services) > 0 || len(methods) > 0 {
 		for name, ps := range p.prev.services {
 			cs := p.curr.services[name]
-			if cs == nil || (p.prev.isImport(ps) && p.curr.isImport(cs)) {
+			if cs == nil || p.bothImports(ps, cs) {
 				continue
 			}
 			for _, r := range services {
@@ -155,6 +155,12 @@ func (p *pass) run() {
 			}
 		}
 	}
+}
+
+// bothImports reports whether imports are excluded and both sides of a
+// pair are in imports, so that every finding on the pair would be dropped.
+func (p *pass) bothImports(prev, curr protoreflect.Descriptor) bool {
+	return p.sel.excludeImports && p.prev.isImport(prev) && p.curr.isImport(curr)
 }
 
 // at designates a place for a finding: a source path in a file. A zero at
@@ -208,7 +214,7 @@ func (p *pass) dropped(f Finding, curr, prev at) bool {
 			s = p.prev
 		}
 		filePath := a.file.Path()
-		if s.imports[filePath] {
+		if p.sel.excludeImports && s.imports[filePath] {
 			return true
 		}
 		if pathCovered(filePath, p.sel.ignore) {

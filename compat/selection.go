@@ -17,6 +17,7 @@ type selection struct {
 	// ignoreOnly maps a rule ID to normalized paths.
 	ignoreOnly             map[string][]string
 	ignoreUnstablePackages bool
+	excludeImports         bool
 	directions             Direction
 	keepAll                bool
 }
@@ -136,6 +137,7 @@ func resolve(cfg Config) (*selection, error) {
 	}
 	sel := &selection{
 		ignoreUnstablePackages: cfg.IgnoreUnstablePackages,
+		excludeImports:         cfg.ExcludeImports,
 		directions:             cfg.Level.Directions(),
 		keepAll:                cfg.Level == LevelFull,
 	}
