@@ -206,43 +206,61 @@ func upsertSubjects(ctx context.Context, tx *sql.Tx, moduleID, number int64, spe
 
 // insertLedger adds the ledger entries that are new, and fails with a
 // *registry.LedgerConflictError if one gives a recorded key another
-// meaning.
+// meaning. It reads the ledgers of the subjects involved through the
+// primary key, then inserts only the new entries: a push that repeats
+// known keys costs reads, not writes.
 func insertLedger(ctx context.Context, tx *sql.Tx, subjectIDs map[string]int64, number int64, entries []registry.LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (subject_id, scope, kind, key, meaning, first_version)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("insert ledger: %w", err)
+	type key struct {
+		subject          int64
+		scope, kind, key string
 	}
-	defer ins.Close()
-	get, err := tx.PrepareContext(ctx, `SELECT meaning, first_version FROM ledger WHERE subject_id = ? AND scope = ? AND kind = ? AND key = ?`)
-	if err != nil {
-		return fmt.Errorf("insert ledger: %w", err)
-	}
-	defer get.Close()
+	known := make(map[key]registry.LedgerEntry)
+	loaded := make(map[int64]bool)
 	for i, e := range entries {
 		id, ok := subjectIDs[e.Subject]
 		if !ok {
 			return &registry.InvalidArgumentError{Field: fmt.Sprintf("ledger[%d].subject", i),
 				Problem: fmt.Sprintf("subject %s is neither declared by the push nor known to the module", e.Subject)}
 		}
-		res, err := ins.ExecContext(ctx, id, e.Scope, string(e.Kind), e.Key, e.Meaning, number)
-		if err != nil {
-			return fmt.Errorf("insert ledger entry %s: %w", e, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("insert ledger entry %s: %w", e, err)
-		} else if n == 1 {
+		if loaded[id] {
 			continue
 		}
-		existing := e
-		if err := get.QueryRowContext(ctx, id, e.Scope, string(e.Kind), e.Key).Scan(&existing.Meaning, &existing.FirstVersion); err != nil {
-			return fmt.Errorf("read ledger entry %s: %w", e, err)
+		loaded[id] = true
+		rows, err := tx.QueryContext(ctx, `SELECT scope, kind, key, meaning, first_version FROM ledger WHERE subject_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
 		}
-		if existing.Meaning != e.Meaning {
-			return &registry.LedgerConflictError{Existing: existing, Proposed: e.Meaning}
+		for rows.Next() {
+			x := registry.LedgerEntry{Subject: e.Subject}
+			if err := rows.Scan(&x.Scope, &x.Kind, &x.Key, &x.Meaning, &x.FirstVersion); err != nil {
+				rows.Close()
+				return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
+			}
+			known[key{id, x.Scope, string(x.Kind), x.Key}] = x
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
+		}
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (subject_id, scope, kind, key, meaning, first_version) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("insert ledger: %w", err)
+	}
+	defer ins.Close()
+	for _, e := range entries {
+		id := subjectIDs[e.Subject]
+		if x, ok := known[key{id, e.Scope, string(e.Kind), e.Key}]; ok {
+			if x.Meaning != e.Meaning {
+				return &registry.LedgerConflictError{Existing: x, Proposed: e.Meaning}
+			}
+			continue
+		}
+		if _, err := ins.ExecContext(ctx, id, e.Scope, string(e.Kind), e.Key, e.Meaning, number); err != nil {
+			return fmt.Errorf("insert ledger entry %s: %w", e, err)
 		}
 	}
 	return nil
