@@ -28,7 +28,10 @@ func (v VersionAccepted) Payload() []byte {
 }
 
 // OutboxEvent is an event written in the same transaction as what it
-// reports. Events are never deleted; IDs increase in insertion order.
+// reports. Events are never deleted. IDs increase in insertion order; the
+// events of one module are inserted in version order, but with concurrent
+// pushes to several modules an event can become visible after one with a
+// higher ID, so consumers must not treat IDs as a gap-free sequence.
 type OutboxEvent struct {
 	// ID identifies the event.
 	ID int64

@@ -37,7 +37,9 @@ type PushCommit struct {
 	// entry's subject must be declared by the push or exist already.
 	Ledger []LedgerEntry
 	// Exceptions are the IDs of the exceptions the push consumes: each
-	// must belong to Module and Digest and be unused.
+	// must belong to Module and Digest and be unused, or the push fails
+	// with an *ExceptionUnavailableError. A re-push of accepted content
+	// consumes nothing.
 	Exceptions []int64
 }
 

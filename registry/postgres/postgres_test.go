@@ -98,7 +98,7 @@ func open(t *testing.T, dsn string, opts postgres.Options) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) registry.Store {
-		return open(t, freshSchema(t), postgres.Options{MaxConns: 8})
+		return open(t, freshSchema(t), postgres.Options{MaxConns: 4})
 	})
 }
 

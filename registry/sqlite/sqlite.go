@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -63,7 +64,7 @@ func Dir(ctx context.Context, dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open sqlite store: create data directory: %w", err)
 		}
 	}
-	return Open(ctx, strings.TrimSuffix(dir, "/")+"/"+FileName, opts)
+	return Open(ctx, filepath.Join(dir, FileName), opts)
 }
 
 // Open opens the store in the SQLite file at path, creating it and applying
