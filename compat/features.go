@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"slices"
+
 	"github.com/bufbuild/protocompile/protoutil"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -17,6 +19,7 @@ var featureSetFields = (*descriptorpb.FeatureSet)(nil).ProtoReflect().Descriptor
 var (
 	featureUTF8Validation = featureSetFields.ByName("utf8_validation")
 	featureJSONFormat     = featureSetFields.ByName("json_format")
+	featureEnumType       = featureSetFields.ByName("enum_type")
 )
 
 // Numbers of the C++ and Java feature extensions and their fields.
@@ -111,9 +114,7 @@ func fieldCppStringType(fd protoreflect.FieldDescriptor) cppStringType {
 			case descriptorpb.FieldOptions_STRING_PIECE:
 				return cppStringTypePiece
 			default:
-				if fd.ParentFile().Syntax() != protoreflect.Editions {
-					return cppStringTypeString
-				}
+				return cppStringTypeString
 			}
 		}
 	}
@@ -164,11 +165,42 @@ func customFeature(d protoreflect.Descriptor, ext, field protowire.Number) (int3
 		if features == nil {
 			continue
 		}
-		if msg, ok := lastField(features.ProtoReflect().GetUnknown(), ext, protowire.BytesType); ok {
-			if v, ok := lastField(msg, field, protowire.VarintType); ok {
-				n, _ := protowire.ConsumeVarint(v)
-				return int32(n), true
-			}
+		if v, ok := featureExtensionField(features.ProtoReflect(), ext, field); ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// featureExtensionField reads field of the message-typed extension ext of
+// a FeatureSet. Compilers that know the extension (the file imports
+// cpp_features.proto or java_features.proto) store it as an extension
+// field; decoded images without its Go type keep it as unknown bytes.
+func featureExtensionField(features protoreflect.Message, ext, field protowire.Number) (int32, bool) {
+	var (
+		value int32
+		found bool
+	)
+	features.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if !fd.IsExtension() || fd.Number() != ext || fd.Message() == nil {
+			return true
+		}
+		msg := v.Message()
+		if sub := msg.Descriptor().Fields().ByNumber(field); sub != nil && msg.Has(sub) {
+			value, found = int32(msg.Get(sub).Enum()), true
+		} else if raw, ok := lastField(msg.GetUnknown(), field, protowire.VarintType); ok {
+			n, _ := protowire.ConsumeVarint(raw)
+			value, found = int32(n), true
+		}
+		return false
+	})
+	if found {
+		return value, true
+	}
+	if msg, ok := lastField(features.GetUnknown(), ext, protowire.BytesType); ok {
+		if raw, ok := lastField(msg, field, protowire.VarintType); ok {
+			n, _ := protowire.ConsumeVarint(raw)
+			return int32(n), true
 		}
 	}
 	return 0, false
@@ -203,9 +235,13 @@ func lastField(raw []byte, num protowire.Number, typ protowire.Type) ([]byte, bo
 	return found, ok
 }
 
-// featureAt returns the source path, under d's options, of a standard
-// feature field (or custom feature ext.field when ext is non-zero).
-func featureAt(d protoreflect.Descriptor, feature protoreflect.FieldNumber, ext protoreflect.FieldNumber) at {
+// featureAt locates, under d's options, a standard feature field (or the
+// custom feature ext.field when ext is non-zero) the way buf does: the
+// feature's own location; else the deepest location at or above it, but
+// not above the features option (e.g. a `features = {...}` literal that
+// does not mention the feature); else the first location inside it. The
+// result designates nothing located when d's options have no features.
+func (p *pass) featureAt(d protoreflect.Descriptor, feature protoreflect.FieldNumber, ext protoreflect.FieldNumber) at {
 	var sub []int32
 	switch d.(type) {
 	case protoreflect.FieldDescriptor:
@@ -220,5 +256,31 @@ func featureAt(d protoreflect.Descriptor, feature protoreflect.FieldNumber, ext 
 	if ext != 0 {
 		sub = append(sub, int32(ext))
 	}
-	return atDesc(d, append(sub, int32(feature))...)
+	exact := atDesc(d, append(sub, int32(feature))...)
+	if _, ok := p.sourceLocation(exact); ok || exact.path == nil {
+		return exact
+	}
+	features := len(exact.path) - len(sub) + 1 // length of the path to the features option
+	locs := exact.file.SourceLocations()
+	best := -1
+	for i := 0; i < locs.Len(); i++ {
+		path := locs.Get(i).Path
+		switch {
+		case len(path) >= features && len(path) < len(exact.path) && hasPrefix(exact.path, path):
+			if best < 0 || len(path) > len(locs.Get(best).Path) {
+				best = i
+			}
+		case len(path) > len(exact.path) && hasPrefix(path, exact.path):
+			return at{file: exact.file, path: path}
+		}
+	}
+	if best >= 0 {
+		return at{file: exact.file, path: locs.Get(best).Path}
+	}
+	return exact
+}
+
+// hasPrefix reports whether path starts with prefix.
+func hasPrefix(path, prefix protoreflect.SourcePath) bool {
+	return len(path) >= len(prefix) && slices.Equal(path[:len(prefix)], prefix)
 }

@@ -12,12 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bufbuild/protocompile"
 	"go.yaml.in/yaml/v3"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/report"
 )
 
@@ -66,6 +65,21 @@ func (f fixture) skipsParity() string {
 	return ""
 }
 
+// excludeImports reports whether the fixture's README asks for buf's
+// --exclude-imports, with a line "flags: --exclude-imports".
+func (f fixture) excludeImports() bool {
+	data, err := os.ReadFile(filepath.Join(f.dir, "README.md"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == "flags: --exclude-imports" {
+			return true
+		}
+	}
+	return false
+}
+
 // fixtures lists every fixture directory: those holding previous/ and
 // current/.
 func fixtures(t testing.TB) []fixture {
@@ -95,57 +109,19 @@ func fixtures(t testing.TB) []fixture {
 	return out
 }
 
-// loadModule compiles every .proto file under dir, with paths relative to
-// dir, into an image whose well-known imports are flagged IsImport.
-func loadModule(t testing.TB, dir string) *image.Image {
+// loadModule loads a fixture's module directory with the input package,
+// as pbcheck does, and returns its image and the breaking configuration
+// of its (only) module.
+func loadModule(t testing.TB, dir string) (*image.Image, compat.Config) {
 	t.Helper()
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".proto") {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		paths = append(paths, filepath.ToSlash(rel))
-		return err
-	})
+	in, err := input.Load(context.Background(), dir, input.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("load %s: %v", dir, err)
 	}
-	slices.Sort(paths)
-	compiler := protocompile.Compiler{
-		Resolver:       protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{dir}}),
-		SourceInfoMode: protocompile.SourceInfoStandard | protocompile.SourceInfoExtraOptionLocations,
+	if len(in.Modules) != 1 {
+		t.Fatalf("load %s: %d modules, want 1", dir, len(in.Modules))
 	}
-	results, err := compiler.Compile(context.Background(), paths...)
-	if err != nil {
-		t.Fatalf("compile %s: %v", dir, err)
-	}
-	inputs := make(map[string]bool, len(paths))
-	for _, p := range paths {
-		inputs[p] = true
-	}
-	var files []*image.File
-	seen := make(map[string]bool)
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		imports := fd.Imports()
-		for i := 0; i < imports.Len(); i++ {
-			add(imports.Get(i).FileDescriptor)
-		}
-		files = append(files, &image.File{Descriptor: fd, IsImport: !inputs[fd.Path()]})
-	}
-	for _, r := range results {
-		add(r)
-	}
-	img, err := image.New(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return in.Image, in.Modules[0].Breaking
 }
 
 // bufYAML is the part of a buf.yaml (v1 or v2) the fixtures use.
@@ -182,11 +158,14 @@ func readConfig(t testing.TB, dir string) (compat.Config, bufYAML) {
 	}, y
 }
 
-// check runs compat on a fixture.
+// check runs compat on a fixture: current against previous, with
+// current's breaking configuration, as buf breaking does.
 func (f fixture) check(t testing.TB) []compat.Finding {
 	t.Helper()
-	cfg, _ := readConfig(t, f.current())
-	findings, err := compat.Check(loadModule(t, f.previous()), loadModule(t, f.current()), cfg)
+	previous, _ := loadModule(t, f.previous())
+	current, cfg := loadModule(t, f.current())
+	cfg.ExcludeImports = f.excludeImports()
+	findings, err := compat.Check(previous, current, cfg)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}

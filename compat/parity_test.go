@@ -21,9 +21,9 @@ import (
 // and column, and rule ID (messages are worded differently on purpose).
 //
 // buf is the binary PBREGISTRY_BUF names; without it the test is skipped,
-// except under CI, where it fails. buf runs with --exclude-imports: compat
-// never reports findings located in imports (see image.File), which is what
-// that flag does.
+// except under CI, where it fails. A fixture whose README has the line
+// "flags: --exclude-imports" runs buf with that flag and compat with
+// Config.ExcludeImports.
 func TestParity(t *testing.T) {
 	buf := os.Getenv("PBREGISTRY_BUF")
 	if buf == "" {
@@ -80,7 +80,11 @@ func runBuf(t *testing.T, buf, home string, f fixture) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(buf, "breaking", ".", "--against", previous, "--error-format", "json", "--exclude-imports")
+	args := []string{"breaking", ".", "--against", previous, "--error-format", "json"}
+	if f.excludeImports() {
+		args = append(args, "--exclude-imports")
+	}
+	cmd := exec.Command(buf, args...)
 	cmd.Dir = current
 	cmd.Env = append(os.Environ(), "BUF_CACHE_DIR="+filepath.Join(home, "cache"), "HOME="+home)
 	var stdout, stderr bytes.Buffer

@@ -20,7 +20,7 @@ func checkEnumSameType(p *pass, prev, curr protoreflect.EnumDescriptor) {
 		return "open"
 	}
 	where := func(ed protoreflect.EnumDescriptor) at {
-		return p.firstLocated(featureAt(ed, 1 /* enum_type */, 0), atDesc(ed))
+		return p.firstLocated(p.featureAt(ed, featureEnumType.Number(), 0), atDesc(ed))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"Enum %q changed from %s to %s.", nestedName(curr), state(prev.IsClosed()), state(curr.IsClosed()))
@@ -32,7 +32,7 @@ func checkEnumSameJSONFormat(p *pass, prev, curr protoreflect.EnumDescriptor) {
 		return
 	}
 	where := func(ed protoreflect.EnumDescriptor) at {
-		return p.firstLocated(featureAt(ed, featureJSONFormat.Number(), 0), atDesc(ed))
+		return p.firstLocated(p.featureAt(ed, featureJSONFormat.Number(), 0), atDesc(ed))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"Enum %q changed JSON format support from %s to %s.", nestedName(curr), before, after)

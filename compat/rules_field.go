@@ -260,7 +260,7 @@ func checkFieldSameCppStringType(p *pass, prev, curr protoreflect.FieldDescripto
 	where := func(fd protoreflect.FieldDescriptor) at {
 		return p.firstLocated(
 			atDesc(fd, fieldOptionsTag, 1), // ctype
-			featureAt(fd, cppStringTypeField, cppFeaturesExt),
+			p.featureAt(fd, cppStringTypeField, cppFeaturesExt),
 			atDesc(fd),
 		)
 	}
@@ -279,7 +279,7 @@ func checkFieldSameJavaUTF8Validation(p *pass, prev, curr protoreflect.FieldDesc
 	where := func(fd protoreflect.FieldDescriptor) at {
 		return p.firstLocated(
 			at{file: fd.ParentFile(), path: []int32{fileOptionsTag, 27}}, // java_string_check_utf8
-			featureAt(fd, javaUTF8ValidationField, javaFeaturesExt),
+			p.featureAt(fd, javaUTF8ValidationField, javaFeaturesExt),
 			atDesc(fd),
 		)
 	}
@@ -325,7 +325,7 @@ func checkFieldSameUTF8Validation(p *pass, prev, curr protoreflect.FieldDescript
 		return
 	}
 	where := func(fd protoreflect.FieldDescriptor) at {
-		return p.firstLocated(featureAt(fd, featureUTF8Validation.Number(), 0), atDesc(fd))
+		return p.firstLocated(p.featureAt(fd, featureUTF8Validation.Number(), 0), atDesc(fd))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"%s changed UTF-8 validation from %s to %s.", capitalize(describeField(curr)), before, after)

@@ -120,8 +120,15 @@ func checkFileSameSyntax(p *pass, prev, curr protoreflect.FileDescriptor) {
 	if before == after {
 		return
 	}
-	p.report(at{file: curr, path: []int32{fileSyntaxTag}}, at{file: prev, path: []int32{fileSyntaxTag}}, Both, curr.Package(),
+	p.report(p.syntaxAt(curr), p.syntaxAt(prev), Both, curr.Package(),
 		"File syntax changed from %q to %q.", before, after)
+}
+
+// syntaxAt locates a file's syntax or edition statement. buf's compiler
+// records both under the syntax field; others record an edition statement
+// under the edition field.
+func (p *pass) syntaxAt(fd protoreflect.FileDescriptor) at {
+	return p.firstLocated(at{file: fd, path: []int32{fileSyntaxTag}}, at{file: fd, path: []int32{fileEditionTag}})
 }
 
 func checkFileSamePackage(p *pass, prev, curr protoreflect.FileDescriptor) {

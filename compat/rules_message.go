@@ -220,7 +220,7 @@ func checkMessageSameJSONFormat(p *pass, prev, curr protoreflect.MessageDescript
 		return
 	}
 	where := func(md protoreflect.MessageDescriptor) at {
-		return p.firstLocated(featureAt(md, featureJSONFormat.Number(), 0), atDesc(md))
+		return p.firstLocated(p.featureAt(md, featureJSONFormat.Number(), 0), atDesc(md))
 	}
 	p.report(where(curr), where(prev), Both, curr.FullName(),
 		"Message %q changed JSON format support from %s to %s.", nestedName(curr), before, after)
