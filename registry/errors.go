@@ -123,27 +123,6 @@ func invalid(field, format string, args ...any) error {
 	return &InvalidArgumentError{Field: field, Problem: fmt.Sprintf(format, args...)}
 }
 
-// LedgerConflictError is returned by CommitPush when a ledger entry to add
-// gives a key that the ledger already holds another meaning. The
-// compatibility check should have refused such a push; the store refuses it
-// too. It matches ErrConflict.
-type LedgerConflictError struct {
-	// Existing is the entry the ledger holds.
-	Existing LedgerEntry
-	// Proposed is the meaning the push gives the same key.
-	Proposed string
-}
-
-// Error implements error.
-func (e *LedgerConflictError) Error() string {
-	x := e.Existing
-	return fmt.Sprintf("subject %s: %s %q in %s has meant %q since version %d and cannot now mean %q",
-		x.Subject, x.Kind, x.Key, x.Scope, x.Meaning, x.FirstVersion, e.Proposed)
-}
-
-// Is reports whether target is ErrConflict.
-func (e *LedgerConflictError) Is(target error) bool { return target == ErrConflict }
-
 // ExceptionUnavailableError is returned by CommitPush when an exception it
 // should consume does not exist, belongs to another module or digest, or was
 // already used. It matches ErrConflict.

@@ -19,7 +19,6 @@ func TestErrorCode(t *testing.T) {
 		{fmt.Errorf("x: %w", registry.ErrAlreadyExists), registry.CodeAlreadyExists},
 		{fmt.Errorf("push: %w", &registry.StaleBaselineError{Module: "a", BaseVersion: 1, Latest: 2}), registry.CodeStaleBaseline},
 		{&registry.InvalidArgumentError{Field: "f", Problem: "p"}, registry.CodeInvalidArgument},
-		{&registry.LedgerConflictError{}, registry.CodeConflict},
 		{&registry.ExceptionUnavailableError{ID: 1}, registry.CodeConflict},
 		{fmt.Errorf("w: %w", registry.ErrReadOnly), registry.CodeReadOnly},
 		{errors.New("disk on fire"), registry.CodeInternal},
@@ -38,9 +37,6 @@ func TestErrorMessages(t *testing.T) {
 		want []string
 	}{
 		{&registry.StaleBaselineError{Module: "acme/a", BaseVersion: 3, Latest: 5}, []string{"acme/a", "version 3", "latest version is 5", "retry"}},
-		{&registry.LedgerConflictError{
-			Existing: registry.LedgerEntry{Subject: "acme.Order", Scope: "acme.Order", Kind: registry.LedgerFieldNumber, Key: "4", Meaning: "string note", FirstVersion: 2},
-			Proposed: "int64 total"}, []string{"acme.Order", "field_number", `"4"`, "string note", "version 2", "int64 total"}},
 		{registry.NewExceptionUnavailableError(7, nil, c), []string{"exception 7", "does not exist"}},
 		{registry.NewExceptionUnavailableError(7, &registry.Exception{Module: "acme/b"}, c), []string{"module acme/b"}},
 		{registry.NewExceptionUnavailableError(7, &registry.Exception{Module: "acme/a", Digest: "sha256:old"}, c), []string{"sha256:old", "sha256:new"}},

@@ -31,9 +31,12 @@ type PushCommit struct {
 	// Subjects are the subjects the push's config declares. Subjects that
 	// exist and are not declared keep their records.
 	Subjects []SubjectSpec
-	// Ledger are the ledger entries the version uses. Entries the ledger
-	// already holds with the same meaning are skipped; one it holds with
-	// another meaning fails the push with a *LedgerConflictError. Each
+	// Ledger are the ledger entries the version uses. Keys the ledger does
+	// not hold are added with this version as their first; keys it holds
+	// take the entry's meaning (a key whose meaning evolved compatibly,
+	// such as a field renamed under WIRE rules), keeping the version that
+	// first used them. The push service decides, before committing, that a
+	// key absent from the baseline may not take another meaning. Each
 	// entry's subject must be declared by the push or exist already.
 	Ledger []LedgerEntry
 	// Exceptions are the IDs of the exceptions the push consumes: each

@@ -200,10 +200,9 @@ func upsertSubjects(ctx context.Context, tx pgx.Tx, moduleID, number int64, spec
 	return ids, nil
 }
 
-// insertLedger adds the ledger entries that are new, and fails with a
-// *registry.LedgerConflictError if one gives a recorded key another
-// meaning. The module's lock keeps other pushes from adding entries to its
-// subjects in between the check and the insert.
+// insertLedger adds the ledger entries that are new and gives known keys
+// their new meaning, keeping their first version; rows whose meaning is
+// unchanged are not written.
 func insertLedger(ctx context.Context, tx pgx.Tx, subjectIDs map[string]int64, number int64, entries []registry.LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -218,24 +217,11 @@ func insertLedger(ctx context.Context, tx pgx.Tx, subjectIDs map[string]int64, n
 		}
 		ids[i], scopes[i], kinds[i], keys[i], meanings[i] = id, e.Scope, string(e.Kind), e.Key, e.Meaning
 	}
-	const input = `unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS i(subject_id, scope, kind, key, meaning)`
-	var idx int
-	var existing registry.LedgerEntry
-	err := tx.QueryRow(ctx, `SELECT i.ord - 1, l.meaning, l.first_version
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS i(subject_id, scope, kind, key, meaning, ord)
-		JOIN ledger l ON l.subject_id = i.subject_id AND l.scope = i.scope COLLATE "C" AND l.kind = i.kind COLLATE "C" AND l.key = i.key COLLATE "C"
-		WHERE l.meaning <> i.meaning ORDER BY i.ord LIMIT 1`,
-		ids, scopes, kinds, keys, meanings).Scan(&idx, &existing.Meaning, &existing.FirstVersion)
-	switch {
-	case err == nil:
-		e := entries[idx]
-		existing.Subject, existing.Scope, existing.Kind, existing.Key = e.Subject, e.Scope, e.Kind, e.Key
-		return &registry.LedgerConflictError{Existing: existing, Proposed: e.Meaning}
-	case !errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("check ledger: %w", err)
-	}
 	if _, err := tx.Exec(ctx, `INSERT INTO ledger (subject_id, scope, kind, key, meaning, first_version)
-		SELECT subject_id, scope, kind, key, meaning, $6 FROM `+input+` ON CONFLICT DO NOTHING`,
+		SELECT subject_id, scope, kind, key, meaning, $6
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS i(subject_id, scope, kind, key, meaning)
+		ON CONFLICT (subject_id, scope, kind, key) DO UPDATE SET meaning = EXCLUDED.meaning
+		WHERE ledger.meaning <> EXCLUDED.meaning`,
 		ids, scopes, kinds, keys, meanings, number); err != nil {
 		return fmt.Errorf("insert ledger: %w", err)
 	}

@@ -204,11 +204,10 @@ func upsertSubjects(ctx context.Context, tx *sql.Tx, moduleID, number int64, spe
 	return ids, nil
 }
 
-// insertLedger adds the ledger entries that are new, and fails with a
-// *registry.LedgerConflictError if one gives a recorded key another
-// meaning. It reads the ledgers of the subjects involved through the
-// primary key, then inserts only the new entries: a push that repeats
-// known keys costs reads, not writes.
+// insertLedger adds the ledger entries that are new and gives known keys
+// their new meaning, keeping their first version. It reads the ledgers of
+// the subjects involved through the primary key, then writes only what
+// changed: a push that repeats known keys costs reads, not writes.
 func insertLedger(ctx context.Context, tx *sql.Tx, subjectIDs map[string]int64, number int64, entries []registry.LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -255,7 +254,10 @@ func insertLedger(ctx context.Context, tx *sql.Tx, subjectIDs map[string]int64, 
 		id := subjectIDs[e.Subject]
 		if x, ok := known[key{id, e.Scope, string(e.Kind), e.Key}]; ok {
 			if x.Meaning != e.Meaning {
-				return &registry.LedgerConflictError{Existing: x, Proposed: e.Meaning}
+				if _, err := tx.ExecContext(ctx, `UPDATE ledger SET meaning = ? WHERE subject_id = ? AND scope = ? AND kind = ? AND key = ?`,
+					e.Meaning, id, e.Scope, string(e.Kind), e.Key); err != nil {
+					return fmt.Errorf("update ledger entry %s: %w", e, err)
+				}
 			}
 			continue
 		}

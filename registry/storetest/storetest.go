@@ -38,7 +38,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Subjects", testSubjects},
 		{"SubjectConfigErrors", testSubjectConfigErrors},
 		{"Ledger", testLedger},
-		{"LedgerConflict", testLedgerConflict},
+		{"LedgerMeaning", testLedgerMeaning},
 		{"Outbox", testOutbox},
 		{"OutboxLeaseExpiry", testOutboxLeaseExpiry},
 		{"OutboxConsumers", testOutboxConsumers},
