@@ -365,9 +365,10 @@ func isUnstablePackage(pkg string) bool {
 	return false
 }
 
-// isVersionNumber reports whether s is a positive decimal without leading
-// zeros.
+// isVersionNumber reports whether s is a decimal of at least 1 that fits in
+// 32 bits, as buf reads version numbers (leading zeros allowed: v01beta1 is
+// unstable).
 func isVersionNumber(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 1 && strconv.Itoa(n) == s
+	n, err := strconv.ParseInt(s, 10, 32)
+	return err == nil && n >= 1
 }
