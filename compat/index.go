@@ -108,14 +108,3 @@ func valuesByNumber(ed protoreflect.EnumDescriptor) map[protoreflect.EnumNumber]
 	}
 	return m
 }
-
-// fieldsByNumber indexes the fields of md.
-func fieldsByNumber(md protoreflect.MessageDescriptor) map[protoreflect.FieldNumber]protoreflect.FieldDescriptor {
-	fields := md.Fields()
-	m := make(map[protoreflect.FieldNumber]protoreflect.FieldDescriptor, fields.Len())
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		m[fd.Number()] = fd
-	}
-	return m
-}

@@ -18,6 +18,8 @@ type pass struct {
 	findings []Finding
 	// prevPackages and currPackages cache packagesOf for package rules.
 	prevPackages, currPackages map[string]*packageContents
+	// nestedByFile caches what each file declares, for deletion rules.
+	nestedByFile map[protoreflect.FileDescriptor]nested
 	// sourceIndexes caches the source locations of files by path.
 	sourceIndexes map[protoreflect.FileDescriptor]map[string]int
 }

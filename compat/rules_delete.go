@@ -18,6 +18,20 @@ type nested struct {
 	extensions map[string]protoreflect.FieldDescriptor
 }
 
+// nestedOf returns what fd declares by nested name, indexed once per pass
+// and shared by the deletion rules.
+func (p *pass) nestedOf(fd protoreflect.FileDescriptor) nested {
+	if n, ok := p.nestedByFile[fd]; ok {
+		return n
+	}
+	n := collectNested(fd)
+	if p.nestedByFile == nil {
+		p.nestedByFile = make(map[protoreflect.FileDescriptor]nested)
+	}
+	p.nestedByFile[fd] = n
+	return n
+}
+
 func collectNested(fd protoreflect.FileDescriptor) nested {
 	n := nested{
 		messages:   make(map[string]protoreflect.MessageDescriptor),
@@ -64,7 +78,7 @@ func checkFileNoDelete(p *pass) {
 }
 
 func checkMessageNoDelete(p *pass, prev, curr protoreflect.FileDescriptor) {
-	pn, cn := collectNested(prev), collectNested(curr)
+	pn, cn := p.nestedOf(prev), p.nestedOf(curr)
 	for name, md := range pn.messages {
 		if _, ok := cn.messages[name]; !ok {
 			p.report(deletedAt(curr, cn.messages, name), atDesc(md), Both, md.FullName(),
@@ -74,7 +88,7 @@ func checkMessageNoDelete(p *pass, prev, curr protoreflect.FileDescriptor) {
 }
 
 func checkEnumNoDelete(p *pass, prev, curr protoreflect.FileDescriptor) {
-	pn, cn := collectNested(prev), collectNested(curr)
+	pn, cn := p.nestedOf(prev), p.nestedOf(curr)
 	for name, ed := range pn.enums {
 		if _, ok := cn.enums[name]; !ok {
 			p.report(deletedAt(curr, cn.messages, name), atDesc(ed), Both, ed.FullName(),
@@ -84,7 +98,7 @@ func checkEnumNoDelete(p *pass, prev, curr protoreflect.FileDescriptor) {
 }
 
 func checkExtensionNoDelete(p *pass, prev, curr protoreflect.FileDescriptor) {
-	pn, cn := collectNested(prev), collectNested(curr)
+	pn, cn := p.nestedOf(prev), p.nestedOf(curr)
 	for name, xd := range pn.extensions {
 		if _, ok := cn.extensions[name]; !ok {
 			p.report(deletedAt(curr, cn.messages, name), atDesc(xd), Both, xd.FullName(),
@@ -199,7 +213,7 @@ func checkPackageEnumNoDelete(p *pass) {
 			}
 			var where at
 			if file := p.sameFileIn(ed); file != nil {
-				where = deletedAt(file, collectNested(file).messages, name)
+				where = deletedAt(file, p.nestedOf(file).messages, name)
 			}
 			p.report(where, atDesc(ed), Both, ed.FullName(),
 				"Enum %q was deleted from package %q.", name, pkg)
@@ -220,7 +234,7 @@ func checkPackageExtensionNoDelete(p *pass) {
 			}
 			var where at
 			if file := p.sameFileIn(xd); file != nil {
-				where = deletedAt(file, collectNested(file).messages, name)
+				where = deletedAt(file, p.nestedOf(file).messages, name)
 			}
 			p.report(where, atDesc(xd), Both, xd.FullName(),
 				"Extension %q was deleted from package %q.", name, pkg)
