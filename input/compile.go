@@ -42,16 +42,95 @@ type sources struct {
 	mu      sync.Mutex
 	imports map[string]string // module-relative path → fs path, for files read as imports
 	missing map[string]bool   // paths the resolver could not find
+	content map[string][]byte // target sources read ahead, until compiled
+	// compiled holds the files compiled by earlier chunks, by path.
+	compiled map[string]protoreflect.FileDescriptor
 }
 
 // compile compiles the targets and returns the image: targets are input
 // files, everything they import is an import.
-func (s *sources) compile(ctx context.Context) (img *image.Image, err error) {
+//
+// Targets are compiled in dependency order, in chunks that share one
+// symbol table, each chunk reusing the files compiled before it: handing
+// protocompile thousands of files at once makes its import-cycle check
+// quadratic. When a chunk fails, everything is compiled again in one go so
+// that every error is reported, as if nothing had been compiled before.
+func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 	if len(s.order) == 0 {
 		return nil, errors.New("no .proto files to compile")
 	}
-	s.imports = map[string]string{}
-	var diags []Diagnostic
+	if err := s.readTargets(); err != nil {
+		return nil, err
+	}
+	s.sortByImports()
+	chunk := chunkPerProc * runtime.GOMAXPROCS(0)
+	if len(s.order) > chunk {
+		s.compiled = make(map[string]protoreflect.FileDescriptor, len(s.order)+64)
+		sym := &linker.Symbols{}
+		var roots []protoreflect.FileDescriptor
+		ok := true
+		for start := 0; start < len(s.order) && ok; start += chunk {
+			var batch []string
+			for _, p := range s.order[start:min(start+chunk, len(s.order))] {
+				if s.compiled[p] == nil {
+					batch = append(batch, p)
+				}
+			}
+			if len(batch) == 0 {
+				continue
+			}
+			files, diags, err := s.run(ctx, batch, sym)
+			if err != nil || len(diags) > 0 {
+				ok = false
+				break
+			}
+			for _, f := range files {
+				s.remember(f)
+				roots = append(roots, f)
+			}
+		}
+		if ok {
+			return s.assemble(roots)
+		}
+		s.compiled = nil
+	}
+	files, diags, err := s.run(ctx, s.order, nil)
+	if err != nil || len(diags) > 0 {
+		if err != nil && !errors.Is(err, reporter.ErrInvalidSource) {
+			var ewp reporter.ErrorWithPos
+			if !errors.As(err, &ewp) {
+				return nil, err
+			}
+			pos := ewp.GetPosition()
+			diags = append(diags, Diagnostic{Path: s.displayOf(pos.Filename), Line: pos.Line, Col: pos.Col, Message: ewp.Unwrap().Error()})
+		}
+		// protocompile stops a file at its first unresolvable import and
+		// does not report it when other files had errors: find them all.
+		diags = append(diags, s.missingImports(diags)...)
+		slices.SortStableFunc(diags, func(a, b Diagnostic) int {
+			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Message, b.Message))
+		})
+		return nil, &CompileError{Diagnostics: slices.Compact(diags)}
+	}
+	roots := make([]protoreflect.FileDescriptor, len(files))
+	for i, f := range files {
+		roots[i] = f
+	}
+	return s.assemble(roots)
+}
+
+// chunkPerProc is the number of files compiled together per processor.
+const chunkPerProc = 32
+
+// run compiles paths with protocompile, collecting every reported error.
+// sym, when not nil, is shared with earlier runs.
+func (s *sources) run(ctx context.Context, paths []string, sym *linker.Symbols) (files linker.Files, diags []Diagnostic, err error) {
+	s.mu.Lock()
+	if s.imports == nil {
+		s.imports = map[string]string{}
+	}
+	s.missing = nil
+	s.mu.Unlock()
 	var dmu sync.Mutex
 	rep := reporter.NewReporter(func(e reporter.ErrorWithPos) error {
 		pos := e.GetPosition()
@@ -66,50 +145,54 @@ func (s *sources) compile(ctx context.Context) (img *image.Image, err error) {
 		MaxParallelism: runtime.GOMAXPROCS(0),
 		Reporter:       rep,
 		SourceInfoMode: protocompile.SourceInfoStandard,
+		Symbols:        sym,
 	}
-	var files linker.Files
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("compiler failure (please report it): %v", r)
-			}
-		}()
-		files, err = c.Compile(ctx, s.order...)
-	}()
-	if err != nil && !errors.Is(err, reporter.ErrInvalidSource) {
-		var ewp reporter.ErrorWithPos
-		if !errors.As(err, &ewp) {
-			return nil, err
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compiler failure (please report it): %v", r)
 		}
-		pos := ewp.GetPosition()
-		diags = append(diags, Diagnostic{Path: s.displayOf(pos.Filename), Line: pos.Line, Col: pos.Col, Message: ewp.Unwrap().Error()})
+	}()
+	files, err = c.Compile(ctx, paths...)
+	return files, diags, err
+}
+
+// remember records fd and everything it imports as compiled, so later
+// chunks link against them instead of compiling them again.
+func (s *sources) remember(fd protoreflect.FileDescriptor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var visit func(fd protoreflect.FileDescriptor)
+	visit = func(fd protoreflect.FileDescriptor) {
+		if s.compiled[fd.Path()] != nil {
+			return
+		}
+		s.compiled[fd.Path()] = fd
+		imports := fd.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			visit(imports.Get(i).FileDescriptor)
+		}
 	}
-	if err != nil || len(diags) > 0 {
-		// protocompile stops a file at its first unresolvable import and
-		// does not report it when other files had errors: find them all.
-		diags = append(diags, s.missingImports(diags)...)
-	}
-	if len(diags) > 0 {
-		slices.SortStableFunc(diags, func(a, b Diagnostic) int {
-			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Message, b.Message))
-		})
-		diags = slices.Compact(diags)
-		return nil, &CompileError{Diagnostics: diags}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s.assemble(files)
+	visit(fd)
 }
 
 // find resolves a module-relative path for the compiler: a target, or a
 // file under one of the roots (an import). Other paths are not found, and
 // the standard imports wrapper then serves the well-known types.
 func (s *sources) find(name string) (protocompile.SearchResult, error) {
+	s.mu.Lock()
+	if fd := s.compiled[name]; fd != nil {
+		s.mu.Unlock()
+		return protocompile.SearchResult{Desc: fd}, nil
+	}
+	data, read := s.content[name]
+	delete(s.content, name) // each file is resolved once
+	s.mu.Unlock()
 	if f, ok := s.targets[name]; ok {
-		data, err := fs.ReadFile(s.fsys, f.fsPath)
-		if err != nil {
-			return protocompile.SearchResult{}, err
+		if !read {
+			var err error
+			if data, err = fs.ReadFile(s.fsys, f.fsPath); err != nil {
+				return protocompile.SearchResult{}, err
+			}
 		}
 		return protocompile.SearchResult{Source: bytes.NewReader(data)}, nil
 	}
@@ -211,7 +294,7 @@ func (s *sources) displayOf(name string) string {
 }
 
 // assemble orders the compiled files and their imports dependencies first.
-func (s *sources) assemble(files linker.Files) (*image.Image, error) {
+func (s *sources) assemble(files []protoreflect.FileDescriptor) (*image.Image, error) {
 	out := make([]*image.File, 0, len(files)+16)
 	seen := make(map[string]bool, len(files)+16)
 	var visit func(fd protoreflect.FileDescriptor)

@@ -65,12 +65,31 @@ type fileView struct {
 	IsImport       bool
 }
 
-func viewOf(img *image.Image) []fileView {
+// viewOf returns the files of img sorted by path, after checking that
+// the image lists every file after its imports.
+func viewOf(t testing.TB, img *image.Image) []fileView {
+	t.Helper()
 	var out []fileView
+	seen := map[string]bool{}
 	for _, f := range img.Files() {
+		imports := f.Descriptor.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			if !seen[imports.Get(i).Path()] {
+				t.Errorf("%s is listed before its import %s", f.Path(), imports.Get(i).Path())
+			}
+		}
+		seen[f.Path()] = true
 		out = append(out, fileView{f.Path(), f.ExternalPath, f.IsImport})
 	}
+	slices.SortFunc(out, func(a, b fileView) int { return strings.Compare(a.Path, b.Path) })
 	return out
+}
+
+// sortedViews sorts views by path.
+func sortedViews(v []fileView) []fileView {
+	v = slices.Clone(v)
+	slices.SortFunc(v, func(a, b fileView) int { return strings.Compare(a.Path, b.Path) })
+	return v
 }
 
 // TestExternalPaths checks ExternalPath against what buf v1.75.0 prints
@@ -122,7 +141,7 @@ func TestExternalPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := viewOf(in.Image); !reflect.DeepEqual(got, tt.want) {
+			if got := viewOf(t, in.Image); !reflect.DeepEqual(got, sortedViews(tt.want)) {
 				t.Errorf("files:\n got %v\nwant %v", got, tt.want)
 			}
 		})
@@ -510,7 +529,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in, err := Load(context.Background(), tt.ref, Options{Dir: root, Config: tt.cfg})
 			if err == nil {
-				t.Fatalf("Load succeeded: %v", viewOf(in.Image))
+				t.Fatalf("Load succeeded: %v", viewOf(t, in.Image))
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error:\n got %q\nwant it to contain %q", err, tt.want)
