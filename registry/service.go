@@ -1,0 +1,666 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pbregistry/pbregistry/compat"
+	"github.com/pbregistry/pbregistry/config"
+	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/input"
+)
+
+// Service is the registry's write path: it compiles pushed files, checks
+// them against what the store holds and commits the accepted ones.
+//
+// A push is checked against the module's latest version, the baseline:
+//
+//   - each subject with its own rules and level (its kind's defaults unless
+//     pbregistry.yaml or an admin override them), on the findings located
+//     in the subject's scope — its message and every message and enum its
+//     data holds;
+//   - everything else with the module's breaking: section;
+//   - for transitive subjects, against the subject's ledger too: a field
+//     number or name, or an enum value, that the baseline no longer uses
+//     but an older version did may not come back with another meaning.
+//
+// The check reads the baseline, the subjects and the ledger, then commits
+// naming the baseline; if another push landed in between, the store refuses
+// the commit as stale and the check runs again against the new latest, so a
+// version is never accepted against a stale baseline.
+type Service struct {
+	store    Store
+	limits   Limits
+	observer Observer
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// Limits bound pushes; zero means DefaultLimits.
+	Limits Limits
+	// Observer is told about each push; nil means none.
+	Observer Observer
+	// Logger logs pushes; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Observer is told what happens to pushes, for metrics.
+type Observer interface {
+	// ObservePush is called once per Push or CheckPush that got a verdict.
+	ObservePush(o PushOutcome)
+}
+
+// PushOutcome describes a checked push.
+type PushOutcome struct {
+	// Module is the module pushed to.
+	Module string
+	// DryRun is true for CheckPush.
+	DryRun bool
+	// Accepted reports the verdict.
+	Accepted bool
+	// Created reports that a new version was written.
+	Created bool
+	// Findings are the push's findings, by rule.
+	Findings []Finding
+	// Elapsed is how long the push took.
+	Elapsed time.Duration
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, opts ServiceOptions) *Service {
+	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now}
+	if s.limits == (Limits{}) {
+		s.limits = DefaultLimits
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	return s
+}
+
+// Store returns the store the service writes to.
+func (s *Service) Store() Store { return s.store }
+
+// PushRequest is a module's files as a build pushes them.
+type PushRequest struct {
+	// Module is the module's name; when empty, pbregistry.yaml's module:.
+	Module string
+	// Files are the module's files: .proto files, paths relative to the
+	// module root, and its pbregistry.yaml (and buf.yaml if its roots
+	// come from there).
+	Files []File
+	// Build says which build pushes.
+	Build BuildInfo
+	// Principal is who pushes.
+	Principal string
+}
+
+// Finding is a compatibility finding (or policy violation) in the context
+// of a push: which subject's rules found it, at which level, and whether an
+// exception let it through.
+type Finding struct {
+	compat.Finding
+	// Subject is the subject whose rules found it; "" for the module's.
+	Subject string
+	// Level is the level in force where it was found.
+	Level Level
+	// ExceptionID is the approved exception that lets it through, or 0.
+	ExceptionID int64
+}
+
+// Blocking reports whether the finding blocks the push.
+func (f Finding) Blocking() bool {
+	return f.Severity == compat.SeverityError && f.ExceptionID == 0
+}
+
+// Verdict is the outcome of checking a push.
+type Verdict struct {
+	// Module is the module pushed to.
+	Module string
+	// Digest is the content digest of the push.
+	Digest string
+	// Baseline is the version the push was checked against, 0 for a new
+	// module.
+	Baseline int64
+	// Existing is the version with the same content, when there is one:
+	// the push is accepted as that version.
+	Existing *Version
+	// Findings are the findings, blocking or not, sorted.
+	Findings []Finding
+
+	commit *PushCommit
+}
+
+// Accepted reports whether the push may be stored.
+func (v *Verdict) Accepted() bool {
+	if v.Existing != nil {
+		return true
+	}
+	for _, f := range v.Findings {
+		if f.Blocking() {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrRejected is matched by a *RejectedError.
+var ErrRejected = errors.New("push rejected")
+
+// RejectedError is returned by Push when the push is incompatible.
+type RejectedError struct {
+	// Verdict holds the findings.
+	Verdict *Verdict
+}
+
+// Error lists the blocking findings, one per line, as
+// `path:line:col: message; impact (RULE, LEVEL)`.
+func (e *RejectedError) Error() string {
+	var b strings.Builder
+	var blocking []Finding
+	for _, f := range e.Verdict.Findings {
+		if f.Blocking() {
+			blocking = append(blocking, f)
+		}
+	}
+	against := "as a new module"
+	if e.Verdict.Baseline > 0 {
+		against = fmt.Sprintf("against version %d", e.Verdict.Baseline)
+	}
+	fmt.Fprintf(&b, "push to %s rejected %s: %d incompatible %s", e.Verdict.Module, against, len(blocking), pluralize(len(blocking), "change"))
+	for _, f := range blocking {
+		b.WriteString("\n")
+		b.WriteString(f.Describe(e.Verdict.Baseline))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrRejected.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+func pluralize(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// Describe renders the finding for people:
+// `path:line:col: message; who it breaks (RULE, LEVEL)`.
+func (f Finding) Describe(baseline int64) string {
+	loc := "<module>"
+	if f.Location.Path != "" {
+		loc = fmt.Sprintf("%s:%d:%d", f.Location.Path, max(f.Location.StartLine, 1), max(f.Location.StartColumn, 1))
+	}
+	msg := strings.TrimSuffix(f.Summary(), ".")
+	if impact := f.impact(baseline); impact != "" {
+		msg += "; " + impact
+	}
+	level := string(f.Level)
+	if level == "" {
+		level = "module rules"
+	}
+	return fmt.Sprintf("%s: %s (%s, %s)", loc, msg, f.Rule, level)
+}
+
+// impact says who a finding breaks, relative to the baseline version.
+func (f Finding) impact(baseline int64) string {
+	if baseline == 0 {
+		return ""
+	}
+	readers := fmt.Sprintf("readers at v%d", baseline)
+	data := fmt.Sprintf("data written at v%d", baseline)
+	if f.Level.Transitive() && baseline > 1 {
+		readers = fmt.Sprintf("readers at v1–v%d", baseline)
+		data = fmt.Sprintf("data written at v1–v%d", baseline)
+	}
+	switch f.Directions {
+	case compat.Forward:
+		return readers + " cannot read it"
+	case compat.Backward:
+		return "it cannot read " + data
+	case compat.Both:
+		return readers + " cannot read it, and it cannot read " + data
+	}
+	return ""
+}
+
+// prepared is a push made ready to check: split, validated, compiled.
+type prepared struct {
+	module    string
+	files     []File
+	config    []byte
+	digest    string
+	image     *image.Image
+	cfg       *config.Config
+	moduleCfg compat.Config
+	declared  []SubjectSpec
+	req       PushRequest
+}
+
+// prepare validates and compiles a push. Errors are *InvalidArgumentError
+// for anything wrong with the request, including compile errors.
+func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, error) {
+	if err := s.limits.CheckFiles(req.Files); err != nil {
+		return nil, err
+	}
+	p := &prepared{req: req}
+	fsys := make(fstest.MapFS, len(req.Files))
+	for _, f := range req.Files {
+		if f.Path == ConfigFileName {
+			p.config = f.Content
+		} else {
+			p.files = append(p.files, f)
+		}
+		fsys[f.Path] = &fstest.MapFile{Data: f.Content, Mode: 0o444}
+	}
+	if p.config != nil {
+		cfg, err := config.Parse(ConfigFileName, p.config)
+		if err != nil {
+			return nil, invalid("files", "%v", err)
+		}
+		p.cfg = cfg
+	}
+	p.module = req.Module
+	if p.cfg != nil && p.cfg.Name != "" {
+		if p.module != "" && p.module != p.cfg.Name {
+			return nil, invalid("module", "the push names module %q but its pbregistry.yaml says %q (%s): make them agree", p.module, p.cfg.Name, p.cfg.NamePos)
+		}
+		p.module = p.cfg.Name
+	}
+	if p.module == "" {
+		return nil, invalid("module", "no module name: set module: in pbregistry.yaml or name the module in the request")
+	}
+	if err := ValidateModuleName(p.module); err != nil {
+		return nil, err
+	}
+	digest, err := Digest(p.files, p.config)
+	if err != nil {
+		return nil, err
+	}
+	p.digest = digest
+	return p, nil
+}
+
+// compile compiles the push's files.
+func (s *Service) compile(ctx context.Context, p *prepared) error {
+	fsys := make(fstest.MapFS, len(p.req.Files))
+	for _, f := range p.req.Files {
+		fsys[f.Path] = &fstest.MapFile{Data: f.Content, Mode: 0o444}
+	}
+	in, err := input.LoadFS(ctx, fsys, "push to "+p.module)
+	if err != nil {
+		var compileErr *input.CompileError
+		if errors.As(err, &compileErr) {
+			return invalid("files", "the files do not compile:\n%s", compileErr.Error())
+		}
+		return invalid("files", "%v", err)
+	}
+	p.image = in.Image
+	p.moduleCfg = compat.Config{Version: "v2"}
+	if len(in.Modules) > 0 {
+		p.moduleCfg = in.Modules[0].Breaking
+	}
+	if p.cfg != nil {
+		for _, subj := range p.cfg.Subjects {
+			spec := SubjectSpec{
+				Name:       subj.Message,
+				Kind:       SubjectKind(subj.Kind),
+				PrimaryKey: subj.PrimaryKey,
+				Compatibility: Compatibility{
+					Use:    subj.Use,
+					Except: subj.Except,
+				},
+			}
+			if subj.Compatibility.Set {
+				spec.Compatibility.Level = Level(subj.Compatibility.String())
+			}
+			spec.Compatibility = spec.Compatibility.withDefaults(spec.Kind)
+			p.declared = append(p.declared, spec)
+		}
+	}
+	return nil
+}
+
+// CheckPush returns the verdict a push would get, without storing it.
+func (s *Service) CheckPush(ctx context.Context, req PushRequest) (*Verdict, error) {
+	start := time.Now()
+	p, err := s.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.check(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	s.observe(PushOutcome{Module: p.module, DryRun: true, Accepted: v.Accepted(), Findings: v.Findings, Elapsed: time.Since(start)})
+	return v, nil
+}
+
+// maxStaleRetries bounds how often a push is checked again because other
+// pushes landed while it was checked.
+const maxStaleRetries = 8
+
+// Push checks a push and, if it is compatible, stores it as the module's
+// next version. It returns the version (an existing one, with created ==
+// false, when the content was pushed before) and the verdict; an
+// incompatible push returns a *RejectedError holding the verdict.
+func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Verdict, error) {
+	start := time.Now()
+	if req.Principal == "" {
+		return Version{}, false, nil, invalid("principal", "no principal: say who pushes")
+	}
+	p, err := s.prepare(ctx, req)
+	if err != nil {
+		return Version{}, false, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		v, err := s.check(ctx, p)
+		if err != nil {
+			return Version{}, false, nil, err
+		}
+		if v.Existing != nil {
+			s.observe(PushOutcome{Module: p.module, Accepted: true, Elapsed: time.Since(start)})
+			return *v.Existing, false, v, nil
+		}
+		if !v.Accepted() {
+			s.observe(PushOutcome{Module: p.module, Findings: v.Findings, Elapsed: time.Since(start)})
+			s.logger.InfoContext(ctx, "push rejected", "module", p.module, "digest", p.digest,
+				"baseline", v.Baseline, "principal", req.Principal, "findings", len(v.Findings))
+			return Version{}, false, v, &RejectedError{Verdict: v}
+		}
+		version, created, err := s.store.CommitPush(ctx, *v.commit)
+		if errors.Is(err, ErrStaleBaseline) && attempt < maxStaleRetries {
+			s.logger.DebugContext(ctx, "push raced another, checking again", "module", p.module, "baseline", v.Baseline)
+			continue
+		}
+		if err != nil {
+			return Version{}, false, v, fmt.Errorf("push %s: %w", p.module, err)
+		}
+		s.observe(PushOutcome{Module: p.module, Accepted: true, Created: created, Findings: v.Findings, Elapsed: time.Since(start)})
+		s.logger.InfoContext(ctx, "push accepted", "module", p.module, "version", version.Number, "created", created,
+			"digest", p.digest, "principal", req.Principal, "commit", req.Build.Commit)
+		return version, created, v, nil
+	}
+}
+
+func (s *Service) observe(o PushOutcome) {
+	if s.observer != nil {
+		s.observer.ObservePush(o)
+	}
+}
+
+// check checks a prepared push against the module's latest version.
+func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
+	v := &Verdict{Module: p.module, Digest: p.digest}
+	if existing, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); err == nil {
+		v.Existing = &existing
+		v.Baseline = existing.Number
+		return v, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("check push %s: %w", p.module, err)
+	}
+	if p.image == nil {
+		if err := s.compile(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	var baseline *image.Image
+	var stored []Subject
+	switch mod, err := s.store.GetModule(ctx, p.module); {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("check push %s: %w", p.module, err)
+	default:
+		v.Baseline = mod.LatestVersion
+		data, err := s.store.GetDescriptorSet(ctx, p.module, mod.LatestVersion)
+		if err != nil {
+			return nil, fmt.Errorf("check push %s: read version %d: %w", p.module, mod.LatestVersion, err)
+		}
+		if baseline, err = image.Decode(data); err != nil {
+			return nil, fmt.Errorf("check push %s: decode version %d: %w", p.module, mod.LatestVersion, err)
+		}
+		if stored, err = s.store.ListSubjects(ctx, p.module); err != nil {
+			return nil, fmt.Errorf("check push %s: %w", p.module, err)
+		}
+	}
+
+	subjects := effectiveSubjects(p.declared, stored)
+	currNames, prevNames := indexNames(p.image), indexNames(baseline)
+	locate := locator(p.image)
+	var findings []Finding
+	findings = append(findings, checkSubjectsExist(subjects, currNames, prevNames, locate)...)
+
+	var ledger []LedgerEntry
+	for _, subj := range subjects {
+		for _, k := range ledgerKeys(subj.Name, currNames, scopeOf(currNames, subj.Name)) {
+			ledger = append(ledger, k.entry)
+		}
+	}
+
+	if baseline != nil {
+		scopes := make(map[string]scope, len(subjects))
+		for _, subj := range subjects {
+			scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
+		}
+		owner := func(f compat.Finding) []string {
+			c := currNames.container(f.Element)
+			if c == "" {
+				c = prevNames.container(f.Element)
+			}
+			var out []string
+			if c == "" {
+				return out
+			}
+			for _, subj := range subjects {
+				if scopes[subj.Name][c] {
+					out = append(out, subj.Name)
+				}
+			}
+			return out
+		}
+		moduleFindings, err := compat.Check(baseline, p.image, p.moduleCfg)
+		if err != nil {
+			return nil, invalid("files", "pbregistry.yaml breaking: %v", err)
+		}
+		for _, f := range moduleFindings {
+			if len(owner(f)) == 0 {
+				findings = append(findings, Finding{Finding: f})
+			}
+		}
+		for _, subj := range subjects {
+			if subj.compat.Level == LevelNone {
+				continue
+			}
+			subjectFindings, err := compat.Check(baseline, p.image, subj.compat.compatConfig())
+			if err != nil {
+				return nil, invalid("files", "subject %s: %v", subj.Name, err)
+			}
+			for _, f := range subjectFindings {
+				if slices.Contains(owner(f), subj.Name) {
+					findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
+				}
+			}
+			if subj.compat.Level.Transitive() && subj.stored {
+				known, err := s.store.Ledger(ctx, LedgerQuery{Module: p.module, Subject: subj.Name})
+				if err != nil {
+					return nil, fmt.Errorf("check push %s: %w", p.module, err)
+				}
+				current := ledgerKeys(subj.Name, currNames, scopeOf(currNames, subj.Name))
+				previous := ledgerKeys(subj.Name, prevNames, scopeOf(prevNames, subj.Name))
+				for _, f := range checkLedger(current, previous, known, locate) {
+					findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
+				}
+			}
+		}
+	}
+
+	exceptions, err := s.applyExceptions(ctx, p, findings)
+	if err != nil {
+		return nil, err
+	}
+	displayPaths(findings, p.image)
+	slices.SortStableFunc(findings, func(a, b Finding) int {
+		if c := compat.Compare(a.Finding, b.Finding); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subject, b.Subject)
+	})
+	v.Findings = findings
+
+	descriptorSet, err := p.image.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("check push %s: encode image: %w", p.module, err)
+	}
+	specs := make([]SubjectSpec, 0, len(p.declared))
+	specs = append(specs, p.declared...)
+	v.commit = &PushCommit{
+		Module:        p.module,
+		BaseVersion:   v.Baseline,
+		Digest:        p.digest,
+		Files:         p.files,
+		DescriptorSet: descriptorSet,
+		Config:        p.config,
+		Principal:     p.req.Principal,
+		Build:         p.req.Build,
+		Subjects:      specs,
+		Ledger:        ledger,
+		Exceptions:    exceptions,
+	}
+	return v, nil
+}
+
+// subject is a subject as the check sees it: its configuration in force
+// and whether the store knows it already.
+type subject struct {
+	Name   string
+	Kind   SubjectKind
+	compat Compatibility
+	stored bool
+}
+
+// effectiveSubjects merges the subjects a push declares with the ones the
+// store holds: an admin override wins, then the declared configuration,
+// then the stored one; subjects no longer declared are still checked.
+func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
+	byName := make(map[string]*subject)
+	var order []string
+	for _, st := range stored {
+		byName[st.Name] = &subject{Name: st.Name, Kind: st.Kind, compat: st.Pushed.withDefaults(st.Kind), stored: true}
+		order = append(order, st.Name)
+		if st.Override != nil {
+			byName[st.Name].compat = st.Override.Compatibility.withDefaults(st.Kind)
+		}
+	}
+	for _, d := range declared {
+		sub, ok := byName[d.Name]
+		if !ok {
+			sub = &subject{Name: d.Name}
+			byName[d.Name] = sub
+			order = append(order, d.Name)
+		}
+		sub.Kind = d.Kind
+		overridden := false
+		for _, st := range stored {
+			if st.Name == d.Name && st.Override != nil {
+				overridden = true
+			}
+		}
+		if !overridden {
+			sub.compat = d.Compatibility.withDefaults(d.Kind)
+		}
+	}
+	slices.Sort(order)
+	out := make([]subject, 0, len(order))
+	for _, name := range order {
+		out = append(out, *byName[name])
+	}
+	return out
+}
+
+// checkSubjectsExist reports subjects whose message the push does not
+// declare: a subject's data outlives its message.
+func checkSubjectsExist(subjects []subject, curr, prev names, locate func(protoreflect.Descriptor) compat.Location) []Finding {
+	var out []Finding
+	for _, subj := range subjects {
+		if _, ok := curr[protoreflect.FullName(subj.Name)].(protoreflect.MessageDescriptor); ok {
+			continue
+		}
+		f := Finding{Subject: subj.Name, Level: subj.compat.Level, Finding: compat.Finding{
+			Rule:       "SUBJECT_NO_DELETE",
+			Message:    fmt.Sprintf("Subject %s (%s) has no message in this push: its data outlives the message. Restore the message, or ask an admin to retire the subject.", subj.Name, subj.Kind),
+			Directions: compat.Both,
+			Element:    subj.Name,
+		}}
+		if d, ok := prev[protoreflect.FullName(subj.Name)]; ok {
+			f.Previous = compat.Location{Path: d.ParentFile().Path()}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// applyExceptions marks the findings an unused exception of this push's
+// digest lets through, and returns the exceptions to consume.
+func (s *Service) applyExceptions(ctx context.Context, p *prepared, findings []Finding) ([]int64, error) {
+	hasBlocking := false
+	for _, f := range findings {
+		hasBlocking = hasBlocking || f.Blocking()
+	}
+	if !hasBlocking {
+		return nil, nil
+	}
+	excs, err := s.store.ListExceptions(ctx, ExceptionQuery{Module: p.module, Digest: p.digest, UnusedOnly: true})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("check push %s: read exceptions: %w", p.module, err)
+	}
+	var used []int64
+	for i := range findings {
+		f := &findings[i]
+		if !f.Blocking() {
+			continue
+		}
+		for _, e := range excs {
+			if e.Rule == f.Rule && e.Element == f.Element {
+				f.ExceptionID = e.ID
+				if !slices.Contains(used, e.ID) {
+					used = append(used, e.ID)
+				}
+			}
+		}
+	}
+	return used, nil
+}
+
+// locator returns a function locating a descriptor of img.
+func locator(img *image.Image) func(protoreflect.Descriptor) compat.Location {
+	return func(d protoreflect.Descriptor) compat.Location {
+		fd := d.ParentFile()
+		loc := compat.Location{Path: fd.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
+		if sl := fd.SourceLocations().ByDescriptor(d); sl.Path != nil {
+			loc.StartLine, loc.StartColumn = sl.StartLine+1, sl.StartColumn+1
+			loc.EndLine, loc.EndColumn = sl.EndLine+1, sl.EndColumn+1
+		}
+		return loc
+	}
+}
+
+// displayPaths rewrites findings' module-relative paths into the paths of
+// the pushed files (which include the proto root, e.g. "proto/").
+func displayPaths(findings []Finding, img *image.Image) {
+	for i := range findings {
+		if f := img.File(findings[i].Location.Path); f != nil {
+			findings[i].Location.Path = f.DisplayPath()
+		}
+	}
+}
