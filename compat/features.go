@@ -1,8 +1,6 @@
 package compat
 
 import (
-	"slices"
-
 	"github.com/bufbuild/protocompile/protoutil"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -237,10 +235,11 @@ func lastField(raw []byte, num protowire.Number, typ protowire.Type) ([]byte, bo
 
 // featureAt locates, under d's options, a standard feature field (or the
 // custom feature ext.field when ext is non-zero) the way buf does: the
-// feature's own location; else the deepest location at or above it, but
-// not above the features option (e.g. a `features = {...}` literal that
-// does not mention the feature); else the first location inside it. The
-// result designates nothing located when d's options have no features.
+// feature's own location; else the deepest location above it, but not
+// above the features option (e.g. a `features = {...}` literal that does
+// not mention the feature). (buf would also take a location inside the
+// feature, but features are scalars: there is none.) The result designates
+// nothing located when d's options have no features.
 func (p *pass) featureAt(d protoreflect.Descriptor, feature protoreflect.FieldNumber, ext protoreflect.FieldNumber) at {
 	var sub []int32
 	switch d.(type) {
@@ -261,26 +260,10 @@ func (p *pass) featureAt(d protoreflect.Descriptor, feature protoreflect.FieldNu
 		return exact
 	}
 	features := len(exact.path) - len(sub) + 1 // length of the path to the features option
-	locs := exact.file.SourceLocations()
-	best := -1
-	for i := 0; i < locs.Len(); i++ {
-		path := locs.Get(i).Path
-		switch {
-		case len(path) >= features && len(path) < len(exact.path) && hasPrefix(exact.path, path):
-			if best < 0 || len(path) > len(locs.Get(best).Path) {
-				best = i
-			}
-		case len(path) > len(exact.path) && hasPrefix(path, exact.path):
-			return at{file: exact.file, path: path}
+	for n := len(exact.path) - 1; n >= features; n-- {
+		if _, ok := p.byPath(exact.file, exact.path[:n]); ok {
+			return at{file: exact.file, path: exact.path[:n]}
 		}
 	}
-	if best >= 0 {
-		return at{file: exact.file, path: locs.Get(best).Path}
-	}
 	return exact
-}
-
-// hasPrefix reports whether path starts with prefix.
-func hasPrefix(path, prefix protoreflect.SourcePath) bool {
-	return len(path) >= len(prefix) && slices.Equal(path[:len(prefix)], prefix)
 }

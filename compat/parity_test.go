@@ -25,13 +25,7 @@ import (
 // "flags: --exclude-imports" runs buf with that flag and compat with
 // Config.ExcludeImports.
 func TestParity(t *testing.T) {
-	buf := os.Getenv("PBREGISTRY_BUF")
-	if buf == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PBREGISTRY_BUF is not set: CI must run the parity test against buf")
-		}
-		t.Skip("PBREGISTRY_BUF is not set; set it to a buf v1.75.0 binary to run the parity test")
-	}
+	buf := bufBinary(t)
 	home := t.TempDir() // buf's cache, kept away from the user's
 	for _, f := range fixtures(t) {
 		t.Run(f.name, func(t *testing.T) {
@@ -51,6 +45,70 @@ func TestParity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParityCatalog checks that compat's catalog has buf's rules, with the
+// same categories, default flag, deprecation and replacements, in both
+// configuration versions; pbregistry's own LOSSLESS rules are the only
+// extra ones.
+func TestParityCatalog(t *testing.T) {
+	buf := bufBinary(t)
+	for _, version := range []string{"v1", "v2"} {
+		out, err := exec.Command(buf, "config", "ls-breaking-rules", "--version", version, "--include-deprecated", "--format", "json").Output()
+		if err != nil {
+			t.Fatalf("buf config ls-breaking-rules --version %s: %v", version, err)
+		}
+		type bufRule struct {
+			ID           string   `json:"id"`
+			Categories   []string `json:"categories"`
+			Default      bool     `json:"default"`
+			Deprecated   bool     `json:"deprecated"`
+			Replacements []string `json:"replacements"`
+		}
+		bufRules := make(map[string]bufRule)
+		for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+			var r bufRule
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatalf("buf rule %q: %v", line, err)
+			}
+			bufRules[r.ID] = r
+		}
+		sorted := func(ss []string) []string {
+			ss = slices.Clone(ss)
+			slices.Sort(ss)
+			return ss
+		}
+		for _, r := range compat.Rules(version) {
+			b, ok := bufRules[r.ID]
+			delete(bufRules, r.ID)
+			switch {
+			case !ok && (slices.Contains(r.Categories, compat.CategoryWireLossless) || slices.Contains(r.Categories, compat.CategoryWireJSONLossless)):
+			case !ok:
+				t.Errorf("%s: compat has %s, buf does not", version, r.ID)
+			case !slices.Equal(sorted(r.Categories), sorted(b.Categories)) || r.Default != b.Default || r.Deprecated != b.Deprecated ||
+				!slices.Equal(sorted(r.Replacements), sorted(b.Replacements)):
+				t.Errorf("%s %s: compat categories %v default %t deprecated %t replacements %v; buf %v %t %t %v", version, r.ID,
+					r.Categories, r.Default, r.Deprecated, r.Replacements, b.Categories, b.Default, b.Deprecated, b.Replacements)
+			}
+		}
+		for id := range bufRules {
+			t.Errorf("%s: buf has %s, compat does not", version, id)
+		}
+	}
+}
+
+// bufBinary returns the buf binary PBREGISTRY_BUF names, or skips the test
+// (fails it under CI) when it is not set.
+func bufBinary(t *testing.T) string {
+	t.Helper()
+	buf := os.Getenv("PBREGISTRY_BUF")
+	if buf == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PBREGISTRY_BUF is not set: CI must run the parity tests against buf")
+		}
+		t.Skip("PBREGISTRY_BUF is not set; set it to a buf v1.75.0 binary to run the parity tests")
+	}
+	return buf
 }
 
 // parityKey is what parity compares: path, span and rule.
