@@ -1,0 +1,62 @@
+# Shared helpers of the benchmark scripts (sourced, not run).
+# Callers set: set -euo pipefail, and ROOT to the repository root.
+
+BUF_VERSION="1.75.0"
+OUT="${OUT:-$ROOT/bench/out}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_buf sets BUF to a buf $BUF_VERSION binary, installing it with
+# `go install` when neither $BUF nor GOBIN/buf nor PATH's buf is that version.
+ensure_buf() {
+  local gobin cand
+  gobin="$(go env GOBIN)"
+  [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+  for cand in "${BUF:-}" "$gobin/buf" "$(command -v buf || true)"; do
+    if [ -n "$cand" ] && [ -x "$cand" ] && [ "$("$cand" --version 2>/dev/null)" = "$BUF_VERSION" ]; then
+      BUF="$cand"
+      return
+    fi
+  done
+  log "installing buf v$BUF_VERSION with go install (the reference implementation)"
+  GOBIN="$gobin" go install "github.com/bufbuild/buf/cmd/buf@v$BUF_VERSION" ||
+    die "could not install buf v$BUF_VERSION; install it and set BUF=/path/to/buf"
+  BUF="$gobin/buf"
+  [ "$("$BUF" --version)" = "$BUF_VERSION" ] || die "$BUF is not buf $BUF_VERSION"
+}
+
+# ensure_pbcheck sets PBCHECK: the given $PBCHECK, or a fresh build of
+# ./cmd/pbcheck into $OUT/pbcheck.
+ensure_pbcheck() {
+  if [ -n "${PBCHECK:-}" ]; then
+    [ -x "$PBCHECK" ] || die "PBCHECK=$PBCHECK is not an executable"
+    return
+  fi
+  log "building pbcheck (go build -o $OUT/pbcheck ./cmd/pbcheck)"
+  mkdir -p "$OUT"
+  (cd "$ROOT" && go build -o "$OUT/pbcheck" ./cmd/pbcheck) || die "pbcheck does not build"
+  PBCHECK="$OUT/pbcheck"
+}
+
+# ensure_benchtool sets BENCHTOOL to a build of ./bench/benchtool.
+ensure_benchtool() {
+  mkdir -p "$OUT"
+  (cd "$ROOT" && go build -o "$OUT/benchtool" ./bench/benchtool) || die "bench/benchtool does not build"
+  BENCHTOOL="$OUT/benchtool"
+}
+
+# run_check TOOL OUTFILE ERRFILE ARGS... runs `TOOL breaking ARGS...`, saving
+# stdout and stderr. Exit codes 0 (no breaking change) and 100 (breaking
+# changes found) are both success; it echoes the exit code.
+run_check() {
+  local tool="$1" out="$2" err="$3" rc=0
+  shift 3
+  "$tool" breaking "$@" >"$out" 2>"$err" || rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then
+    printf 'error: `%s breaking %s` failed with exit code %d:\n' "$tool" "$*" "$rc" >&2
+    sed 's/^/    /' "$err" | head -20 >&2
+    return 1
+  fi
+  echo "$rc"
+}
