@@ -4,9 +4,9 @@ package compat
 // Config is buf's default: the FILE category, every finding kept.
 type Config struct {
 	// Version is the configuration version rule IDs and categories are
-	// read with: "v1" or "v2" (buf.yaml's version; "v1beta1" reads as
-	// "v1"). Empty means "v2". The versions differ in which rules exist
-	// and which categories they belong to.
+	// read with: "v1beta1", "v1" or "v2" (buf.yaml's version). Empty means
+	// "v2". The versions differ in which rules exist and which categories
+	// they belong to.
 	Version string
 	// Use lists rule IDs and categories to run. Empty means the default
 	// category, FILE.

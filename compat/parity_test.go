@@ -48,12 +48,12 @@ func TestParity(t *testing.T) {
 }
 
 // TestParityCatalog checks that compat's catalog has buf's rules, with the
-// same categories, default flag, deprecation and replacements, in both
-// configuration versions; pbregistry's own LOSSLESS rules are the only
+// same categories, default flag, deprecation and replacements, in every
+// configuration version; pbregistry's own LOSSLESS rules are the only
 // extra ones.
 func TestParityCatalog(t *testing.T) {
 	buf := bufBinary(t)
-	for _, version := range []string{"v1", "v2"} {
+	for _, version := range []string{"v1beta1", "v1", "v2"} {
 		out, err := exec.Command(buf, "config", "ls-breaking-rules", "--version", version, "--include-deprecated", "--format", "json").Output()
 		if err != nil {
 			t.Fatalf("buf config ls-breaking-rules --version %s: %v", version, err)

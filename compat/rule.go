@@ -46,13 +46,17 @@ type RuleInfo struct {
 type rule struct {
 	id      string
 	purpose string
-	// categories are the v2 categories; v1 is derived (no CSR).
-	categories []string
-	directions Direction
-	// onlyV1 and onlyV2 restrict the rule to one configuration version.
-	onlyV1, onlyV2 bool
-	deprecated     bool
-	// replacements per version ("v1", "v2") for deprecated rules.
+	// categories are the v2 categories; v1 is derived (no CSR), and so
+	// is v1beta1 unless v1beta1Categories is set.
+	categories        []string
+	v1beta1Categories []string
+	directions        Direction
+	// onlyV1 and onlyV2 restrict the rule to one configuration version
+	// (v1 includes v1beta1); notV1beta1 leaves it out of v1beta1.
+	onlyV1, onlyV2, notV1beta1 bool
+	deprecated                 bool
+	// replacements per version ("v1", "v2") for deprecated rules; v1beta1
+	// uses v1's.
 	replacements map[string][]string
 
 	global    func(p *pass)
@@ -68,6 +72,8 @@ type rule struct {
 // inVersion reports whether the rule exists in configuration version v.
 func (r *rule) inVersion(v string) bool {
 	switch v {
+	case "v1beta1":
+		return !r.onlyV2 && !r.notV1beta1
 	case "v1":
 		return !r.onlyV2
 	default:
@@ -80,7 +86,10 @@ func (r *rule) categoriesFor(v string) []string {
 	if r.deprecated {
 		return nil
 	}
-	if v != "v1" {
+	if v == "v1beta1" && r.v1beta1Categories != nil {
+		return r.v1beta1Categories
+	}
+	if v == "v2" {
 		return r.categories
 	}
 	out := make([]string, 0, len(r.categories))
@@ -101,15 +110,28 @@ func (r *rule) info(version string) RuleInfo {
 		Purpose:      r.purpose,
 		Directions:   r.directions,
 		Deprecated:   r.deprecated,
-		Replacements: slices.Clone(r.replacements[normalizeVersion(version)]),
+		Replacements: slices.Clone(r.replacementsFor(normalizeVersion(version))),
 	}
 }
 
-// normalizeVersion maps configuration versions onto the two catalogs.
+// replacementsFor returns the replacements of a deprecated rule in
+// catalog version v.
+func (r *rule) replacementsFor(v string) []string {
+	if v == "v1beta1" {
+		v = "v1"
+	}
+	return r.replacements[v]
+}
+
+// normalizeVersion maps configuration versions onto the three catalogs:
+// v1beta1, v1 and v2. v1beta1 is v1 except for the field type rules: it
+// has no FIELD_WIRE_COMPATIBLE_TYPE nor FIELD_WIRE_JSON_COMPATIBLE_TYPE,
+// FIELD_SAME_TYPE and FIELD_SAME_CARDINALITY are also WIRE and WIRE_JSON
+// rules, and FILE_SAME_PACKAGE is only a FILE rule.
 func normalizeVersion(v string) string {
 	switch strings.ToLower(v) {
 	case "v1", "v1beta1":
-		return "v1"
+		return strings.ToLower(v)
 	default:
 		return "v2"
 	}
@@ -165,6 +187,9 @@ var (
 	catLossless     = []string{CategoryWireLossless, CategoryWireJSONLossless}
 	catWireLossless = []string{CategoryWireLossless}
 	catJSONLossless = []string{CategoryWireJSONLossless}
+	// catV1beta1FieldType is where v1beta1 puts FIELD_SAME_TYPE and
+	// FIELD_SAME_CARDINALITY.
+	catV1beta1FieldType = []string{CategoryFile, CategoryPackage, CategoryWireJSON, CategoryWire}
 )
 
 // catalog lists every rule, in the order `pbcheck rules` prints them.
@@ -184,7 +209,7 @@ var catalog = []*rule{
 	// FILE and PACKAGE.
 	{id: "ENUM_SAME_TYPE", categories: catFilePkg, directions: Both,
 		purpose: "Checks that enums stay open or stay closed.", enum: checkEnumSameType},
-	{id: "FIELD_SAME_CARDINALITY", categories: catFilePkg, directions: Both,
+	{id: "FIELD_SAME_CARDINALITY", categories: catFilePkg, v1beta1Categories: catV1beta1FieldType, directions: Both,
 		purpose: "Checks that fields keep their cardinality (optional, required, repeated, map) and presence.", field: checkFieldSameCardinality},
 	{id: "FIELD_SAME_CPP_STRING_TYPE", categories: catFilePkg, directions: Both,
 		purpose: "Checks that string and bytes fields keep their C++ string type (ctype option or (pb.cpp).string_type feature).", field: checkFieldSameCppStringType},
@@ -220,7 +245,7 @@ var catalog = []*rule{
 		purpose: "Checks that extension ranges are not deleted from a message.", message: checkExtensionMessageNoDelete},
 	{id: "FIELD_NO_DELETE", categories: catFilePkgCSR, directions: Both,
 		purpose: "Checks that fields are not deleted from a message.", message: checkFieldNoDelete},
-	{id: "FIELD_SAME_TYPE", categories: catFilePkgCSR, directions: Both,
+	{id: "FIELD_SAME_TYPE", categories: catFilePkgCSR, v1beta1Categories: catV1beta1FieldType, directions: Both,
 		purpose: "Checks that fields keep their type.", field: checkFieldSameType},
 	{id: "FILE_SAME_SYNTAX", categories: catFilePkgCSR, directions: Both,
 		purpose: "Checks that files keep their syntax: proto2, proto3 or editions.", file: checkFileSameSyntax},
@@ -246,7 +271,7 @@ var catalog = []*rule{
 		purpose: "Checks that fields keep their default value.", field: checkFieldSameDefault},
 	{id: "FIELD_SAME_ONEOF", categories: catFilePkgWire, directions: Both,
 		purpose: "Checks that fields stay in (or out of) the same oneof.", field: checkFieldSameOneof},
-	{id: "FILE_SAME_PACKAGE", categories: catFilePkgWire, directions: Both,
+	{id: "FILE_SAME_PACKAGE", categories: catFilePkgWire, v1beta1Categories: catFile, directions: Both,
 		purpose: "Checks that files keep their package.", file: checkFileSamePackage},
 	{id: "MESSAGE_SAME_REQUIRED_FIELDS", categories: catFilePkgWire, directions: Both,
 		purpose: "Checks that messages neither gain nor lose required fields.", message: checkMessageSameRequiredFields},
@@ -284,7 +309,7 @@ var catalog = []*rule{
 		purpose: "Checks that fields are not deleted unless their name is reserved.", message: checkFieldNoDeleteUnlessNameReserved},
 	{id: "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY", categories: catJSON, directions: Both,
 		purpose: "Checks that fields keep a cardinality compatible on the wire and in JSON.", field: checkFieldWireJSONCompatibleCardinality},
-	{id: "FIELD_WIRE_JSON_COMPATIBLE_TYPE", categories: catJSON, directions: Both,
+	{id: "FIELD_WIRE_JSON_COMPATIBLE_TYPE", categories: catJSON, notV1beta1: true, directions: Both,
 		purpose: "Checks that fields keep a type compatible on the wire and in JSON.", field: checkFieldWireJSONCompatibleType},
 
 	// WIRE_JSON and WIRE (+CSR).
@@ -296,7 +321,7 @@ var catalog = []*rule{
 	// WIRE only.
 	{id: "FIELD_WIRE_COMPATIBLE_CARDINALITY", categories: catWire, directions: Both,
 		purpose: "Checks that fields keep a cardinality compatible on the wire.", field: checkFieldWireCompatibleCardinality},
-	{id: "FIELD_WIRE_COMPATIBLE_TYPE", categories: catWire, directions: Both,
+	{id: "FIELD_WIRE_COMPATIBLE_TYPE", categories: catWire, notV1beta1: true, directions: Both,
 		purpose: "Checks that fields keep a type compatible on the wire.", field: checkFieldWireCompatibleType},
 
 	// pbregistry's lossless categories: changes buf's WIRE and WIRE_JSON

@@ -34,11 +34,13 @@ type UnknownRuleError struct {
 func (e *UnknownRuleError) Error() string {
 	hint := ""
 	if r, ok := ruleByID[e.Name]; ok && !r.inVersion(e.Version) {
-		other := "v2"
-		if e.Version == "v2" {
-			other = "v1"
+		var others []string
+		for _, v := range []string{"v1beta1", "v1", "v2"} {
+			if v != e.Version && r.inVersion(v) {
+				others = append(others, v)
+			}
 		}
-		hint = fmt.Sprintf(" (it exists in %s configurations)", other)
+		hint = fmt.Sprintf(" (it exists in %s configurations)", strings.Join(others, " and "))
 	} else if s := suggest(e.Name, e.Version); s != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", s)
 	}
@@ -110,7 +112,7 @@ func expand(names []string, version string) ([]string, error) {
 		if !ok || !r.inVersion(version) {
 			return nil, &UnknownRuleError{Name: name, Version: version}
 		}
-		if repl := r.replacements[version]; r.deprecated && len(repl) > 0 {
+		if repl := r.replacementsFor(version); r.deprecated && len(repl) > 0 {
 			ids = append(ids, repl...)
 			continue
 		}
