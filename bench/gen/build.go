@@ -407,9 +407,9 @@ func (b *builder) fileOptions(f *File, p *pkgInfo, base string) {
 	}
 	php := b.chance(0.4)
 	if php {
-		o = append(o, Option{"php_namespace", fmt.Sprintf("%q", strings.Join(pasc, `\\`))})
+		o = append(o, Option{"php_namespace", fmt.Sprintf("%q", strings.Join(pasc, `\`))})
 		if b.chance(0.1) {
-			o = append(o, Option{"php_metadata_namespace", fmt.Sprintf("%q", strings.Join(pasc, `\\`)+`\\GPBMetadata`)})
+			o = append(o, Option{"php_metadata_namespace", fmt.Sprintf("%q", strings.Join(pasc, `\`)+`\GPBMetadata`)})
 		}
 	}
 	if b.chance(0.03) {

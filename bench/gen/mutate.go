@@ -33,11 +33,13 @@ type mutation struct {
 // changes needing a rare kind of file (editions, proto2, services,
 // extensions) find one quickly.
 var onlyIn = map[string]func(f *File) bool{
-	"file_syntax_proto3_to_editions":     func(f *File) bool { return f.Syntax == Proto3 },
-	"file_syntax_proto2_to_editions":     func(f *File) bool { return f.Syntax == Proto2 },
-	"field_default_change":               func(f *File) bool { return f.Syntax != Proto3 },
-	"field_required_add":                 func(f *File) bool { return f.Syntax != Proto3 },
-	"field_required_remove":              func(f *File) bool { return f.Syntax != Proto3 },
+	"file_syntax_proto3_to_editions": func(f *File) bool { return f.Syntax == Proto3 },
+	"file_syntax_proto2_to_editions": func(f *File) bool { return f.Syntax == Proto2 },
+	"field_default_change":           func(f *File) bool { return f.Syntax != Proto3 },
+	// buf v1.75.0 does not see editions LEGACY_REQUIRED changes as
+	// MESSAGE_SAME_REQUIRED_FIELDS: proto2 files only.
+	"field_required_add":                 func(f *File) bool { return f.Syntax == Proto2 },
+	"field_required_remove":              func(f *File) bool { return f.Syntax == Proto2 },
 	"field_utf8_validation_change":       func(f *File) bool { return f.Syntax == Edition2023 },
 	"field_presence_change":              func(f *File) bool { return f.Syntax == Edition2023 },
 	"message_json_format_change":         func(f *File) bool { return f.Syntax == Edition2023 },
@@ -680,7 +682,7 @@ var breakingMutations = []mutation{
 	}},
 	{"field_required_add", 3, func(mu *mutator) (Change, bool) {
 		fd := mu.randField(func(fd *Field) bool {
-			return fd.Parent.File.Syntax != Proto3 && plainField(fd) && fd.Label == Explicit && !hasOpt(fd, "features.field_presence")
+			return fd.Parent.File.Syntax == Proto2 && plainField(fd) && fd.Label == Explicit
 		})
 		if fd == nil {
 			return Change{}, false
@@ -689,7 +691,9 @@ var breakingMutations = []mutation{
 		return mu.fieldChange(fd, "MESSAGE_SAME_REQUIRED_FIELDS", "optional -> required"), true
 	}},
 	{"field_required_remove", 3, func(mu *mutator) (Change, bool) {
-		fd := mu.randField(func(fd *Field) bool { return fd.Label == Required && fd.Oneof == nil })
+		fd := mu.randField(func(fd *Field) bool {
+			return fd.Parent.File.Syntax == Proto2 && fd.Label == Required && fd.Oneof == nil
+		})
 		if fd == nil {
 			return Change{}, false
 		}

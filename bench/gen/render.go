@@ -282,11 +282,32 @@ func (r *renderer) presence(fd *Field) string {
 func (r *renderer) valueType(fd *Field) string {
 	switch {
 	case fd.Msg != nil:
+		if inScope(fd.Parent, fd.Msg.Parent) {
+			return fd.Msg.Name
+		}
 		return r.typeName(fd.Msg.File, fd.Msg.Path())
 	case fd.Enum != nil:
+		if inScope(fd.Parent, fd.Enum.Parent) {
+			return fd.Enum.Name
+		}
 		return r.typeName(fd.Enum.File, fd.Enum.Path())
 	}
 	return fd.Scalar
+}
+
+// inScope reports whether a type declared in message parent can be named by
+// its simple name from message scope: parent is scope or encloses it. Type
+// names are unique in a package, so no nearer declaration can shadow it.
+func inScope(scope, parent *Message) bool {
+	if parent == nil {
+		return false
+	}
+	for m := scope; m != nil; m = m.Parent {
+		if m == parent {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *renderer) field(fd *Field) {
