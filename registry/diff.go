@@ -1,0 +1,116 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing/fstest"
+
+	"github.com/pbregistry/pbregistry/compat"
+	"github.com/pbregistry/pbregistry/config"
+	"github.com/pbregistry/pbregistry/image"
+)
+
+// Diff returns what version to of module breaks relative to version from
+// (to may be LatestVersion), with the rules of the module and of its
+// subjects as the store holds them, every subject checked at FULL: both
+// directions, whatever its level, so that the diff shows every reader it
+// could break. It returns the two images too, for changelogs.
+func (s *Service) Diff(ctx context.Context, module string, from, to int64) (findings []Finding, prev, curr *image.Image, err error) {
+	if err := ValidateModuleName(module); err != nil {
+		return nil, nil, nil, err
+	}
+	if from <= 0 {
+		return nil, nil, nil, invalid("from", "version %d is not a version number: versions start at 1", from)
+	}
+	if prev, err = s.loadImage(ctx, module, from); err != nil {
+		return nil, nil, nil, err
+	}
+	if curr, err = s.loadImage(ctx, module, to); err != nil {
+		return nil, nil, nil, err
+	}
+	files, err := s.store.GetFiles(ctx, module, to)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
+	}
+	fsys := make(fstest.MapFS, len(files))
+	for _, f := range files {
+		fsys[f.Path] = &fstest.MapFile{Data: f.Content}
+	}
+	cfg, err := config.Load(fsys, ".", "")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: read the configuration of version %d: %w", module, to, err)
+	}
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	stored, err := s.store.ListSubjects(ctx, module)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
+	}
+	subjects := effectiveSubjects(nil, stored)
+	currNames, prevNames := indexNames(curr), indexNames(prev)
+	scopes := make(map[string]scope, len(subjects))
+	for _, subj := range subjects {
+		scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
+	}
+	owners := func(f compat.Finding) []string {
+		c := currNames.container(f.Element)
+		if c == "" {
+			c = prevNames.container(f.Element)
+		}
+		var out []string
+		for _, subj := range subjects {
+			if c != "" && scopes[subj.Name][c] {
+				out = append(out, subj.Name)
+			}
+		}
+		return out
+	}
+	moduleCfg := cfg.Modules[0].Breaking.CompatConfig()
+	moduleCfg.Level = compat.LevelFull
+	moduleFindings, err := compat.Check(prev, curr, moduleCfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: module rules: %w", module, err)
+	}
+	for _, f := range moduleFindings {
+		if len(owners(f)) == 0 {
+			findings = append(findings, Finding{Finding: f})
+		}
+	}
+	for _, subj := range subjects {
+		c := subj.compat.compatConfig()
+		c.Level = compat.LevelFull
+		subjectFindings, err := compat.Check(prev, curr, c)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("diff %s: subject %s: %w", module, subj.Name, err)
+		}
+		for _, f := range subjectFindings {
+			if slices.Contains(owners(f), subj.Name) {
+				findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: LevelFull})
+			}
+		}
+	}
+	displayPaths(findings, curr)
+	slices.SortStableFunc(findings, func(a, b Finding) int {
+		if c := compat.Compare(a.Finding, b.Finding); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subject, b.Subject)
+	})
+	return findings, prev, curr, nil
+}
+
+// loadImage reads and decodes the descriptor set of a version.
+func (s *Service) loadImage(ctx context.Context, module string, number int64) (*image.Image, error) {
+	data, err := s.store.GetDescriptorSet(ctx, module, number)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", module, err)
+	}
+	img, err := image.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: decode version %d: %w", module, number, err)
+	}
+	return img, nil
+}
