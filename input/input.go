@@ -208,8 +208,64 @@ func (l *loader) loadDir(ctx context.Context) (*Input, error) {
 			filter.excludes = append(filter.excludes, rel)
 		}
 	}
+	if cfg == nil && l.override == nil {
+		// Like buf, a directory without configuration that is a module of
+		// an enclosing workspace takes that module's configuration.
+		if ancDir, anc, m := l.enclosingModule(absDir); m != nil {
+			encl := *anc
+			encl.Modules = []config.Module{*m}
+			ancBase := l.displayBase(ancDir)
+			for i, t := range filter.targets {
+				filter.targets[i] = path.Join(m.Dir, t)
+			}
+			for i, e := range filter.excludes {
+				filter.excludes[i] = path.Join(m.Dir, e)
+			}
+			display := func(p string) string { return joinDisplay(ancBase, p) }
+			return l.loadTree(ctx, os.DirFS(ancDir), &encl, filter, display)
+		}
+	}
 	display := func(p string) string { return joinDisplay(base, p) }
 	return l.loadTree(ctx, fsys, cfg, filter, display)
+}
+
+// enclosingModule looks, above absDir (up to the working directory when
+// absDir is in it), for the nearest configuration, and returns it with
+// its module rooted exactly at absDir, if it has one, and its directory.
+func (l *loader) enclosingModule(absDir string) (string, *config.Config, *config.Module) {
+	stop := l.searchStop(absDir)
+	for d := absDir; d != stop && d != filepath.Dir(d); {
+		d = filepath.Dir(d)
+		if !hasConfig(d) {
+			continue
+		}
+		cfg, err := config.Load(os.DirFS(d), ".", l.displayBase(d))
+		if err != nil || cfg == nil {
+			return "", nil, nil
+		}
+		rel, err := filepath.Rel(d, absDir)
+		if err != nil {
+			return "", nil, nil
+		}
+		rel = filepath.ToSlash(rel)
+		for i := range cfg.Modules {
+			if cfg.Modules[i].Dir == rel {
+				return d, cfg, &cfg.Modules[i]
+			}
+		}
+		return "", nil, nil
+	}
+	return "", nil, nil
+}
+
+// searchStop returns the directory where the search for an enclosing
+// configuration stops: the working directory when p is inside it, else
+// the filesystem root.
+func (l *loader) searchStop(p string) string {
+	if r, err := filepath.Rel(l.cwd, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return l.cwd
+	}
+	return string(filepath.Separator)
 }
 
 // inputRel converts a --path value (relative to the working directory)
@@ -353,10 +409,7 @@ func (l *loader) loadProtoFile(ctx context.Context) (*Input, error) {
 	// without one, the file's directory.
 	fileDir := filepath.Dir(absFile)
 	rootDir := ""
-	stop := string(filepath.Separator)
-	if r, err := filepath.Rel(l.cwd, absFile); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		stop = l.cwd
-	}
+	stop := l.searchStop(absFile)
 	for d := fileDir; ; d = filepath.Dir(d) {
 		if hasConfig(d) {
 			rootDir = d

@@ -125,6 +125,9 @@ func TestExternalPaths(t *testing.T) {
 		{"dir cwd", "curr", ".", []fileView{ts, {"acme/v1/b.proto", "acme/v1/b.proto", false}, {"acme/v1/a.proto", "acme/v1/a.proto", false}}},
 		{"v2 module path", "v2", ".", []fileView{ts, {"acme/v1/b.proto", "proto/acme/v1/b.proto", false}, {"acme/v1/a.proto", "proto/acme/v1/a.proto", false}}},
 		{"v2 module path from parent", "", "v2", []fileView{ts, {"acme/v1/b.proto", "v2/proto/acme/v1/b.proto", false}, {"acme/v1/a.proto", "v2/proto/acme/v1/a.proto", false}}},
+		// A module directory of an enclosing workspace, given as the input,
+		// takes the workspace's configuration for that module (buf does).
+		{"module of enclosing v2 workspace", "", "v2/proto", []fileView{ts, {"acme/v1/b.proto", "v2/proto/acme/v1/b.proto", false}, {"acme/v1/a.proto", "v2/proto/acme/v1/a.proto", false}}},
 		{"buf.work.yaml", "", "ws", []fileView{ts, {"acme/v1/b.proto", "ws/b/acme/v1/b.proto", false}, {"acme/v1/a.proto", "ws/a/acme/v1/a.proto", false}}},
 		{"pbregistry roots", "", "pbr", []fileView{ts, {"acme/v1/b.proto", "pbr/src/acme/v1/b.proto", false}, {"acme/v1/a.proto", "pbr/src/acme/v1/a.proto", false}}},
 		// A single file without configuration: its directory is the root,
@@ -535,5 +538,39 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error:\n got %q\nwant it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEnclosingModuleConfig(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"curr/buf.yaml":             "version: v2\nmodules:\n  - path: a\n    excludes: [a/tmp]\n    breaking:\n      use: [WIRE]\n",
+		"curr/a/acme/v1/a.proto":    bProto,
+		"curr/a/tmp/broken.proto":   "not protobuf",
+		"curr/other/acme/x.proto":   cProto,
+		"curr/other/acme/y/z.proto": bProto,
+	})
+	tests := []struct {
+		dir, ref string
+		want     []string // Use of the module's breaking config
+		files    []string
+	}{
+		{"curr", "a", []string{"WIRE"}, []string{"a/acme/v1/a.proto"}},
+		{"", "curr/a", []string{"WIRE"}, []string{"curr/a/acme/v1/a.proto"}},
+		// Not a module of the enclosing buf.yaml: no configuration.
+		{"curr", "other", nil, []string{"other/acme/x.proto", "other/acme/y/z.proto"}},
+	}
+	for _, tt := range tests {
+		in, err := Load(context.Background(), tt.ref, Options{Dir: filepath.Join(root, tt.dir)})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.ref, err)
+		}
+		var files []string
+		for _, f := range in.Modules[0].Files {
+			files = append(files, f.DisplayPath())
+		}
+		if !slices.Equal(in.Modules[0].Breaking.Use, tt.want) || !slices.Equal(files, tt.files) {
+			t.Errorf("%s from %q: use %v files %v; want %v %v", tt.ref, tt.dir, in.Modules[0].Breaking.Use, files, tt.want, tt.files)
+		}
 	}
 }
