@@ -19,8 +19,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// openGit opens the local repository of ref and returns the tree of the
-// selected commit at ref.Subdir as an fs.FS, plus the normalized subdir.
+// openGit opens the local repository of ref and returns the whole tree of
+// the selected commit as an fs.FS, plus the normalized subdir ("." for
+// the root), which is checked to be a directory of the tree.
 func openGit(ref Ref, dir string) (fs.FS, string, error) {
 	p := ref.Path
 	if !filepath.IsAbs(p) {
@@ -69,17 +70,15 @@ func openGit(ref Ref, dir string) (fs.FS, string, error) {
 		if path.IsAbs(subdir) || subdir == ".." || strings.HasPrefix(subdir, "../") {
 			return nil, "", fmt.Errorf("input %q: subdir %q must be a relative path inside the repository", ref.Raw, ref.Subdir)
 		}
-		if subdir != "." {
-			if tree, err = tree.Tree(subdir); err != nil {
-				return nil, "", fmt.Errorf("input %q: subdir %q is not a directory of %s at %s", ref.Raw, ref.Subdir, ref.Path, what)
-			}
-		}
 	}
 	g := &gitFS{repo: repo, mtime: commit.Committer.When, nodes: map[string]*gitNode{}}
 	root := &gitNode{name: ".", dir: true}
 	g.nodes["."] = root
 	if err := g.index(tree, ".", root); err != nil {
 		return nil, "", fmt.Errorf("input %q: read tree: %v", ref.Raw, err)
+	}
+	if n := g.nodes[subdir]; n == nil || !n.dir {
+		return nil, "", fmt.Errorf("input %q: subdir %q is not a directory of %s at %s", ref.Raw, ref.Subdir, ref.Path, what)
 	}
 	return g, subdir, nil
 }

@@ -286,9 +286,15 @@ func joinDisplay(base, p string) string {
 }
 
 func (l *loader) loadGit(ctx context.Context) (*Input, error) {
-	fsys, subdir, err := openGit(l.ref, l.cwd)
+	tree, subdir, err := openGit(l.ref, l.cwd)
 	if err != nil {
 		return nil, err
+	}
+	fsys := fs.FS(tree)
+	if subdir != "." {
+		if fsys, err = fs.Sub(tree, subdir); err != nil {
+			return nil, err
+		}
 	}
 	display := func(p string) string { return joinDisplay(subdir, p) }
 	cfg := l.override
@@ -310,7 +316,52 @@ func (l *loader) loadGit(ctx context.Context) (*Input, error) {
 			filter.excludes = append(filter.excludes, rel)
 		}
 	}
+	if cfg == nil && l.override == nil && subdir != "." {
+		// As for directories: a subdir that is a module of a workspace
+		// above it in the tree takes that module's configuration.
+		for d := path.Dir(subdir); ; d = path.Dir(d) {
+			anc, err := config.Load(tree, d, d)
+			if err != nil {
+				return nil, err
+			}
+			if anc != nil {
+				rel := relPath(d, subdir)
+				for i := range anc.Modules {
+					if anc.Modules[i].Dir != rel {
+						continue
+					}
+					encl := *anc
+					encl.Modules = []config.Module{anc.Modules[i]}
+					for j, t := range filter.targets {
+						filter.targets[j] = path.Join(rel, t)
+					}
+					for j, e := range filter.excludes {
+						filter.excludes[j] = path.Join(rel, e)
+					}
+					sub := fs.FS(tree)
+					if d != "." {
+						if sub, err = fs.Sub(tree, d); err != nil {
+							return nil, err
+						}
+					}
+					return l.loadTree(ctx, sub, &encl, filter, func(p string) string { return joinDisplay(d, p) })
+				}
+				break
+			}
+			if d == "." {
+				break
+			}
+		}
+	}
 	return l.loadTree(ctx, fsys, cfg, filter, display)
+}
+
+// relPath returns p relative to dir; p is inside dir.
+func relPath(dir, p string) string {
+	if dir == "." {
+		return p
+	}
+	return strings.TrimPrefix(p, dir+"/")
 }
 
 // loadTree compiles the modules of cfg found in fsys (rooted at the input

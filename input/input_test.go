@@ -413,7 +413,8 @@ func TestGit(t *testing.T) {
 		{"file url", "", "file://" + filepath.ToSlash(repo) + "/.git", latest, ""},
 		{"from inside the repo", "repo/proto", "../.git#ref=HEAD~1", older, ""},
 		{"subdir with config", "", "repo/.git#subdir=plain,ref=HEAD~1", []string{"acme/v1/b.proto=plain/acme/v1/b.proto", "acme/v1/old.proto=plain/acme/v1/old.proto"}, ""},
-		{"subdir without config", "", "repo/.git#subdir=proto", []string{"acme/v1/a.proto=proto/acme/v1/a.proto", "acme/v1/b.proto=proto/acme/v1/b.proto", "acme/v1/c.proto=proto/acme/v1/c.proto"}, ""},
+		// proto is a module of the repository's buf.yaml.
+		{"subdir module of enclosing buf.yaml", "", "repo/.git#subdir=proto", []string{"acme/v1/a.proto=proto/acme/v1/a.proto", "acme/v1/b.proto=proto/acme/v1/b.proto", "acme/v1/c.proto=proto/acme/v1/c.proto"}, ""},
 		{"bad branch", "", "repo/.git#branch=nope", nil, `cannot resolve branch nope in repo/.git`},
 		{"bad ref", "", "repo/.git#ref=deadbeefdead", nil, `cannot resolve ref deadbeefdead`},
 		{"bad subdir", "", "repo/.git#subdir=nope", nil, `subdir "nope" is not a directory`},
@@ -445,6 +446,15 @@ func TestGit(t *testing.T) {
 	}
 	if b := in.Modules[0].Breaking; !reflect.DeepEqual(b.Use, []string{"WIRE"}) || b.Version != "v2" {
 		t.Errorf("breaking = %+v", b)
+	}
+	// A subdir that is a module of the repository's buf.yaml v2 reads
+	// with that file (v2 rules), not as an unconfigured directory (v1).
+	in, err = Load(context.Background(), "repo/.git#subdir=proto", Options{Dir: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := in.Modules[0].Breaking.Version; v != "v2" || in.Config == nil {
+		t.Errorf("subdir module: version %q, config %v", v, in.Config)
 	}
 	// --path is relative to the subdir.
 	in, err = Load(context.Background(), "repo/.git#subdir=proto", Options{Dir: root, Paths: []string{"acme/v1/c.proto"}})
