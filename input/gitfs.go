@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -85,6 +86,9 @@ func openGit(ref Ref, dir string) (fs.FS, string, error) {
 
 // gitFS is a read-only fs.FS over a git tree.
 type gitFS struct {
+	// mu serializes object reads: go-git's storage is not safe for
+	// concurrent use.
+	mu    sync.Mutex
 	repo  *git.Repository
 	mtime time.Time
 	nodes map[string]*gitNode
@@ -144,6 +148,8 @@ func (g *gitFS) ReadFile(name string) ([]byte, error) {
 	if n.dir {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	blob, err := g.repo.BlobObject(n.hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
