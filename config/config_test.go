@@ -290,6 +290,10 @@ policies:
 	if s.Pos.Line != 4 || s.Positions["kind"].Line != 5 {
 		t.Errorf("subject 0 positions = %v %v", s.Pos, s.Positions)
 	}
+	base := cfg.Modules[0].Breaking.CompatConfig()
+	if got := s.CompatConfig(base); !reflect.DeepEqual(got, compat.Config{Version: "v2", Use: []string{"WIRE_JSON"}, Level: compat.LevelFull}) {
+		t.Errorf("subject compat config = %+v", got)
+	}
 	if cfg.Subjects[1].Kind != KindEvent || cfg.Subjects[1].Compatibility.Set {
 		t.Errorf("subject 1 = %+v", cfg.Subjects[1])
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pbregistry/pbregistry/compat"
 )
 
 // FileName is the name of pbregistry's own configuration file.
@@ -224,4 +226,20 @@ func isFieldPath(s string) bool {
 		}
 	}
 	return true
+}
+
+// CompatConfig returns base with the subject's overrides applied: its
+// compatibility level when set, and its use and except lists when set.
+func (s *Subject) CompatConfig(base compat.Config) compat.Config {
+	c := base
+	if s.Compatibility.Set {
+		c.Level = s.Compatibility.Level
+	}
+	if s.Use != nil {
+		c.Use = slices.Clone(s.Use)
+	}
+	if s.Except != nil {
+		c.Except = slices.Clone(s.Except)
+	}
+	return c
 }
