@@ -61,7 +61,11 @@ func fileVersion(file string, top []kv, accepted []string, suggest string) (stri
 				return v, p.value, nil
 			}
 		}
-		return "", nil, errorf(file, p.value, "unsupported version %q: use %s", v, orList(accepted))
+		shown := accepted
+		if len(accepted) > 1 && accepted[0] == "v1beta1" {
+			shown = accepted[1:] // still read, but not to be recommended
+		}
+		return "", nil, errorf(file, p.value, "unsupported version %q: use %s", v, orList(shown))
 	}
 	return "", nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("missing version: add \"version: %s\" as the first line", suggest)}
 }

@@ -191,7 +191,7 @@ func TestLoadErrors(t *testing.T) {
 		{"pbregistry unknown breaking key", map[string]string{"pbregistry.yaml": "version: v1\nmodule: acme/commerce\nroots: [proto]\nbreaking:\n  use: [FILE]\n\n  compatability: FULL\n"},
 			`pbregistry.yaml:7:3: unknown key "compatability" in breaking (valid: use, except, ignore, ignore_only, ignore_unstable_packages, compatibility)`},
 		{"buf unsupported version", map[string]string{"buf.yaml": "version: v3\n"},
-			`buf.yaml:1:10: unsupported version "v3": use v1beta1, v1 or v2`},
+			`buf.yaml:1:10: unsupported version "v3": use v1 or v2`},
 		{"buf missing version", map[string]string{"buf.yaml": "breaking:\n  use: [FILE]\n"},
 			`buf.yaml:1:1: missing version: add "version: v2" as the first line`},
 		{"buf unknown top key", map[string]string{"buf.yaml": "version: v2\nbreakin:\n  use: [FILE]\n"},
