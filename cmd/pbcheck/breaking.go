@@ -21,7 +21,12 @@ const breakingSynopsis = `breaking [<input>] --against <input> [flags]
 Checks that <input> (default ".") is compatible with the schema it evolves
 from. Inputs are directories (module roots, honouring pbregistry.yaml,
 buf.yaml and buf.work.yaml), single .proto files, images (.binpb, .pb, .json,
-"-" for stdin) or git refs of a local repository (.git#branch=main,subdir=proto).`
+"-" for stdin) or git refs of a local repository (.git#branch=main,subdir=proto).
+
+--against registry (or --against-registry) checks the module directory
+<input> against what a registry holds (--registry URL or PBREGISTRY_URL):
+each subject with its own compatibility level and transitivity, the verdict
+a push would get.`
 
 // breakingFlags are pbcheck breaking's flags; they mirror buf breaking's.
 type breakingFlags struct {
@@ -34,6 +39,8 @@ type breakingFlags struct {
 	limitToInputFiles bool
 	excludeImports    bool
 	errorFormat       string
+	againstRegistry   bool
+	client            clientFlags
 }
 
 func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
@@ -50,6 +57,8 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	fs.BoolVar(&f.limitToInputFiles, "limit-to-input-files", false, "only check files of <input> against the same files of the against input")
 	fs.BoolVar(&f.excludeImports, "exclude-imports", false, "do not report findings located in imports")
 	fs.StringVar(&f.errorFormat, "error-format", "text", "output format: text, json, github-actions, junit or msvs")
+	fs.BoolVar(&f.againstRegistry, "against-registry", false, "check against the registry (same as --against registry)")
+	f.client.register(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
@@ -61,6 +70,16 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		ref = positional[0]
 	default:
 		return exitError, usagef("want one input, got %d: %s", len(positional), strings.Join(positional, " "))
+	}
+	if f.againstRegistry || f.against == "registry" && !exists(f.against) {
+		if f.againstRegistry && f.against != "" && f.against != "registry" {
+			return exitError, usagef("--against-registry and --against %s: choose one", f.against)
+		}
+		format, err := report.ParseFormat(f.errorFormat)
+		if err != nil {
+			return exitError, &usageError{msg: err.Error()}
+		}
+		return breakingAgainstRegistry(ctx, e, ref, f, format)
 	}
 	if f.against == "" {
 		return exitError, usagef("--against is required: the schema to check against, e.g. --against '.git#branch=main'")
@@ -84,6 +103,9 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		if errors.As(err, &compileErr) {
 			printDiagnostics(e, format, compileErr)
 			return exitError, nil
+		}
+		if f.against == "registry" {
+			err = fmt.Errorf("%w\n(a file or directory named registry exists here, so --against registry means it: use --against-registry to check against a registry)", err)
 		}
 		return exitError, err
 	}

@@ -2,6 +2,9 @@
 // server:
 //
 //	pbcheck breaking <input> --against <input>   compare two schemas (a drop-in for buf breaking)
+//	pbcheck breaking <dir> --against registry     check a module as the registry would check its push
+//	pbcheck push <dir> --registry URL             push a module to a registry
+//	pbcheck registry ls|show|diff                 read a registry
 //	pbcheck rules                                list the breaking rules and categories
 //
 // Exit codes: 0 when clean, 100 when there are findings (or a push is
@@ -47,6 +50,8 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"breaking", "check that a schema is compatible with a previous one", runBreaking},
+		{"push", "push a module to a registry (exit 100 when rejected)", runPush},
+		{"registry", "read a registry: ls, show, diff", runRegistry},
 		{"rules", "list breaking rules and categories", runRules},
 	}
 }

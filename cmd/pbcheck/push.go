@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/report"
+)
+
+const pushSynopsis = `push [<dir>] --registry URL [--token TOKEN] [flags]
+
+Pushes the module in <dir> (default "."): its pbregistry.yaml and the .proto
+files under its roots. The registry checks it against its latest version,
+with each subject's compatibility level, and stores it as the next version;
+pushing content it already holds returns that version. Prints the version,
+or the findings that block the push (exit code 100).`
+
+// pushFlags are pbcheck push's flags.
+type pushFlags struct {
+	clientFlags
+	module      string
+	gitCommit   string
+	gitBranch   string
+	ciURL       string
+	labels      stringList
+	errorFormat string
+}
+
+// ciDefaults returns the build metadata of common CI systems' environment:
+// GitHub Actions, GitLab CI, Buildkite, CircleCI, Jenkins.
+func ciDefaults(getenv func(string) string) (commit, branch, url string) {
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v := getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	commit = first("GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1", "GIT_COMMIT")
+	branch = first("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "BUILDKITE_BRANCH", "CIRCLE_BRANCH", "GIT_BRANCH")
+	if s, r, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID"); s != "" && r != "" && id != "" {
+		url = s + "/" + r + "/actions/runs/" + id
+	} else {
+		url = first("CI_JOB_URL", "BUILDKITE_BUILD_URL", "CIRCLE_BUILD_URL", "BUILD_URL")
+	}
+	return commit, branch, url
+}
+
+func runPush(ctx context.Context, e *env, args []string) (int, error) {
+	var f pushFlags
+	fs := newFlagSet("push", pushSynopsis, e.stderr)
+	f.register(fs)
+	commit, branch, url := ciDefaults(os.Getenv)
+	fs.StringVar(&f.module, "module", "", "module name (default: pbregistry.yaml's module:)")
+	fs.StringVar(&f.gitCommit, "git-commit", commit, "commit the build ran on (default from CI: GITHUB_SHA, CI_COMMIT_SHA, …)")
+	fs.StringVar(&f.gitBranch, "git-branch", branch, "branch the build ran on (default from CI: GITHUB_REF_NAME, CI_COMMIT_REF_NAME, …)")
+	fs.StringVar(&f.ciURL, "ci-url", url, "link to the build (default from CI: GitHub Actions run URL, CI_JOB_URL, …)")
+	fs.Var(&f.labels, "label", "key=value label recorded with the version (repeatable)")
+	fs.StringVar(&f.errorFormat, "error-format", "text", "format of findings: text, json, github-actions, junit or msvs")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError, err
+	}
+	dir := "."
+	switch len(positional) {
+	case 0:
+	case 1:
+		dir = positional[0]
+	default:
+		return exitError, usagef("want one module directory, got %d: %s", len(positional), strings.Join(positional, " "))
+	}
+	format, err := report.ParseFormat(f.errorFormat)
+	if err != nil {
+		return exitError, &usageError{msg: err.Error()}
+	}
+	labels := map[string]string{}
+	for _, l := range f.labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return exitError, usagef("--label %q: write key=value", l)
+		}
+		labels[k] = v
+	}
+	client, err := f.client()
+	if err != nil {
+		return exitError, err
+	}
+	files, _, err := readModule(dir)
+	if err != nil {
+		return exitError, err
+	}
+	resp, err := client.Push(ctx, connect.NewRequest(&v1.PushRequest{
+		Module: f.module,
+		Files:  files,
+		Build:  &v1.BuildInfo{GitCommit: f.gitCommit, GitBranch: f.gitBranch, CiUrl: f.ciURL, Labels: labels},
+	}))
+	if err != nil {
+		if rej, ok := pushRejection(err); ok {
+			var ce *connect.Error
+			errors.As(err, &ce)
+			if format == report.FormatText {
+				fmt.Fprintln(e.stdout, ce.Message())
+				fmt.Fprintf(e.stdout, "To let one finding through, an admin approves an exception for digest %s.\n", rej.GetDigest())
+			} else if err := report.Write(e.stdout, format, findingsFromProto(rej.GetFindings()), inDir(dir)); err != nil {
+				return exitError, err
+			}
+			return exitFindings, nil
+		}
+		return exitError, rpcError(f.registry, "push "+dir, err)
+	}
+	v := resp.Msg.GetVersion()
+	if format == report.FormatText {
+		if resp.Msg.GetCreated() {
+			fmt.Fprintf(e.stdout, "%s: version %d created (%s)\n", v.GetModule(), v.GetNumber(), v.GetDigest())
+		} else {
+			fmt.Fprintf(e.stdout, "%s: version %d already holds this content (%s)\n", v.GetModule(), v.GetNumber(), v.GetDigest())
+		}
+	}
+	if len(resp.Msg.GetFindings()) > 0 {
+		w := e.stderr
+		if format != report.FormatText {
+			w = e.stdout
+		}
+		if err := report.Write(w, format, findingsFromProto(resp.Msg.GetFindings()), inDir(dir)); err != nil {
+			return exitError, err
+		}
+	}
+	return exitOK, nil
+}

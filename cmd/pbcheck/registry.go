@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/report"
+)
+
+const registrySynopsis = `registry <ls|show|diff> [arguments] --registry URL [flags]
+
+  registry ls                          list modules
+  registry ls <module>                 list a module's versions, newest first
+  registry show <module>[@<version>]   show a version (default: the latest), its subjects and files
+  registry diff <module> <from> [<to>] what <to> (default: the latest) breaks relative to <from>,
+                                       with every subject at FULL, and the changelog; exit 100 on findings`
+
+func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
+	var f clientFlags
+	var errorFormat string
+	fs := newFlagSet("registry", registrySynopsis, e.stderr)
+	f.register(fs)
+	fs.StringVar(&errorFormat, "error-format", "text", "format of diff findings: text, json, github-actions, junit or msvs")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError, err
+	}
+	if len(positional) == 0 {
+		return exitError, usagef("name a subcommand: ls, show or diff")
+	}
+	format, err := report.ParseFormat(errorFormat)
+	if err != nil {
+		return exitError, &usageError{msg: err.Error()}
+	}
+	sub, rest := positional[0], positional[1:]
+	client, err := f.client()
+	if err != nil {
+		return exitError, err
+	}
+	switch sub {
+	case "ls":
+		if len(rest) > 1 {
+			return exitError, usagef("ls takes at most one module, got %s", strings.Join(rest, " "))
+		}
+		if len(rest) == 0 {
+			return listModules(ctx, e, &f, client)
+		}
+		return listVersions(ctx, e, &f, client, rest[0])
+	case "show":
+		if len(rest) != 1 {
+			return exitError, usagef("show takes one <module>[@<version>]")
+		}
+		module, n, err := parseModuleVersion(rest[0])
+		if err != nil {
+			return exitError, err
+		}
+		return showVersion(ctx, e, &f, client, module, n)
+	case "diff":
+		if len(rest) < 2 || len(rest) > 3 {
+			return exitError, usagef("diff takes <module> <from> [<to>]")
+		}
+		from, err := parseVersion(rest[1])
+		if err != nil {
+			return exitError, err
+		}
+		var to int64
+		if len(rest) == 3 {
+			if to, err = parseVersion(rest[2]); err != nil {
+				return exitError, err
+			}
+		}
+		return diffVersions(ctx, e, &f, client, rest[0], from, to, format)
+	}
+	return exitError, usagef("unknown registry subcommand %q: use ls, show or diff", sub)
+}
+
+// registryClient is the generated client's interface.
+type registryClient interface {
+	ListModules(context.Context, *connect.Request[v1.ListModulesRequest]) (*connect.Response[v1.ListModulesResponse], error)
+	ListVersions(context.Context, *connect.Request[v1.ListVersionsRequest]) (*connect.Response[v1.ListVersionsResponse], error)
+	GetModule(context.Context, *connect.Request[v1.GetModuleRequest]) (*connect.Response[v1.GetModuleResponse], error)
+	ListSubjects(context.Context, *connect.Request[v1.ListSubjectsRequest]) (*connect.Response[v1.ListSubjectsResponse], error)
+	Diff(context.Context, *connect.Request[v1.DiffRequest]) (*connect.Response[v1.DiffResponse], error)
+}
+
+// parseVersion parses a version number, or "latest" (0).
+func parseVersion(s string) (int64, error) {
+	if s == "latest" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "v"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, usagef("version %q is not a version number (1, 2, …) or latest", s)
+	}
+	return n, nil
+}
+
+// parseModuleVersion parses module[@version].
+func parseModuleVersion(s string) (string, int64, error) {
+	module, ver, ok := strings.Cut(s, "@")
+	if !ok {
+		return module, 0, nil
+	}
+	n, err := parseVersion(ver)
+	return module, n, err
+}
+
+// timeString renders a timestamp in UTC, to the second.
+func timeString(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return "-"
+	}
+	return ts.AsTime().UTC().Format(time.RFC3339)
+}
+
+func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) (int, error) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED")
+	token := ""
+	for {
+		resp, err := c.ListModules(ctx, connect.NewRequest(&v1.ListModulesRequest{PageSize: 1000, PageToken: token}))
+		if err != nil {
+			return exitError, rpcError(f.registry, "list modules", err)
+		}
+		for _, m := range resp.Msg.GetModules() {
+			fmt.Fprintf(tw, "%s\tv%d\t%s\n", m.GetName(), m.GetLatestVersion(), timeString(m.GetUpdatedAt()))
+		}
+		if token = resp.Msg.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	return exitOK, tw.Flush()
+}
+
+func listVersions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string) (int, error) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tDIGEST\tPUSHED BY\tPUSHED AT\tCOMMIT\tBRANCH")
+	token := ""
+	for {
+		resp, err := c.ListVersions(ctx, connect.NewRequest(&v1.ListVersionsRequest{Module: module, PageSize: 1000, PageToken: token}))
+		if err != nil {
+			return exitError, rpcError(f.registry, "list versions of "+module, err)
+		}
+		for _, v := range resp.Msg.GetVersions() {
+			fmt.Fprintf(tw, "v%d\t%s\t%s\t%s\t%s\t%s\n", v.GetNumber(), shortDigest(v.GetDigest()), v.GetPushedBy(),
+				timeString(v.GetPushedAt()), orDash(v.GetBuild().GetGitCommit()), orDash(v.GetBuild().GetGitBranch()))
+		}
+		if token = resp.Msg.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	return exitOK, tw.Flush()
+}
+
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func showVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, module string, n int64) (int, error) {
+	resp, err := c.GetModule(ctx, connect.NewRequest(&v1.GetModuleRequest{Module: module, Version: n, IncludeFiles: true}))
+	if err != nil {
+		return exitError, rpcError(f.registry, "show "+module, err)
+	}
+	subs, err := c.ListSubjects(ctx, connect.NewRequest(&v1.ListSubjectsRequest{Module: module}))
+	if err != nil {
+		return exitError, rpcError(f.registry, "list subjects of "+module, err)
+	}
+	v, m := resp.Msg.GetVersion(), resp.Msg.GetModule()
+	w := e.stdout
+	fmt.Fprintf(w, "module:    %s (latest v%d)\n", m.GetName(), m.GetLatestVersion())
+	fmt.Fprintf(w, "version:   v%d\n", v.GetNumber())
+	fmt.Fprintf(w, "digest:    %s\n", v.GetDigest())
+	fmt.Fprintf(w, "pushed by: %s at %s\n", v.GetPushedBy(), timeString(v.GetPushedAt()))
+	if b := v.GetBuild(); b.GetGitCommit() != "" || b.GetGitBranch() != "" || b.GetCiUrl() != "" {
+		fmt.Fprintf(w, "build:     commit %s, branch %s, %s\n", orDash(b.GetGitCommit()), orDash(b.GetGitBranch()), orDash(b.GetCiUrl()))
+	}
+	if len(subs.Msg.GetSubjects()) > 0 {
+		fmt.Fprintln(w, "subjects:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, s := range subs.Msg.GetSubjects() {
+			kind := strings.ToLower(strings.TrimPrefix(s.GetKind().String(), "SUBJECT_KIND_"))
+			level := strings.TrimPrefix(s.GetCompatibility().GetLevel().String(), "COMPATIBILITY_LEVEL_")
+			extra := ""
+			if s.GetOverride() != nil {
+				extra = " (override by " + s.GetOverrideBy() + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s %s%s\n", s.GetMessage(), kind, level, strings.Join(s.GetCompatibility().GetUse(), ","), extra)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w, "files:")
+	for _, file := range resp.Msg.GetFiles() {
+		fmt.Fprintf(w, "  %s (%d bytes)\n", file.GetPath(), len(file.GetContent()))
+	}
+	return exitOK, nil
+}
+
+func diffVersions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string, from, to int64, format report.Format) (int, error) {
+	if from == 0 {
+		return exitError, usagef("<from> must be a version number")
+	}
+	resp, err := c.Diff(ctx, connect.NewRequest(&v1.DiffRequest{Module: module, From: from, To: to}))
+	if err != nil {
+		return exitError, rpcError(f.registry, "diff "+module, err)
+	}
+	findings := findingsFromProto(resp.Msg.GetFindings())
+	if format != report.FormatText {
+		if err := report.Write(e.stdout, format, findings, nil); err != nil {
+			return exitError, err
+		}
+	} else {
+		writeChangelog(e.stdout, resp.Msg)
+		if len(findings) > 0 {
+			fmt.Fprintf(e.stdout, "\nv%d breaks readers or data of v%d (every subject checked at FULL):\n", resp.Msg.GetTo().GetNumber(), resp.Msg.GetFrom().GetNumber())
+			if err := report.Write(e.stdout, format, findings, nil); err != nil {
+				return exitError, err
+			}
+		}
+	}
+	for _, fd := range resp.Msg.GetFindings() {
+		if fd.GetSeverity() != v1.Severity_SEVERITY_WARNING {
+			return exitFindings, nil
+		}
+	}
+	return exitOK, nil
+}
+
+// writeChangelog prints a diff's changes: "+" added, "-" removed, "~"
+// changed.
+func writeChangelog(w io.Writer, d *v1.DiffResponse) {
+	fmt.Fprintf(w, "%s v%d → v%d: %d %s\n", d.GetTo().GetModule(), d.GetFrom().GetNumber(), d.GetTo().GetNumber(), len(d.GetChanges()), plural(len(d.GetChanges()), "change"))
+	for _, c := range d.GetChanges() {
+		mark := "~"
+		switch c.GetKind() {
+		case "added":
+			mark = "+"
+		case "removed":
+			mark = "-"
+		}
+		fmt.Fprintf(w, "  %s %s\n", mark, c.GetDescription())
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/registry"
+)
+
+// healthz answers 200 "ok" when the store answers a query within five
+// seconds, 503 with the error otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := contextWithTimeout(r, 5*time.Second)
+	defer cancel()
+	if _, err := s.store.ListModules(ctx, registry.PageRequest{Size: 1}); err != nil {
+		s.logger.ErrorContext(ctx, "health check failed", "error", err)
+		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	mode := "read-write"
+	if s.readOnly {
+		mode = "read-only"
+	}
+	fmt.Fprintf(w, "ok (%s)\n", mode)
+}
+
+// serveMetrics writes the metrics in the Prometheus text format.
+func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	_, _ = s.metrics.WriteTo(w)
+}
+
+// downloadImage serves GET /modules/{module}/versions/{n|latest}/image.binpb:
+// the version's FileDescriptorSet, for build tools that want no RPC client.
+func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/modules/")
+	module, tail, ok := strings.Cut(rest, "/versions/")
+	num, file, ok2 := strings.Cut(tail, "/")
+	if !ok || !ok2 || file != "image.binpb" {
+		http.Error(w, "not found: download images at /modules/{module}/versions/{number or latest}/image.binpb", http.StatusNotFound)
+		return
+	}
+	if err := auth.FromContext(r.Context()).CanRead(); err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
+	n := registry.LatestVersion
+	if num != "latest" {
+		var err error
+		if n, err = strconv.ParseInt(num, 10, 64); err != nil || n <= 0 {
+			http.Error(w, fmt.Sprintf("version %q is not a version number (1, 2, …) or \"latest\"", num), http.StatusBadRequest)
+			return
+		}
+	}
+	v, data, err := s.descriptorSet(r.Context(), module, n)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	case errors.Is(err, registry.ErrInvalidArgument):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		s.logger.ErrorContext(r.Context(), "download image", "module", module, "version", num, "error", err)
+		http.Error(w, "internal error: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("X-Pbregistry-Version", strconv.FormatInt(v.Number, 10))
+	w.Header().Set("X-Pbregistry-Digest", v.Digest)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.binpb"`, strings.ReplaceAll(module, "/", "_"), v.Number))
+	_, _ = w.Write(data)
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+
+	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
+	"github.com/pbregistry/pbregistry/registry"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Store is what the server reads and writes.
+	Store registry.Store
+	// Auth authenticates requests; nil means auth.Open(): everyone is
+	// the anonymous admin.
+	Auth *auth.Authenticator
+	// Config holds limits; nil means the defaults.
+	Config *Config
+	// ReadOnly refuses writes (Push, SetSubjectConfig, ApproveException)
+	// with FailedPrecondition naming the primary; every read and
+	// CheckPush are served.
+	ReadOnly bool
+	// Logger logs requests and pushes; nil means slog.Default().
+	Logger *slog.Logger
+	// PushContext, when set, decorates the context of every Push before
+	// the push runs; crash tests use it to pause a push inside its
+	// transaction (registry.WithCommitHook).
+	PushContext func(context.Context) context.Context
+}
+
+// Server is registryd: the RegistryService handler over a registry.Service
+// and its Store, with health, reflection, metrics and downloads. Build one
+// with New and serve Handler (see Serve).
+type Server struct {
+	store       registry.Store
+	service     *registry.Service
+	auth        *auth.Authenticator
+	cfg         Config
+	readOnly    bool
+	logger      *slog.Logger
+	metrics     *Metrics
+	observer    *observer
+	pushContext func(context.Context) context.Context
+}
+
+var _ pbregistryv1connect.RegistryServiceHandler = (*Server)(nil)
+
+// New returns a Server.
+func New(opts Options) *Server {
+	s := &Server{store: opts.Store, auth: opts.Auth, readOnly: opts.ReadOnly, logger: opts.Logger, pushContext: opts.PushContext}
+	if s.auth == nil {
+		s.auth = auth.Open()
+	}
+	if opts.Config != nil {
+		s.cfg = *opts.Config
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.metrics = &Metrics{}
+	s.observer = newObserver(s.metrics, s.logger)
+	s.service = registry.NewService(s.store, registry.ServiceOptions{
+		Limits:   s.cfg.Limits.PushLimits(),
+		Observer: s.observer,
+		Logger:   s.logger,
+	})
+	return s
+}
+
+// Metrics returns the server's metrics registry, to add metrics to.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Handler returns the HTTP handler serving everything on one port:
+//
+//	/pbregistry.v1.RegistryService/*   Connect, gRPC and gRPC-Web
+//	/grpc.health.v1.Health/Check       gRPC health (grpchealth)
+//	/grpc.reflection.*                 gRPC reflection, for grpcurl and buf curl
+//	GET /healthz                       200 "ok" when the store answers
+//	GET /metrics                       Prometheus text exposition
+//	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	path, h := pbregistryv1connect.NewRegistryServiceHandler(s,
+		connect.WithInterceptors(auth.Interceptor(s.auth), s.observer.interceptor()),
+		connect.WithReadMaxBytes(s.cfg.Limits.RequestLimit()),
+		connect.WithCompressMinBytes(1024),
+	)
+	mux.Handle(path, h)
+	checker := grpchealth.NewStaticChecker(pbregistryv1connect.RegistryServiceName)
+	mux.Handle(grpchealth.NewHandler(checker))
+	reflector := grpcreflect.NewStaticReflector(pbregistryv1connect.RegistryServiceName, grpchealth.HealthV1ServiceName)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.Handle("GET /modules/", auth.Middleware(s.auth, http.HandlerFunc(s.downloadImage)))
+	return mux
+}
