@@ -15,7 +15,7 @@ import (
 // Its paths are relative to the module root, like the paths of an image.
 type Breaking struct {
 	// Version is the rule version the IDs in Use and Except are read with:
-	// "v1" (buf.yaml v1beta1 and v1, and no configuration at all) or "v2"
+	// "v1beta1", "v1" (buf.yaml v1, and no configuration at all) or "v2"
 	// (buf.yaml v2 and pbregistry.yaml).
 	Version string
 	// Use lists rule IDs and categories to run; empty means the default.

@@ -38,10 +38,12 @@ type bufYAML struct {
 	topRaw *rawBreaking
 }
 
-// ruleVersion maps a buf.yaml version to the rule version.
+// ruleVersion maps a buf.yaml version to the rule catalog version: buf's
+// v1beta1, v1 and v2 catalogs differ.
 func ruleVersion(v string) string {
-	if v == "v2" {
-		return "v2"
+	switch v {
+	case "v2", "v1beta1":
+		return v
 	}
 	return "v1"
 }
