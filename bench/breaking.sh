@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
 
+PBCHECK_GIVEN="${PBCHECK:-}"
 ensure_buf
 ensure_pbcheck
 ensure_benchtool
@@ -137,6 +138,9 @@ for c in dirs images; do
 done
 mem_gib="$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)"
 rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -z "${PBCHECK_GIVEN:-}" ] && ! (cd "$ROOT" && git diff --quiet HEAD -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null); then
+  rev+=" + uncommitted changes"
+fi
 corpus_line="$(sed -n 's/^previous: //p' "$CORPUS/stats.txt" | head -1)"
 changes_line="$(sed -n 's/^changes: *//p' "$CORPUS/stats.txt" | head -1)"
 
@@ -151,7 +155,7 @@ $table
 - Runs: $RUNS per tool and case, alternating which tool goes first; median wall time, peak RSS over the runs.
 - Corpus: \`go run ./bench/gen -files $FILES -seed $SEED\` — $corpus_line; $changes_line deliberate changes (\`bench/out/corpus/changes.txt\`).
 - Findings (buf / pbcheck): directories ${nfind[dirs]}, images ${nfind[images]}. Compared as sorted \`path:start_line:start_column:end_line:end_column:type\`.
-- Tools: buf $BUF_VERSION; $pbcheck_label at commit $rev.
+- Tools: buf $BUF_VERSION; $pbcheck_label built at commit $rev.
 - Machine: $(nproc) CPUs, $mem_gib GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end (shared machine: absolute times vary, the ratio is what counts).
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC').
 MD

@@ -428,7 +428,8 @@ func (mu *mutator) fieldChange(fd *Field, rule, detail string) Change {
 	return Change{File: fd.Parent.File.Path, Element: fd.FullName(), Rule: rule, Detail: detail}
 }
 
-// rename picks a new field name for fd in its message and registers it.
+// newFieldName picks a new name for a field of m derived from base (a
+// modifier prefix), registers it and returns it; "" when none is free.
 func (mu *mutator) newFieldName(m *Message, base string) string {
 	for _, i := range mu.r.Perm(len(fieldModifiers)) {
 		n := fieldModifiers[i] + "_" + base

@@ -79,17 +79,6 @@ func writeModule(dir string, c *Corpus) (int, error) {
 	return size, nil
 }
 
-// RenderAll returns every written file of c, path to content (for tests).
-func RenderAll(c *Corpus) map[string][]byte {
-	out := map[string][]byte{}
-	for _, f := range c.Files {
-		if !f.Deleted {
-			out[f.Path] = Render(f)
-		}
-	}
-	return out
-}
-
 // formatChanges renders changes.txt: a header then one tab-separated line per
 // change: class, kind, file, element, expected buf rule.
 func formatChanges(cfg Config, changes []Change) []byte {
