@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
@@ -50,15 +52,15 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}
 	subjects := effectiveSubjects(nil, stored)
-	currNames, prevNames := indexNames(curr), indexNames(prev)
+	currNames, prevNames := image.NewIndex(curr), image.NewIndex(prev)
 	scopes := make(map[string]scope, len(subjects))
 	for _, subj := range subjects {
 		scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
 	}
 	owners := func(f compat.Finding) []string {
-		c := currNames.container(f.Element)
+		c := currNames.Container(protoreflect.FullName(f.Element))
 		if c == "" {
-			c = prevNames.container(f.Element)
+			c = prevNames.Container(protoreflect.FullName(f.Element))
 		}
 		var out []string
 		for _, subj := range subjects {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pbregistry/pbregistry/compat"
+	"github.com/pbregistry/pbregistry/image"
 )
 
 // ledgerKey is one key a subject's schema uses, with its meaning and where
@@ -22,7 +23,7 @@ type ledgerKey struct {
 // subject: field numbers (meaning: name and type), field and JSON names
 // (meaning: number), enum value numbers (meaning: names) and names
 // (meaning: number).
-func ledgerKeys(subject string, n names, sc scope) []ledgerKey {
+func ledgerKeys(subject string, n *image.Index, sc scope) []ledgerKey {
 	scopes := make([]string, 0, len(sc))
 	for name := range sc {
 		scopes = append(scopes, string(name))
@@ -36,7 +37,7 @@ func ledgerKeys(subject string, n names, sc scope) []ledgerKey {
 		})
 	}
 	for _, scope := range scopes {
-		switch d := n[protoreflect.FullName(scope)].(type) {
+		switch d := n.Lookup(protoreflect.FullName(scope)).(type) {
 		case protoreflect.MessageDescriptor:
 			fields := d.Fields()
 			for i := 0; i < fields.Len(); i++ {

@@ -436,7 +436,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	}
 
 	subjects := effectiveSubjects(p.declared, stored)
-	currNames, prevNames := indexNames(p.image), indexNames(baseline)
+	currNames, prevNames := image.NewIndex(p.image), image.NewIndex(baseline)
 	locate := locator(p.image)
 	var findings []Finding
 	findings = append(findings, checkSubjectsExist(subjects, currNames, prevNames, locate)...)
@@ -454,9 +454,9 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 			scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
 		}
 		owner := func(f compat.Finding) []string {
-			c := currNames.container(f.Element)
+			c := currNames.Container(protoreflect.FullName(f.Element))
 			if c == "" {
-				c = prevNames.container(f.Element)
+				c = prevNames.Container(protoreflect.FullName(f.Element))
 			}
 			var out []string
 			if c == "" {
@@ -590,10 +590,10 @@ func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
 
 // checkSubjectsExist reports subjects whose message the push does not
 // declare: a subject's data outlives its message.
-func checkSubjectsExist(subjects []subject, curr, prev names, locate func(protoreflect.Descriptor) compat.Location) []Finding {
+func checkSubjectsExist(subjects []subject, curr, prev *image.Index, locate func(protoreflect.Descriptor) compat.Location) []Finding {
 	var out []Finding
 	for _, subj := range subjects {
-		if _, ok := curr[protoreflect.FullName(subj.Name)].(protoreflect.MessageDescriptor); ok {
+		if _, ok := curr.Lookup(protoreflect.FullName(subj.Name)).(protoreflect.MessageDescriptor); ok {
 			continue
 		}
 		f := Finding{Subject: subj.Name, Level: subj.compat.Level, Finding: compat.Finding{
@@ -602,7 +602,7 @@ func checkSubjectsExist(subjects []subject, curr, prev names, locate func(protor
 			Directions: compat.Both,
 			Element:    subj.Name,
 		}}
-		if d, ok := prev[protoreflect.FullName(subj.Name)]; ok {
+		if d := prev.Lookup(protoreflect.FullName(subj.Name)); d != nil {
 			f.Previous = compat.Location{Path: d.ParentFile().Path()}
 		}
 		out = append(out, f)
