@@ -138,7 +138,7 @@ for c in dirs images; do
 done
 mem_gib="$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)"
 rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -z "${PBCHECK_GIVEN:-}" ] && ! (cd "$ROOT" && git diff --quiet HEAD -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null); then
+if [ -z "$PBCHECK_GIVEN" ] && [ -n "$(cd "$ROOT" && git status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null)" ]; then
   rev+=" + uncommitted changes"
 fi
 corpus_line="$(sed -n 's/^previous: //p' "$CORPUS/stats.txt" | head -1)"
@@ -153,7 +153,7 @@ Written by \`bench/breaking.sh\`; do not edit by hand. Lower is better; a ratio 
 $table
 
 - Runs: $RUNS per tool and case, alternating which tool goes first; median wall time, peak RSS over the runs.
-- Corpus: \`go run ./bench/gen -files $FILES -seed $SEED\` — $corpus_line; $changes_line deliberate changes (\`bench/out/corpus/changes.txt\`).
+- Corpus: \`go run ./bench/gen -files $FILES -seed $SEED\` — $corpus_line; $changes_line deliberate changes (\`${CORPUS#"$ROOT"/}/changes.txt\`).
 - Findings (buf / pbcheck): directories ${nfind[dirs]}, images ${nfind[images]}. Compared as sorted \`path:start_line:start_column:end_line:end_column:type\`.
 - Tools: buf $BUF_VERSION; $pbcheck_label built at commit $rev.
 - Machine: $(nproc) CPUs, $mem_gib GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end (shared machine: absolute times vary, the ratio is what counts).
