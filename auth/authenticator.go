@@ -3,9 +3,20 @@ package auth
 import (
 	"crypto/subtle"
 	"encoding/hex"
-	"fmt"
 	"strings"
 )
+
+// unauthenticatedError is a request that could not be authenticated. It
+// matches ErrUnauthenticated.
+type unauthenticatedError struct{ msg string }
+
+func unauthenticated(msg string) error { return &unauthenticatedError{msg: msg} }
+
+// Error implements error.
+func (e *unauthenticatedError) Error() string { return e.msg }
+
+// Is reports whether target is ErrUnauthenticated.
+func (e *unauthenticatedError) Is(target error) bool { return target == ErrUnauthenticated }
 
 // Authenticator turns the Authorization header of a request into a
 // Principal.
@@ -53,12 +64,12 @@ func (a *Authenticator) Authenticate(authorization string) (*Principal, error) {
 		case a.anonymousRead:
 			return &Principal{Name: Anonymous, Anonymous: true, Scopes: []Scope{ScopeRead}}, nil
 		}
-		return nil, fmt.Errorf("%w: this registry needs a token: pass --token (or set PBREGISTRY_TOKEN), i.e. the header \"Authorization: Bearer <token>\"", ErrUnauthenticated)
+		return nil, unauthenticated("this registry needs a token: pass --token (or set PBREGISTRY_TOKEN), i.e. the header \"Authorization: Bearer <token>\"")
 	}
 	scheme, token, ok := strings.Cut(authorization, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\"", ErrUnauthenticated)
+		return nil, unauthenticated("the Authorization header must be \"Bearer <token>\"")
 	}
 	if a.open {
 		return &Principal{Name: Anonymous, Anonymous: true, Scopes: []Scope{ScopeAdmin}}, nil
@@ -74,7 +85,7 @@ func (a *Authenticator) Authenticate(authorization string) (*Principal, error) {
 		}
 	}
 	if match < 0 {
-		return nil, fmt.Errorf("%w: the token is not in this registry's tokens file: check --token / PBREGISTRY_TOKEN, or ask an admin for a token (registryd token create)", ErrUnauthenticated)
+		return nil, unauthenticated("the token is not in this registry's tokens file: check --token / PBREGISTRY_TOKEN, or ask an admin for a token (registryd token create)")
 	}
 	e := a.entries[match]
 	return &Principal{Name: e.Name, Scopes: e.Scopes}, nil

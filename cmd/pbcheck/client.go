@@ -78,7 +78,9 @@ func rpcError(url, what string, err error) error {
 	case connect.CodeUnavailable:
 		hint = fmt.Sprintf(" (is registryd running at %s? check --registry or %s)", url, envRegistryURL)
 	case connect.CodeUnauthenticated:
-		hint = fmt.Sprintf(" (pass a token with --token or %s)", envToken)
+		if !strings.Contains(ce.Message(), "--token") {
+			hint = fmt.Sprintf(" (pass a token with --token or %s)", envToken)
+		}
 	case connect.CodeResourceExhausted:
 		hint = " (the request is larger than the registry accepts: split the module, or raise limits.max_request_bytes in registryd's --config)"
 	case connect.CodeUnimplemented, connect.CodeUnknown:
