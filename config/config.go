@@ -56,6 +56,8 @@ type Config struct {
 	// Policies is pbregistry.yaml's policies: node, uninterpreted, with
 	// its line numbers; nil when absent.
 	Policies *yaml.Node
+	// PoliciesFile is the display path of the file Policies was read from.
+	PoliciesFile string
 }
 
 // Module is one module root of a Config.
@@ -282,6 +284,7 @@ func merge(cfg *Config, buf *bufYAML, pbr *pbrYAML, pbrFile string) error {
 	cfg.Name, cfg.NamePos = pbr.name, pbr.namePos
 	cfg.Subjects = pbr.subjects
 	cfg.Policies = pbr.policies
+	cfg.PoliciesFile = pbrFile
 	bufVersion := "v2"
 	var bufTop *rawBreaking
 	if buf != nil {
