@@ -232,4 +232,3 @@ func TestServerPoliciesLocked(t *testing.T) {
 		t.Errorf("overriding a built-in the server does not enforce: %v", err)
 	}
 }
-
