@@ -93,12 +93,14 @@ subjects:
 func files(amountType, extra string) []*v1.File {
 	proto := fmt.Sprintf(`syntax = "proto3";
 package acme.billing.v1;
+import "google/protobuf/timestamp.proto";
 message Invoice {
   string id = 1;
   %s amount = 7;
 %s}
 message InvoicePaid {
-  string invoice_id = 1;
+  string event_id = 1;
+  google.protobuf.Timestamp occurred_at = 2;
 }
 `, amountType, extra)
 	return []*v1.File{
@@ -158,7 +160,7 @@ func TestRejection(t *testing.T) {
 			_, err := push(t, in.client("", p.opts...), files("string", ""))
 			wantCode(t, "incompatible push", err, connect.CodeFailedPrecondition,
 				`push to acme/commerce rejected against version 1: 1 incompatible change`,
-				`acme/billing/v1/invoice.proto:5:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read it, and it cannot read data written at v1 (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`)
+				`acme/billing/v1/invoice.proto:6:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read it, and it cannot read data written at v1 (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`)
 			var ce *connect.Error
 			errors.As(err, &ce)
 			var rej *v1.PushRejection
@@ -172,7 +174,7 @@ func TestRejection(t *testing.T) {
 			}
 			f := rej.Findings[0]
 			if f.Rule != "FIELD_WIRE_JSON_COMPATIBLE_TYPE" || f.Subject != "acme.billing.v1.Invoice" || f.Level != "FULL_TRANSITIVE" ||
-				f.Direction != v1.Direction_DIRECTION_FULL || f.Severity != v1.Severity_SEVERITY_ERROR || f.StartLine != 5 || f.Element != "acme.billing.v1.Invoice.amount" {
+				f.Direction != v1.Direction_DIRECTION_FULL || f.Severity != v1.Severity_SEVERITY_ERROR || f.StartLine != 6 || f.Element != "acme.billing.v1.Invoice.amount" {
 				t.Errorf("finding = %v", f)
 			}
 		})

@@ -268,12 +268,14 @@ func moduleFiles(amountType, extra string) []*v1.File {
 		{Path: "pbregistry.yaml", Content: []byte(moduleConfig)},
 		{Path: "acme/billing/v1/invoice.proto", Content: []byte(fmt.Sprintf(`syntax = "proto3";
 package acme.billing.v1;
+import "google/protobuf/timestamp.proto";
 message Invoice {
   string id = 1;
   %s amount = 7;
 %s}
 message InvoicePaid {
-  string invoice_id = 1;
+  string event_id = 1;
+  google.protobuf.Timestamp occurred_at = 2;
 }
 `, amountType, extra))},
 	}
