@@ -253,7 +253,7 @@ func (e *evaluation) eval(p *policy, v *vars, element string, at func(*policy) (
 	loc, prev := at(p)
 	e.findings = append(e.findings, compat.Finding{
 		Rule: p.spec.Name, Location: loc, Previous: prev, Message: msg, Severity: p.severity,
-		Element: element, Directions: compat.Both,
+		Element: element,
 	})
 }
 

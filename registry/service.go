@@ -16,6 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
+	"github.com/pbregistry/pbregistry/policies"
 )
 
 // Service is the registry's write path: it compiles pushed files, checks
@@ -42,6 +43,10 @@ type Service struct {
 	observer Observer
 	logger   *slog.Logger
 	now      func() time.Time
+	// serverPolicies are enforced on every module, which cannot change
+	// them; policySets caches compiled sets by module configuration.
+	serverPolicies []policies.Spec
+	policySets     *policyCache
 }
 
 // ServiceOptions configure a Service.
@@ -52,6 +57,10 @@ type ServiceOptions struct {
 	Observer Observer
 	// Logger logs pushes; nil means slog.Default().
 	Logger *slog.Logger
+	// Policies are server-wide policies (registryd's configuration),
+	// enforced on every module on top of the built-in ones; modules cannot
+	// override them.
+	Policies []policies.Spec
 }
 
 // Observer is told what happens to pushes, for metrics.
@@ -78,7 +87,8 @@ type PushOutcome struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opts ServiceOptions) *Service {
-	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now}
+	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now,
+		serverPolicies: opts.Policies, policySets: newPolicyCache()}
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits
 	}
@@ -116,6 +126,8 @@ type Finding struct {
 	Level Level
 	// ExceptionID is the approved exception that lets it through, or 0.
 	ExceptionID int64
+	// Policy reports a policy finding rather than an incompatibility.
+	Policy bool
 }
 
 // Blocking reports whether the finding blocks the push.
@@ -177,7 +189,22 @@ func (e *RejectedError) Error() string {
 	if e.Verdict.Baseline > 0 {
 		against = fmt.Sprintf("against version %d", e.Verdict.Baseline)
 	}
-	fmt.Fprintf(&b, "push to %s rejected %s: %d incompatible %s", e.Verdict.Module, against, len(blocking), pluralize(len(blocking), "change"))
+	changes, violations := 0, 0
+	for _, f := range blocking {
+		if f.Policy {
+			violations++
+		} else {
+			changes++
+		}
+	}
+	var counts []string
+	if changes > 0 {
+		counts = append(counts, fmt.Sprintf("%d incompatible %s", changes, pluralize(changes, "change")))
+	}
+	if violations > 0 {
+		counts = append(counts, fmt.Sprintf("%d policy %s", violations, pluralize(violations, "violation")))
+	}
+	fmt.Fprintf(&b, "push to %s rejected %s: %s", e.Verdict.Module, against, strings.Join(counts, " and "))
 	for _, f := range blocking {
 		b.WriteString("\n")
 		b.WriteString(f.Describe(e.Verdict.Baseline))
@@ -207,7 +234,12 @@ func (f Finding) Describe(baseline int64) string {
 		msg += "; " + impact
 	}
 	level := string(f.Level)
-	if level == "" {
+	switch {
+	case f.Policy && f.Severity == compat.SeverityWarning:
+		level = "policy warning"
+	case f.Policy:
+		level = "policy"
+	case level == "":
 		level = "module rules"
 	}
 	return fmt.Sprintf("%s: %s (%s, %s)", loc, msg, f.Rule, level)
@@ -505,6 +537,12 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 		}
 	}
 
+	policyFindings, err := s.checkPolicies(p, baseline, subjects)
+	if err != nil {
+		return nil, err
+	}
+	findings = append(findings, policyFindings...)
+
 	exceptions, err := s.applyExceptions(ctx, p, findings)
 	if err != nil {
 		return nil, err
@@ -543,10 +581,11 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 // subject is a subject as the check sees it: its configuration in force
 // and whether the store knows it already.
 type subject struct {
-	Name   string
-	Kind   SubjectKind
-	compat Compatibility
-	stored bool
+	Name       string
+	Kind       SubjectKind
+	PrimaryKey []string
+	compat     Compatibility
+	stored     bool
 }
 
 // effectiveSubjects merges the subjects a push declares with the ones the
@@ -556,7 +595,7 @@ func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
 	byName := make(map[string]*subject)
 	var order []string
 	for _, st := range stored {
-		byName[st.Name] = &subject{Name: st.Name, Kind: st.Kind, compat: st.Pushed.withDefaults(st.Kind), stored: true}
+		byName[st.Name] = &subject{Name: st.Name, Kind: st.Kind, PrimaryKey: st.PrimaryKey, compat: st.Pushed.withDefaults(st.Kind), stored: true}
 		order = append(order, st.Name)
 		if st.Override != nil {
 			byName[st.Name].compat = st.Override.Compatibility.withDefaults(st.Kind)
@@ -569,7 +608,7 @@ func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
 			byName[d.Name] = sub
 			order = append(order, d.Name)
 		}
-		sub.Kind = d.Kind
+		sub.Kind, sub.PrimaryKey = d.Kind, d.PrimaryKey
 		overridden := false
 		for _, st := range stored {
 			if st.Name == d.Name && st.Override != nil {
