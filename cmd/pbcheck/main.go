@@ -50,6 +50,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"breaking", "check that a schema is compatible with a previous one", runBreaking},
+		{"lint", "evaluate the policies in force on a schema", runLint},
 		{"push", "push a module to a registry (exit 100 when rejected)", runPush},
 		{"registry", "read a registry: ls, show, diff", runRegistry},
 		{"rules", "list breaking rules and categories", runRules},

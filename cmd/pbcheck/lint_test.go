@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLint(t *testing.T) {
+	dir := t.TempDir()
+	const proto = `syntax = "proto3";
+package acme.billing.v1;
+import "google/protobuf/timestamp.proto";
+message InvoicePaid {
+  string id = 1;
+  google.protobuf.Timestamp occurred_at = 2;
+}
+enum Status { STATUS_UNSPECIFIED = 0; }
+`
+	writeTree(t, dir, map[string]string{
+		"ok/pbregistry.yaml":                 "version: v1\nmodule: acme/billing\nsubjects:\n  - {message: acme.billing.v1.InvoicePaid, kind: event}\npolicies:\n  - {name: EVENT_ID_FIELD, params: {field: id}}\n",
+		"ok/acme/billing/v1/billing.proto":   proto,
+		"warn/pbregistry.yaml":               "version: v1\nmodule: acme/billing\nsubjects:\n  - {message: acme.billing.v1.InvoicePaid, kind: event}\npolicies:\n  - {name: EVENT_ID_FIELD, severity: warning}\n",
+		"warn/acme/billing/v1/billing.proto": proto,
+		"bad/pbregistry.yaml":                "version: v1\nmodule: acme/billing\nsubjects:\n  - {message: acme.billing.v1.InvoicePaid, kind: event}\n",
+		"bad/acme/billing/v1/billing.proto":  proto,
+		"cel/pbregistry.yaml":                "version: v1\nmodule: acme/billing\npolicies:\n  - name: TYPO\n    target: field\n    expr: fild.name != ''\n",
+		"cel/acme/billing/v1/billing.proto":  proto,
+	})
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"clean", []string{"lint", "ok"}, exitOK, ""},
+		{"warnings only exit 0", []string{"lint", "warn"}, exitOK,
+			"warn/acme/billing/v1/billing.proto:4:1:event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event. (EVENT_ID_FIELD)\n"},
+		{"error", []string{"lint", "bad", "--error-format", "github-actions"}, exitFindings,
+			"::error file=bad/acme/billing/v1/billing.proto,line=4,col=1,endLine=7,endColumn=2,title=EVENT_ID_FIELD::event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event.\n"},
+		{"warning in github-actions", []string{"lint", "warn", "--error-format=github-actions"}, exitOK,
+			"::warning file=warn/acme/billing/v1/billing.proto,line=4,col=1,endLine=7,endColumn=2,title=EVENT_ID_FIELD::event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event.\n"},
+		{"builtins disabled", []string{"lint", "bad", "--disable-builtins"}, exitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := pbcheck(t, dir, nil, tt.args...)
+			if code != tt.wantCode || stdout != tt.want {
+				t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit %d, stdout:\n%s", code, stdout, stderr, tt.wantCode, tt.want)
+			}
+		})
+	}
+	code, _, stderr := pbcheck(t, dir, nil, "lint", "cel")
+	if code != exitError || !strings.Contains(stderr, "cel/pbregistry.yaml:6:11: policy TYPO: expr: CEL error at line 1, column 1: undeclared reference to 'fild'") {
+		t.Errorf("CEL error: exit %d, stderr %s", code, stderr)
+	}
+}
