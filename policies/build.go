@@ -19,11 +19,12 @@ type builder struct {
 	options, comments bool
 	// extensions resolves the image's custom options.
 	extensions *protoregistry.Types
+	img        *image.Image
 	depth      map[protoreflect.FullName]int64
 }
 
 func newBuilder(img *image.Image, options, comments bool) *builder {
-	b := &builder{options: options, comments: comments, depth: make(map[protoreflect.FullName]int64)}
+	b := &builder{options: options, comments: comments, img: img}
 	if options {
 		b.extensions = new(protoregistry.Types)
 		for _, f := range img.Files() {
@@ -180,7 +181,7 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *Message {
 	m := &Message{
 		Name: string(md.Name()), FullName: string(md.FullName()), Package: string(md.ParentFile().Package()),
 		File: md.ParentFile().Path(), IsMapEntry: md.IsMapEntry(), Deprecated: deprecated(md),
-		Depth: b.depthOf(md, nil), Options: b.optionsOf(md), Comments: b.commentsOf(md),
+		Depth: b.depthOf(md), Options: b.optionsOf(md), Comments: b.commentsOf(md),
 	}
 	for p := md.Parent(); p != nil; p = p.Parent() {
 		if _, ok := p.(protoreflect.MessageDescriptor); ok {
@@ -209,32 +210,102 @@ func wellKnown(md protoreflect.MessageDescriptor) bool {
 	return strings.HasPrefix(string(md.FullName()), "google.protobuf.")
 }
 
-// depthOf returns how deep md's data nests; visiting guards recursion.
-func (b *builder) depthOf(md protoreflect.MessageDescriptor, visiting map[protoreflect.FullName]bool) int64 {
-	if d, ok := b.depth[md.FullName()]; ok {
-		return d
+// depthOf returns how deep md's data nests. Depths are computed once for
+// the whole image, on first use.
+func (b *builder) depthOf(md protoreflect.MessageDescriptor) int64 {
+	if b.depth == nil {
+		b.depth = messageDepths(b.img)
 	}
-	if visiting[md.FullName()] {
-		return 0
-	}
-	if visiting == nil {
-		visiting = make(map[protoreflect.FullName]bool)
-	}
-	visiting[md.FullName()] = true
-	var depth int64
-	fields := md.Fields()
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		if fd.IsMap() {
-			fd = fd.MapValue()
+	return b.depth[md.FullName()]
+}
+
+// messageDepths computes the depth of every message of img: 0 when no
+// field holds a message, else 1 + the deepest depth of the messages its
+// fields (and map values) hold. Well-known types count 0. Messages that
+// reach each other (recursion) form one level: the graph's strongly
+// connected components are collapsed (Tarjan's algorithm) and depths are
+// longest paths in the resulting DAG.
+func messageDepths(img *image.Image) map[protoreflect.FullName]int64 {
+	var all []protoreflect.MessageDescriptor
+	var collect func(msgs protoreflect.MessageDescriptors)
+	collect = func(msgs protoreflect.MessageDescriptors) {
+		for i := 0; i < msgs.Len(); i++ {
+			all = append(all, msgs.Get(i))
+			collect(msgs.Get(i).Messages())
 		}
-		if child := fd.Message(); child != nil && !wellKnown(child) {
-			depth = max(depth, 1+b.depthOf(child, visiting))
+	}
+	for _, f := range img.Files() {
+		collect(f.Descriptor.Messages())
+	}
+	children := func(md protoreflect.MessageDescriptor) []protoreflect.MessageDescriptor {
+		var out []protoreflect.MessageDescriptor
+		fields := md.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			if fd.IsMap() {
+				fd = fd.MapValue()
+			}
+			if c := fd.Message(); c != nil && !wellKnown(c) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	// Tarjan: index, lowlink, stack; components are found in reverse
+	// topological order, so every component a component reaches already
+	// has its depth when it is found.
+	index := make(map[protoreflect.FullName]int)
+	low := make(map[protoreflect.FullName]int)
+	onStack := make(map[protoreflect.FullName]bool)
+	depth := make(map[protoreflect.FullName]int64)
+	var stack []protoreflect.MessageDescriptor
+	next := 0
+	var connect func(md protoreflect.MessageDescriptor)
+	connect = func(md protoreflect.MessageDescriptor) {
+		name := md.FullName()
+		index[name], low[name] = next, next
+		next++
+		stack = append(stack, md)
+		onStack[name] = true
+		for _, c := range children(md) {
+			if _, seen := index[c.FullName()]; !seen {
+				connect(c)
+				low[name] = min(low[name], low[c.FullName()])
+			} else if onStack[c.FullName()] {
+				low[name] = min(low[name], index[c.FullName()])
+			}
+		}
+		if low[name] != index[name] {
+			return
+		}
+		var component []protoreflect.MessageDescriptor
+		members := make(map[protoreflect.FullName]bool)
+		for {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			onStack[top.FullName()] = false
+			component = append(component, top)
+			members[top.FullName()] = true
+			if top.FullName() == name {
+				break
+			}
+		}
+		var d int64
+		for _, m := range component {
+			for _, c := range children(m) {
+				if !members[c.FullName()] {
+					d = max(d, 1+depth[c.FullName()])
+				}
+			}
+		}
+		for _, m := range component {
+			depth[m.FullName()] = d
 		}
 	}
-	delete(visiting, md.FullName())
-	if len(visiting) == 0 {
-		b.depth[md.FullName()] = depth // only results free of recursion cut-offs
+	for _, md := range all {
+		if _, seen := index[md.FullName()]; !seen {
+			connect(md)
+		}
 	}
 	return depth
 }

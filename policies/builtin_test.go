@@ -203,3 +203,18 @@ func TestOverrideBuiltins(t *testing.T) {
 		t.Errorf("findings %v, want %v", rules, want)
 	}
 }
+
+// TestDepthRecursion: messages that reach each other count as one level, so
+// recursive schemas have a finite depth.
+func TestDepthRecursion(t *testing.T) {
+	src := header + `
+message Invoice { string id = 1; Node root = 2; }
+message Node { repeated Node children = 1; Leaf leaf = 2; }
+message Leaf { Note note = 1; }
+message Note { string text = 1; }
+`
+	got := rulesOf(t, src, invoiceTable)["PBTABLE_MAX_DEPTH"]
+	if len(got) != 1 || !strings.Contains(got[0], "nests messages 3 deep") {
+		t.Errorf("PBTABLE_MAX_DEPTH = %v, want Invoice → Node → Leaf → Note: 3 deep", got)
+	}
+}
