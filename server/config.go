@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
@@ -20,15 +21,22 @@ import (
 //	  max_file_bytes: 4194304
 //	  max_total_bytes: 67108864
 //	  max_path_bytes: 1024
+//	policies:                   # server-wide policies, see docs/policies.md:
+//	  - name: NO_FLOATS         # enforced on every module, which cannot
+//	    target: field           # override them
+//	    expr: field.type != "float"
 //
-// Every key is optional; zero values take the defaults. Server-wide
-// policies will live here too.
+// Every key is optional; zero values take the defaults.
 type Config struct {
 	// AnonymousRead lets requests without a token read when a tokens
 	// file is in force; nil means the flag's value (default true).
 	AnonymousRead *bool `yaml:"anonymous_read"`
 	// Limits bound requests and pushes.
 	Limits LimitsConfig `yaml:"limits"`
+	// PoliciesNode is the policies: list, as written.
+	PoliciesNode yaml.Node `yaml:"policies"`
+	// Policies are the server-wide policies parsed from PoliciesNode.
+	Policies []policies.Spec `yaml:"-"`
 }
 
 // LimitsConfig bounds requests and pushes.
@@ -89,7 +97,18 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:\n  ", "")
-		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read and limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes)", name, msg)
+		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes) and policies", name, msg)
+	}
+	if c.PoliciesNode.Kind != 0 {
+		specs, err := policies.Parse(name, &c.PoliciesNode)
+		if err != nil {
+			return nil, err
+		}
+		// Compile now, so that a mistake stops registryd at start.
+		if _, err := policies.Compile(policies.Sources{Server: specs}); err != nil {
+			return nil, err
+		}
+		c.Policies = specs
 	}
 	for key, v := range map[string]int{
 		"max_request_bytes": c.Limits.MaxRequestBytes, "max_files": c.Limits.MaxFiles, "max_file_bytes": c.Limits.MaxFileBytes,

@@ -70,6 +70,7 @@ func New(opts Options) *Server {
 		Limits:   s.cfg.Limits.PushLimits(),
 		Observer: s.observer,
 		Logger:   s.logger,
+		Policies: s.cfg.Policies,
 	})
 	return s
 }

@@ -522,3 +522,27 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestServerPolicies: registryd's policies: apply to every push, over the
+// API, with the policy violation as a structured finding.
+func TestServerPolicies(t *testing.T) {
+	cfg, err := server.ParseConfig("registryd.yaml", []byte(`policies:
+  - name: NO_FLOATS
+    target: field
+    expr: field.type != "float"
+    message: amounts are never floats
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, "", server.Options{Config: cfg}).client("")
+	mustPush(t, c, files("int64", ""))
+	_, err = push(t, c, files("int64", "  float rate = 8;\n"))
+	wantCode(t, "push with a float", err, connect.CodeFailedPrecondition,
+		"acme/billing/v1/invoice.proto:7:3: amounts are never floats (NO_FLOATS, policy)")
+
+	if _, err := server.ParseConfig("registryd.yaml", []byte("policies:\n  - name: BAD\n    target: field\n    expr: fild.type != 1\n")); err == nil ||
+		!strings.Contains(err.Error(), "registryd.yaml:4:11: policy BAD: expr: CEL error") {
+		t.Errorf("ParseConfig with a CEL error: %v", err)
+	}
+}
