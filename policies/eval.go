@@ -43,8 +43,8 @@ func (s *Set) Lint(img *image.Image, c Context) []compat.Finding {
 // imports excluded), as policies see more than the rules a subject selects.
 func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Finding, error) {
 	policies := s.byTarget[TargetChange]
-	if len(policies) == 0 || previous == nil {
-		return nil, nil
+	if previous == nil || !anyApplicable(policies, c) {
+		return nil, nil // spare the all-rules compatibility check
 	}
 	changes, err := compat.Check(previous, current, compat.Config{
 		Version: "v2",
@@ -80,6 +80,25 @@ func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Findi
 		e.run(policies, pkg, container, &vars{change: change}, ch.Element, at)
 	}
 	return compat.Sort(e.findings), nil
+}
+
+// anyApplicable reports whether a policy may apply in context c: its
+// kinds, if any, are those of some subject, and its modules, if any, match.
+func anyApplicable(policies []*policy, c Context) bool {
+	for _, p := range policies {
+		if len(p.spec.Modules) > 0 && !matchAny(p.spec.Modules, c.Module, "/") {
+			continue
+		}
+		if p.kinds == nil {
+			return true
+		}
+		for _, s := range c.Subjects {
+			if p.kinds[s.Kind] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // evaluation holds the state of one Lint or Changes.

@@ -114,6 +114,17 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
+	// Change policies (pbregistry.yaml's and the built-in ones) join the
+	// compatibility findings.
+	set, pctx, err := policiesOf(current.Config, false)
+	if err != nil {
+		return exitError, err
+	}
+	changes, err := set.Changes(against.Image, current.Image, pctx)
+	if err != nil {
+		return exitError, err
+	}
+	findings = compat.Sort(append(findings, changes...))
 	displayPath := func(p string) string {
 		if file := current.Image.File(p); file != nil {
 			return file.DisplayPath()
@@ -123,12 +134,7 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err := report.Write(e.stdout, format, findings, displayPath); err != nil {
 		return exitError, err
 	}
-	for _, finding := range findings {
-		if finding.Severity == compat.SeverityError {
-			return exitFindings, nil
-		}
-	}
-	return exitOK, nil
+	return exitCodeOf(findings), nil
 }
 
 // loadPair loads the input and the against input concurrently, then applies

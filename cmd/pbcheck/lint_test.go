@@ -54,3 +54,22 @@ enum Status { STATUS_UNSPECIFIED = 0; }
 		t.Errorf("CEL error: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestBreakingChangePolicies: pbcheck breaking reports the change policies
+// in force (here the built-in LOG_RESERVE_DELETED_FIELDS) with the
+// compatibility findings.
+func TestBreakingChangePolicies(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "version: v1\nmodule: acme/audit\nsubjects:\n  - {message: acme.audit.v1.AuditLine, kind: log}\nbreaking:\n  use: [WIRE]\n"
+	v1 := "syntax = \"proto3\";\npackage acme.audit.v1;\nimport \"google/protobuf/timestamp.proto\";\nmessage AuditLine {\n  google.protobuf.Timestamp at = 1;\n  string actor = 2;\n}\n"
+	v2 := "syntax = \"proto3\";\npackage acme.audit.v1;\nimport \"google/protobuf/timestamp.proto\";\nmessage AuditLine {\n  google.protobuf.Timestamp at = 1;\n  reserved 2;\n}\n"
+	writeTree(t, dir, map[string]string{
+		"previous/pbregistry.yaml": cfg, "previous/acme/audit/v1/audit.proto": v1,
+		"current/pbregistry.yaml": cfg, "current/acme/audit/v1/audit.proto": v2,
+	})
+	code, stdout, stderr := pbcheck(t, dir, nil, "breaking", "current", "--against", "previous")
+	want := `current/acme/audit/v1/audit.proto:4:1:Field 2 "actor" on message "AuditLine" was deleted without reserving its name. Log records keep old fields: reserve the deleted field's name and number. (LOG_RESERVE_DELETED_FIELDS)` + "\n"
+	if code != exitFindings || stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant:\n%s", code, stdout, stderr, want)
+	}
+}
