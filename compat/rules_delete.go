@@ -179,88 +179,57 @@ func (p *pass) sameFileIn(d protoreflect.Descriptor) protoreflect.FileDescriptor
 	return p.curr.file(d.ParentFile().Path())
 }
 
-func checkPackageMessageNoDelete(p *pass) {
+// checkPackageDeletions reports the elements each previous package declared
+// (elements returns them by nested name) that the package no longer
+// declares. As in buf, a package is only compared when the current one
+// declares elements of the kind (or always, with always set), and a
+// deletion is placed by where in the current file at the previous
+// element's path, if that file still exists.
+func checkPackageDeletions[D protoreflect.Descriptor](p *pass, noun string, elements func(*packageContents) map[string]D, always bool,
+	where func(file protoreflect.FileDescriptor, curr *packageContents, name string) at) {
 	prev, curr := p.packages()
 	for pkg, pc := range prev {
 		cc, ok := curr[pkg]
-		if !ok || len(cc.messages) == 0 {
+		if !ok || (!always && len(elements(cc)) == 0) {
 			continue
 		}
-		for name, md := range pc.messages {
-			if _, ok := cc.messages[name]; ok {
+		for name, d := range elements(pc) {
+			if _, ok := elements(cc)[name]; ok {
 				continue
 			}
-			var where at
-			if file := p.sameFileIn(md); file != nil {
-				where = deletedAt(file, cc.messages, name)
+			var at at
+			if file := p.sameFileIn(d); file != nil {
+				at = where(file, cc, name)
 			}
-			p.report(where, atDesc(md), Both, md.FullName(),
-				"Message %q was deleted from package %q.", name, pkg)
+			p.report(at, atDesc(d), Both, d.FullName(), "%s %q was deleted from package %q.", noun, name, pkg)
 		}
 	}
+}
+
+func checkPackageMessageNoDelete(p *pass) {
+	checkPackageDeletions(p, "Message", func(pc *packageContents) map[string]protoreflect.MessageDescriptor { return pc.messages }, false,
+		func(file protoreflect.FileDescriptor, cc *packageContents, name string) at {
+			return deletedAt(file, cc.messages, name)
+		})
+}
+
+// deletedInFile places a deletion at the closest enclosing message that
+// the element's file still declares.
+func (p *pass) deletedInFile(file protoreflect.FileDescriptor, _ *packageContents, name string) at {
+	return deletedAt(file, p.nestedOf(file).messages, name)
 }
 
 func checkPackageEnumNoDelete(p *pass) {
-	prev, curr := p.packages()
-	for pkg, pc := range prev {
-		cc, ok := curr[pkg]
-		if !ok || len(cc.enums) == 0 {
-			continue
-		}
-		for name, ed := range pc.enums {
-			if _, ok := cc.enums[name]; ok {
-				continue
-			}
-			var where at
-			if file := p.sameFileIn(ed); file != nil {
-				where = deletedAt(file, p.nestedOf(file).messages, name)
-			}
-			p.report(where, atDesc(ed), Both, ed.FullName(),
-				"Enum %q was deleted from package %q.", name, pkg)
-		}
-	}
+	checkPackageDeletions(p, "Enum", func(pc *packageContents) map[string]protoreflect.EnumDescriptor { return pc.enums }, false, p.deletedInFile)
 }
 
 func checkPackageExtensionNoDelete(p *pass) {
-	prev, curr := p.packages()
-	for pkg, pc := range prev {
-		cc, ok := curr[pkg]
-		if !ok || len(cc.extensions) == 0 {
-			continue
-		}
-		for name, xd := range pc.extensions {
-			if _, ok := cc.extensions[name]; ok {
-				continue
-			}
-			var where at
-			if file := p.sameFileIn(xd); file != nil {
-				where = deletedAt(file, p.nestedOf(file).messages, name)
-			}
-			p.report(where, atDesc(xd), Both, xd.FullName(),
-				"Extension %q was deleted from package %q.", name, pkg)
-		}
-	}
+	checkPackageDeletions(p, "Extension", func(pc *packageContents) map[string]protoreflect.FieldDescriptor { return pc.extensions }, false, p.deletedInFile)
 }
 
 func checkPackageServiceNoDelete(p *pass) {
-	prev, curr := p.packages()
-	for pkg, pc := range prev {
-		cc, ok := curr[pkg]
-		if !ok {
-			continue
-		}
-		for name, sd := range pc.services {
-			if _, ok := cc.services[name]; ok {
-				continue
-			}
-			var where at
-			if file := p.sameFileIn(sd); file != nil {
-				where = atFile(file)
-			}
-			p.report(where, atDesc(sd), Both, sd.FullName(),
-				"Service %q was deleted from package %q.", name, pkg)
-		}
-	}
+	checkPackageDeletions(p, "Service", func(pc *packageContents) map[string]protoreflect.ServiceDescriptor { return pc.services }, true,
+		func(file protoreflect.FileDescriptor, _ *packageContents, _ string) at { return atFile(file) })
 }
 
 func checkRPCNoDelete(p *pass, prev, curr protoreflect.ServiceDescriptor) {
