@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -90,7 +91,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.SetMaxIdleConns(1)
 		s.w.SetConnMaxLifetime(0)
 		s.w.SetConnMaxIdleTime(0)
-		if err := migrate(ctx, s.w); err != nil {
+		// Switching a new database to WAL takes an exclusive lock that
+		// SQLite's busy handler does not wait for: when several
+		// processes open one new file at once, retry.
+		err := migrate(ctx, s.w)
+		for attempt := 1; err != nil && isBusy(err) && attempt <= 20; attempt++ {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(attempt) * 25 * time.Millisecond):
+			}
+			err = migrate(ctx, s.w)
+		}
+		if err != nil {
 			s.w.Close()
 			return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 		}
@@ -140,4 +152,10 @@ func (s *Store) writable(op string) error {
 		return fmt.Errorf("%s: sqlite store %s was opened read-only: %w", op, s.path, registry.ErrReadOnly)
 	}
 	return nil
+}
+
+// isBusy reports a database locked by another connection.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
