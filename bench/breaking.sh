@@ -49,19 +49,7 @@ if [ "$("$PBCHECK" --version 2>/dev/null || true)" = "$BUF_VERSION" ]; then
 fi
 
 # --- corpus and images --------------------------------------------------------
-CORPUS="$OUT/corpus"
-stamp="files=$FILES seed=$SEED gen=$(cat "$ROOT"/bench/gen/*.go | sha256sum | cut -c1-16)"
-if [ ! -f "$CORPUS/changes.txt" ] || [ "$(cat "$CORPUS/.stamp" 2>/dev/null)" != "$stamp" ]; then
-  log "generating the corpus into $CORPUS ($stamp)"
-  mkdir -p "$CORPUS"
-  rm -f "$CORPUS/.stamp" "$CORPUS"/*.binpb
-  gen_start=$(date +%s.%N)
-  (cd "$ROOT" && go run ./bench/gen -out "$CORPUS" -files "$FILES" -seed "$SEED") >"$CORPUS/stats.txt" ||
-    die "corpus generation failed"
-  gen_end=$(date +%s.%N)
-  awk -v a="$gen_start" -v b="$gen_end" 'BEGIN {printf "generation took %.1f s (including go build)\n", b-a}' >>"$CORPUS/stats.txt"
-  echo "$stamp" >"$CORPUS/.stamp"
-fi
+ensure_corpus "$FILES" "$SEED"
 cat "$CORPUS/stats.txt" >&2
 cd "$CORPUS"
 for side in previous current; do

@@ -60,3 +60,23 @@ run_check() {
   fi
   echo "$rc"
 }
+
+# ensure_corpus FILES SEED sets CORPUS to $OUT/corpus, generating it there
+# (go run ./bench/gen) unless it is already the corpus of these FILES and
+# SEED from the current generator sources; a stale corpus loses its images.
+ensure_corpus() {
+  local files="$1" seed="$2" stamp gen_start gen_end
+  CORPUS="$OUT/corpus"
+  stamp="files=$files seed=$seed gen=$(cat "$ROOT"/bench/gen/*.go | sha256sum | cut -c1-16)"
+  if [ -f "$CORPUS/changes.txt" ] && [ "$(cat "$CORPUS/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    return
+  fi
+  log "generating the corpus into $CORPUS ($stamp)"
+  rm -rf "$CORPUS" && mkdir -p "$CORPUS"
+  gen_start=$(date +%s.%N)
+  (cd "$ROOT" && go run ./bench/gen -out "$CORPUS" -files "$files" -seed "$seed") >"$CORPUS/stats.txt" ||
+    die "corpus generation failed"
+  gen_end=$(date +%s.%N)
+  awk -v a="$gen_start" -v b="$gen_end" 'BEGIN {printf "generation took %.1f s (including go build)\n", b-a}' >>"$CORPUS/stats.txt"
+  echo "$stamp" >"$CORPUS/.stamp"
+}

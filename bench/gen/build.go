@@ -52,9 +52,11 @@ type builder struct {
 	r        *rand.Rand
 	c        *Corpus
 	cfg      Config
-	ofDom    map[string][]*File // importable files per domain, in order
-	global   []*File            // importable files, in order
-	editions int                // number of editions files so far
+	ofDom    map[string][]*File  // importable files per domain, in order
+	global   []*File             // importable files, in order
+	upstream map[string][]string // the earlier domains a domain depends on
+	domOrder []string            // business domains in the order generated
+	editions int                 // number of editions files so far
 }
 
 // fileCtx is the state of the file being generated: the types it may use.
@@ -74,9 +76,10 @@ type fileCtx struct {
 // yields two identical, independent models.
 func Build(cfg Config) *Corpus {
 	b := &builder{
-		r:     rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
-		cfg:   cfg,
-		ofDom: map[string][]*File{},
+		r:        rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		cfg:      cfg,
+		ofDom:    map[string][]*File{},
+		upstream: map[string][]string{},
 		c: &Corpus{
 			wkt:   map[string]*Message{},
 			kinds: map[*File]fileKind{},
@@ -424,6 +427,33 @@ func (b *builder) fileOptions(f *File, p *pkgInfo, base string) {
 	f.Options = o
 }
 
+// coreDomains is how many business domains, the first generated, are core
+// domains that other domains build on.
+const coreDomains = 8
+
+// upstreamOf returns the business domains that domain may import from. Real
+// systems are layered, which keeps the package import graph sparse: the
+// first coreDomains domains (identity, accounts, catalog …) use only the
+// shared type and common packages; every later domain also depends on up to
+// two core domains, drawn once.
+func (b *builder) upstreamOf(domain string) []string {
+	if domain == "type" || domain == "common" {
+		return nil
+	}
+	if ups, ok := b.upstream[domain]; ok {
+		return ups
+	}
+	var ups []string
+	if n := len(b.domOrder); n >= coreDomains {
+		for _, i := range b.r.Perm(coreDomains)[:2] {
+			ups = append(ups, b.domOrder[i])
+		}
+	}
+	b.upstream[domain] = ups
+	b.domOrder = append(b.domOrder, domain)
+	return ups
+}
+
 // chooseImports picks 1–maxN earlier files the new file may reference.
 func (b *builder) chooseImports(f *File, p *pkgInfo, maxN int) *fileCtx {
 	ctx := &fileCtx{f: f, p: p, used: map[*File]bool{}}
@@ -445,6 +475,10 @@ func (b *builder) chooseImports(f *File, p *pkgInfo, maxN int) *fileCtx {
 			foundation = append(foundation, g)
 		}
 	}
+	var otherDom []*File
+	for _, d := range b.upstreamOf(p.domain) {
+		otherDom = append(otherDom, b.ofDom[d]...)
+	}
 	n := b.skewed(1, maxN)
 	seen := map[*File]bool{}
 	for tries := 0; len(ctx.chosen) < n && tries < 40; tries++ {
@@ -457,7 +491,7 @@ func (b *builder) chooseImports(f *File, p *pkgInfo, maxN int) *fileCtx {
 		case w < 85:
 			from = foundation
 		default:
-			from = b.global
+			from = otherDom
 		}
 		if len(from) == 0 {
 			continue

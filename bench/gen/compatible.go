@@ -148,9 +148,22 @@ var compatibleMutations = []mutation{
 			}
 		}
 		ctx := mu.ctxFor(nf)
-		// A new file is last in the topological order: it may use any type.
+		// A new file is last in the topological order of files, but it may
+		// only use types of its own package and of packages generated
+		// before it, as the other files do: a package importing a later one
+		// would close a package-level import cycle, which buf lint's
+		// PACKAGE_NO_IMPORT_CYCLE forbids in real repositories.
+		first := len(mu.c.Files)
+		for _, g := range mu.c.Files {
+			if g.Package == nf.Package {
+				first = min(first, g.Index)
+			}
+		}
 		for i := 0; i < 4; i++ {
 			g := pick(mu.builder, mu.files)
+			if g.Package != nf.Package && g.Index >= first {
+				continue
+			}
 			if !g.Deleted && len(g.Messages) > 0 && !g.Messages[0].Gone {
 				ctx.importMsgs = append(ctx.importMsgs, g.Messages[0])
 				mu.addRef(nf, g.Messages[0])
