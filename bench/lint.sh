@@ -108,6 +108,7 @@ if [ -z "${PBCHECK_GIVEN:-}" ] && [ -n "$(cd "$ROOT" && git status --porcelain -
   rev+=" + uncommitted changes"
 fi
 corpus_line="$(sed -n 's/^previous: //p' "$CORPUS/stats.txt" | head -1)"
+nfiles="$(find "$CORPUS/current" -name '*.proto' | wc -l)"
 
 section="$OUT/lint-section.md"
 cat >"$section" <<MD
@@ -123,8 +124,8 @@ Written by \`bench/lint.sh\`; do not edit by hand. Lower is better.
 Ratio pbcheck/buf: **$ratio** (target ≤ 0.5).
 
 - Runs: $RUNS per tool, alternating which goes first; median wall time, peak RSS over the runs.
-- Corpus: the current side of \`bench/breaking.sh\`'s corpus — $corpus_line. The policies are \`bench/lint-policies.yaml\`.
-- The rule sets differ by nature (buf's style rules against governance policies); both tools compile the same 5,200 files and walk every element.
+- Corpus: the current side of \`bench/breaking.sh\`'s corpus, $nfiles files (its previous side: $corpus_line). The policies are \`bench/lint-policies.yaml\`.
+- The rule sets differ by nature (buf's style rules against governance policies); both tools compile the same $nfiles files and walk every element.
 - Tools: buf $BUF_VERSION; pbcheck built at commit $rev.
 - Machine: $(nproc) CPUs, $mem_gib GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end.
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC').
