@@ -1,8 +1,12 @@
 package registry
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/pbregistry/pbregistry/registry/internal/txhook"
 )
 
 // PushCommit is what CommitPush writes for an accepted push: the content,
@@ -116,4 +120,32 @@ func (c *PushCommit) DedupLedger() []LedgerEntry {
 		}
 	}
 	return out
+}
+
+// CommitPushFrame is the part of CommitPush that every Store shares; a
+// backend calls it with its own two steps. It validates c, returns the
+// version holding c's digest if there is one (an identical push accepted
+// already: created is false, nothing is written), and otherwise runs
+// commit, the backend's transaction, which must check the digest again
+// under its lock. Errors are wrapped with the module's name.
+func CommitPushFrame(ctx context.Context, c *PushCommit,
+	byDigest func(ctx context.Context, module, digest string) (Version, error),
+	commit func(ctx context.Context, c *PushCommit) (v Version, created bool, err error),
+) (Version, bool, error) {
+	if err := c.Validate(); err != nil {
+		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
+	}
+	if v, err := byDigest(ctx, c.Module, c.Digest); err == nil {
+		return v, false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
+	}
+	v, created, err := commit(ctx, c)
+	if err != nil {
+		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
+	}
+	if created {
+		txhook.Run(ctx, txhook.AfterCommit)
+	}
+	return v, created, nil
 }

@@ -20,23 +20,7 @@ func (s *Store) CommitPush(ctx context.Context, c registry.PushCommit) (registry
 	if err := s.writable("commit push " + c.Module); err != nil {
 		return registry.Version{}, false, err
 	}
-	if err := c.Validate(); err != nil {
-		return registry.Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	// Fast path: an identical push was accepted already.
-	if v, err := s.GetVersionByDigest(ctx, c.Module, c.Digest); err == nil {
-		return v, false, nil
-	} else if !errors.Is(err, registry.ErrNotFound) {
-		return registry.Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	v, created, err := s.commitPush(ctx, &c)
-	if err != nil {
-		return registry.Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	if created {
-		txhook.Run(ctx, txhook.AfterCommit)
-	}
-	return v, created, nil
+	return registry.CommitPushFrame(ctx, &c, s.GetVersionByDigest, s.commitPush)
 }
 
 // commitPush runs CommitPush's transaction.
