@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -107,7 +109,7 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 			errors.As(err, &ce)
 			if format == report.FormatText {
 				fmt.Fprintln(e.stdout, ce.Message())
-				fmt.Fprintf(e.stdout, "To let one finding through, an admin approves an exception for digest %s.\n", rej.GetDigest())
+				writeApproveHint(e.stdout, rej)
 			} else if err := report.Write(e.stdout, format, findingsFromProto(rej.GetFindings()), inDir(dir)); err != nil {
 				return exitError, err
 			}
@@ -133,4 +135,24 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 		}
 	}
 	return exitOK, nil
+}
+
+// writeApproveHint prints, for each finding that blocks a refused push, the
+// command with which an admin lets it through this push, once.
+func writeApproveHint(w io.Writer, rej *v1.PushRejection) {
+	var cmds []string
+	for _, fd := range rej.GetFindings() {
+		if fd.GetSeverity() == v1.Severity_SEVERITY_WARNING || fd.GetElement() == "" {
+			continue
+		}
+		cmds = append(cmds, fmt.Sprintf("  pbcheck registry approve %s %s %s %s --reason '…'",
+			rej.GetModule(), rej.GetDigest(), fd.GetRule(), fd.GetElement()))
+	}
+	if len(cmds) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "To let a finding through this push once, an admin approves an exception for digest %s:\n", rej.GetDigest())
+	for _, c := range slices.Compact(cmds) {
+		fmt.Fprintln(w, c)
+	}
 }

@@ -16,26 +16,31 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const registrySynopsis = `registry <ls|show|diff> [arguments] --registry URL [flags]
+const registrySynopsis = `registry <ls|show|diff|approve|exceptions> [arguments] --registry URL [flags]
 
   registry ls                          list modules
   registry ls <module>                 list a module's versions, newest first
   registry show <module>[@<version>]   show a version (default: the latest), its subjects and files
   registry diff <module> <from> [<to>] what <to> (default: the latest) breaks relative to <from>,
-                                       with every subject at FULL, and the changelog; exit 100 on findings`
+                                       with every subject at FULL, and the changelog; exit 100 on findings
+  registry approve <module> <digest> <rule> <element> --reason TEXT
+                                       (admin) let one finding of one refused push through, once;
+                                       a refused pbcheck push prints these commands
+  registry exceptions <module>         list a module's exceptions: who approved what, why, and its use`
 
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
-	var errorFormat string
+	var errorFormat, reason string
 	fs := newFlagSet("registry", registrySynopsis, e.stderr)
 	f.register(fs)
+	fs.StringVar(&reason, "reason", "", "approve: why the finding may pass (required; it is the audit trail)")
 	fs.StringVar(&errorFormat, "error-format", "text", "format of diff findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
 	}
 	if len(positional) == 0 {
-		return exitError, usagef("name a subcommand: ls, show or diff")
+		return exitError, usagef("name a subcommand: ls, show, diff, approve or exceptions")
 	}
 	format, err := report.ParseFormat(errorFormat)
 	if err != nil {
@@ -79,8 +84,23 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 			}
 		}
 		return diffVersions(ctx, e, &f, client, rest[0], from, to, format)
+	case "approve":
+		if len(rest) != 4 {
+			return exitError, usagef("approve takes <module> <digest> <rule> <element> (a refused pbcheck push prints them)")
+		}
+		if strings.TrimSpace(reason) == "" {
+			return exitError, usagef("approve needs --reason: say why this finding may pass; it is recorded with your name")
+		}
+		return approveException(ctx, e, &f, client, &v1.ApproveExceptionRequest{
+			Module: rest[0], Digest: rest[1], Rule: rest[2], Element: rest[3], Reason: reason,
+		})
+	case "exceptions":
+		if len(rest) != 1 {
+			return exitError, usagef("exceptions takes one <module>")
+		}
+		return listExceptions(ctx, e, &f, client, rest[0])
 	}
-	return exitError, usagef("unknown registry subcommand %q: use ls, show or diff", sub)
+	return exitError, usagef("unknown registry subcommand %q: use ls, show, diff, approve or exceptions", sub)
 }
 
 // registryClient is the generated client's interface.
@@ -90,6 +110,8 @@ type registryClient interface {
 	GetModule(context.Context, *connect.Request[v1.GetModuleRequest]) (*connect.Response[v1.GetModuleResponse], error)
 	ListSubjects(context.Context, *connect.Request[v1.ListSubjectsRequest]) (*connect.Response[v1.ListSubjectsResponse], error)
 	Diff(context.Context, *connect.Request[v1.DiffRequest]) (*connect.Response[v1.DiffResponse], error)
+	ApproveException(context.Context, *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error)
+	ListExceptions(context.Context, *connect.Request[v1.ListExceptionsRequest]) (*connect.Response[v1.ListExceptionsResponse], error)
 }
 
 // parseVersion parses a version number, or "latest" (0).
@@ -265,4 +287,35 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// approveException records an exception and says what it lets through.
+func approveException(ctx context.Context, e *env, f *clientFlags, c registryClient, req *v1.ApproveExceptionRequest) (int, error) {
+	resp, err := c.ApproveException(ctx, connect.NewRequest(req))
+	if err != nil {
+		return exitError, rpcError(f.registry, "approve an exception for "+req.GetModule(), err)
+	}
+	x := resp.Msg.GetException()
+	fmt.Fprintf(e.stdout, "exception %d approved by %s: %s on %s may pass once, for the push of %s with digest %s\n",
+		x.GetId(), x.GetApprovedBy(), x.GetRule(), x.GetElement(), x.GetModule(), x.GetDigest())
+	return exitOK, nil
+}
+
+// listExceptions prints a module's exceptions, oldest first.
+func listExceptions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string) (int, error) {
+	resp, err := c.ListExceptions(ctx, connect.NewRequest(&v1.ListExceptionsRequest{Module: module}))
+	if err != nil {
+		return exitError, rpcError(f.registry, "list the exceptions of "+module, err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRULE\tELEMENT\tDIGEST\tAPPROVED BY\tAPPROVED\tUSED BY\tREASON")
+	for _, x := range resp.Msg.GetExceptions() {
+		used := "unused"
+		if n := x.GetUsedByVersion(); n > 0 {
+			used = fmt.Sprintf("v%d", n)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.GetId(), x.GetRule(), x.GetElement(),
+			shortDigest(x.GetDigest()), x.GetApprovedBy(), timeString(x.GetApprovedAt()), used, x.GetReason())
+	}
+	return exitOK, tw.Flush()
 }
