@@ -57,8 +57,9 @@ func linePattern(line string) *regexp.Regexp {
 // data directory of its own and a free port): `go run ./cmd/pbcheck` is
 // the built pbcheck, localhost:8080 the server's address, /tmp/ a
 // temporary directory. Each command's output must show the lines README
-// shows, in order. Commands of tools that are not installed (grpcurl; buf
-// unless PBREGISTRY_BUF names it) are skipped.
+// shows, in order. Commands of tools that are not installed (grpcurl and
+// buf, unless PBREGISTRY_GRPCURL and PBREGISTRY_BUF name them, as
+// scripts/test does) are skipped.
 func TestQuickstart(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -79,6 +80,9 @@ func TestQuickstart(t *testing.T) {
 	}
 	if b := os.Getenv("PBREGISTRY_BUF"); b != "" {
 		tools["buf"] = b
+	}
+	if g := os.Getenv("PBREGISTRY_GRPCURL"); g != "" {
+		tools["grpcurl"] = g
 	}
 	var exports []string
 	for _, step := range steps {
