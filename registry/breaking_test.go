@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -156,5 +157,28 @@ func TestModuleBreakingConfig(t *testing.T) {
 				t.Errorf("push: err = %v, want a rejection saying %s", err, want)
 			}
 		})
+	}
+}
+
+// TestModuleBreakingTransitiveRefused: the module's breaking: section
+// governs messages that are not subjects, which have no ledger, so a
+// *_TRANSITIVE level there would be a promise the registry cannot keep; the
+// push is refused with the file, line and what to write instead.
+func TestModuleBreakingTransitiveRefused(t *testing.T) {
+	s := newService(t)
+	config := breakingConfig("{compatibility: FULL_TRANSITIVE}")
+	_, _, verdict, err := s.Push(context.Background(), registry.PushRequest{
+		Files: module(config, breakingProto("", "")), Principal: "ci@acme",
+	})
+	if err == nil || verdict != nil {
+		t.Fatalf("push: verdict %v, err %v; want the configuration refused", verdict, err)
+	}
+	if !errors.Is(err, registry.ErrInvalidArgument) {
+		t.Errorf("err = %v, want an invalid argument", err)
+	}
+	for _, want := range []string{"pbregistry.yaml:8:", "compatibility FULL_TRANSITIVE", "declare the messages whose data outlives versions as subjects", "write FULL here"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %q", err, want)
+		}
 	}
 }

@@ -301,6 +301,11 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 		if err != nil {
 			return nil, invalid("files", "%v", err)
 		}
+		if b := cfg.Breaking; b.Transitive() {
+			return nil, invalid("files", "%s: breaking: compatibility %s: the registry checks transitively through the ledgers of subjects only, "+
+				"and this section governs the messages that are not subjects; declare the messages whose data outlives versions as subjects "+
+				"(a subject's compatibility may be *_TRANSITIVE) and write %s here", b.PosOf("compatibility"), b.Compatibility, b.Compatibility.Level)
+		}
 		p.cfg = cfg
 	}
 	p.module = req.Module
