@@ -41,7 +41,11 @@ type Subject struct {
 	Message string
 	// Kind is pbtable, event or log.
 	Kind SubjectKind
-	// PrimaryKey lists the primary key's field names (pbtable only).
+	// PrimaryKey lists the primary key's fields (pbtable only): field names
+	// of the message, or dotted paths through singular message fields to
+	// fields of nested messages ("key.id"). The built-in policies
+	// PBTABLE_PRIMARY_KEY and PBTABLE_PRIMARY_KEY_NO_ONEOF check them
+	// against the schema.
 	PrimaryKey []string
 	// Compatibility overrides the breaking section's level when Set.
 	Compatibility Compatibility
@@ -159,7 +163,7 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 				pkN = p.keyN
 				for _, it := range items {
 					if !isFieldPath(it.value) {
-						return nil, &Error{Pos: it.pos, Msg: fmt.Sprintf("invalid primary_key field %q: use field names of the message (or dotted paths to nested fields)", it.value)}
+						return nil, &Error{Pos: it.pos, Msg: fmt.Sprintf("invalid primary_key field %q: use field names of the message, or dotted paths to fields of nested messages like key.id", it.value)}
 					}
 					if slices.Contains(s.PrimaryKey, it.value) {
 						return nil, &Error{Pos: it.pos, Msg: fmt.Sprintf("primary_key lists %q twice", it.value)}

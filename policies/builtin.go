@@ -12,24 +12,48 @@ func Builtins() []Spec {
 	specs := []Spec{
 		// pbtable: rows are proto-JSON in a JSONB column, with generated
 		// columns and dbt models on top.
+		// Primary-key entries are field names or dotted paths through
+		// singular message fields ("key.id"): rows are proto-JSON, and a
+		// nested key is a JSON path a generated column extracts.
+		// subject.primary_key_paths has each entry resolved.
 		{
 			Name: "PBTABLE_PRIMARY_KEY", Target: TargetMessage, Kinds: []string{"pbtable"},
-			Description: "A pbtable declares a primary key whose fields exist and are singular scalars.",
+			Description: "A pbtable declares a primary key whose fields exist and are singular scalars, reached through singular message fields (no well-known types) when dotted.",
 			Expr: `message.full_name != subject.name ||
-  (size(subject.primary_key) > 0 && subject.primary_key.all(k, message.fields.exists(f,
-     f.name == k && f.cardinality in ["optional", "required"] && !(f.type in ["message", "group"]))))`,
+  (size(subject.primary_key) > 0 && subject.primary_key_paths.all(k, k.found &&
+     k.fields.all(f, f.cardinality in ["optional", "required"] &&
+       !(f.type in ["message", "group"] && f.type_name.startsWith("google.protobuf."))) &&
+     !(k.leaf.type in ["message", "group"])))`,
+			// One reason per invalid entry, in the order the expression
+			// checks; "" for valid entries.
 			MessageExpr: `size(subject.primary_key) == 0
   ? "pbtable " + message.full_name + " declares no primary key: list its key fields in primary_key"
-  : "pbtable " + message.full_name + " primary key " + subject.primary_key.filter(k, !message.fields.exists(f,
-      f.name == k && f.cardinality in ["optional", "required"] && !(f.type in ["message", "group"]))).join(", ") +
-    " must name singular scalar fields of the message"`,
+  : "pbtable " + message.full_name + " has an invalid primary key (" + subject.primary_key_paths.map(k,
+      !k.found
+        ? k.path + ": " + (size(k.fields) > 0 && !(k.fields[size(k.fields) - 1].type in ["message", "group"])
+            ? k.fields[size(k.fields) - 1].name + " is a " + k.fields[size(k.fields) - 1].type + ", not a message"
+            : (size(k.fields) == 0 ? message.full_name : k.fields[size(k.fields) - 1].type_name) +
+              " has no field " + k.path.split(".")[size(k.fields)])
+      : k.fields.exists(f, !(f.cardinality in ["optional", "required"]))
+        ? k.fields.filter(f, !(f.cardinality in ["optional", "required"])).map(f,
+            (k.path == f.name ? "" : k.path + ": ") + f.name + (f.cardinality == "map" ? " is a map" : " is repeated"))[0]
+      : k.leaf.type in ["message", "group"]
+        ? k.path + " holds message " + k.leaf.type_name + ", not a scalar"
+      : k.fields.exists(f, f.type in ["message", "group"] && f.type_name.startsWith("google.protobuf."))
+        ? k.fields.filter(f, f.type in ["message", "group"] && f.type_name.startsWith("google.protobuf.")).map(f,
+            k.path + ": " + f.name + " is a " + f.type_name + ", a well-known type whose JSON form is not an object of its fields")[0]
+      : "").filter(r, r != "").join("; ") +
+    "): name singular scalar fields of the message, or dotted paths to them through singular message fields"`,
 		},
 		{
 			Name: "PBTABLE_PRIMARY_KEY_NO_ONEOF", Target: TargetMessage, Kinds: []string{"pbtable"},
-			Description: "No primary-key field of a pbtable is in a oneof: a key must always be set.",
-			Expr:        `message.full_name != subject.name || !message.fields.exists(f, f.name in subject.primary_key && f.oneof != "")`,
+			Description: "No field on the path of a pbtable's primary key is in a oneof: a key must always be set.",
+			Expr:        `message.full_name != subject.name || !subject.primary_key_paths.exists(k, k.fields.exists(f, f.oneof != ""))`,
 			MessageExpr: `"pbtable " + message.full_name + " has primary-key fields in a oneof: " +
-  message.fields.filter(f, f.name in subject.primary_key && f.oneof != "").map(f, f.name).join(", ")`,
+  subject.primary_key_paths.filter(k, k.fields.exists(f, f.oneof != "")).map(k,
+    k.path + (k.path == k.fields.filter(f, f.oneof != "")[0].name ? "" : " (" + k.fields.filter(f, f.oneof != "")[0].name + ")") +
+    " in oneof " + k.fields.filter(f, f.oneof != "")[0].oneof).join(", ") +
+  ": move them out of the oneof"`,
 		},
 		{
 			Name: "PBTABLE_MAX_DEPTH", Target: TargetMessage, Kinds: []string{"pbtable"},

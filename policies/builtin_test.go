@@ -30,7 +30,7 @@ var builtinCases = []builtinCase{
 		policy: "PBTABLE_PRIMARY_KEY", subjects: invoiceTable,
 		pass: "message Invoice { string id = 1; }",
 		fail: "message Invoice { repeated string id = 1; }",
-		want: "primary key id must name singular scalar fields",
+		want: "invalid primary key (id is repeated): name singular scalar fields of the message",
 	},
 	{
 		policy:   "PBTABLE_PRIMARY_KEY",
@@ -43,11 +43,13 @@ var builtinCases = []builtinCase{
 		policy: "PBTABLE_PRIMARY_KEY_NO_ONEOF", subjects: invoiceTable,
 		pass: "message Invoice { string id = 1; oneof x { string a = 2; } }",
 		fail: "message Invoice { oneof key { string id = 1; int64 number = 2; } }",
-		want: "primary-key fields in a oneof: id",
+		want: "primary-key fields in a oneof: id in oneof key: move them out",
 	},
 	{
 		policy: "PBTABLE_MAX_DEPTH", subjects: invoiceTable,
-		pass: "message Invoice { string id = 1; Line line = 2; google.protobuf.Timestamp at = 3; } message Line { Money m = 1; } message Money { int64 units = 1; }",
+		// Money is at the deepest level allowed (2); its Timestamp would
+		// make a third if well-known types counted.
+		pass: "message Invoice { string id = 1; Line line = 2; google.protobuf.Timestamp at = 3; } message Line { Money m = 1; } message Money { int64 units = 1; google.protobuf.Timestamp as_of = 2; }",
 		fail: "message Invoice { string id = 1; Line line = 2; } message Line { Money m = 1; } message Money { Currency c = 1; } message Currency { string code = 1; }",
 		want: "nests messages 3 deep, more than 2",
 	},
@@ -216,5 +218,85 @@ message Note { string text = 1; }
 	got := rulesOf(t, src, invoiceTable)["PBTABLE_MAX_DEPTH"]
 	if len(got) != 1 || !strings.Contains(got[0], "nests messages 3 deep") {
 		t.Errorf("PBTABLE_MAX_DEPTH = %v, want Invoice → Node → Leaf → Note: 3 deep", got)
+	}
+}
+
+// TestPrimaryKeyPaths: primary-key entries may be dotted paths through
+// singular message fields to a singular scalar; every step must exist, none
+// may be repeated, a map, a well-known type or in a oneof.
+func TestPrimaryKeyPaths(t *testing.T) {
+	src := header + `
+message Invoice {
+  string id = 1;
+  Key key = 2;
+  repeated Key keys = 3;
+  map<string, Key> by_name = 4;
+  google.protobuf.Timestamp created_at = 5;
+  oneof owner { Key customer = 6; string email = 7; }
+}
+message Key {
+  string id = 1;
+  Part part = 2;
+  oneof alt { string code = 3; }
+  optional int64 seq = 4;
+  Status status = 5;
+}
+message Part { int64 n = 1; }
+enum Status { STATUS_UNSPECIFIED = 0; }
+`
+	const (
+		pk    = "PBTABLE_PRIMARY_KEY"
+		oneof = "PBTABLE_PRIMARY_KEY_NO_ONEOF"
+	)
+	tests := []struct {
+		name string
+		keys []string
+		// want maps each of the two policies to a substring of its one
+		// finding, or "" for no finding.
+		want map[string]string
+	}{
+		{"top-level field", []string{"id"}, nil},
+		{"nested field", []string{"key.id"}, nil},
+		{"two levels down, with a top-level field", []string{"id", "key.part.n"}, nil},
+		{"nested enum", []string{"key.status"}, nil},
+		{"proto3 optional is no oneof", []string{"key.seq"}, nil},
+		{"missing nested step", []string{"key.idd"},
+			map[string]string{pk: "invalid primary key (key.idd: acme.billing.v1.Key has no field idd): name singular scalar fields"}},
+		{"missing first step", []string{"kee.id"},
+			map[string]string{pk: "(kee.id: acme.billing.v1.Invoice has no field kee)"}},
+		{"step through a scalar", []string{"id.x"},
+			map[string]string{pk: "(id.x: id is a string, not a message)"}},
+		{"through a repeated field", []string{"keys.id"},
+			map[string]string{pk: "(keys.id: keys is repeated)"}},
+		{"through a map", []string{"by_name.value.id"},
+			map[string]string{pk: "(by_name.value.id: by_name is a map)"}},
+		{"leaf is a message", []string{"key.part"},
+			map[string]string{pk: "(key.part holds message acme.billing.v1.Part, not a scalar)"}},
+		{"through a well-known type", []string{"created_at.seconds"},
+			map[string]string{pk: "(created_at.seconds: created_at is a google.protobuf.Timestamp, a well-known type"}},
+		{"oneof on the path", []string{"customer.id"},
+			map[string]string{oneof: "primary-key fields in a oneof: customer.id (customer) in oneof owner: move them out"}},
+		{"oneof at the leaf", []string{"key.code"},
+			map[string]string{oneof: "primary-key fields in a oneof: key.code (code) in oneof alt"}},
+		{"valid and invalid entries", []string{"id", "key.idd", "keys.id", "key.id"},
+			map[string]string{pk: "(key.idd: acme.billing.v1.Key has no field idd; keys.id: keys is repeated)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			subjects := []policies.Subject{{Name: "acme.billing.v1.Invoice", Kind: "pbtable", PrimaryKey: tt.keys}}
+			rules := rulesOf(t, src, subjects)
+			if subjects[0].PrimaryKeyPaths != nil {
+				t.Errorf("Lint wrote the caller's subject: %+v", subjects[0])
+			}
+			for _, policy := range []string{pk, oneof} {
+				got, want := rules[policy], tt.want[policy]
+				switch {
+				case want == "" && len(got) != 0:
+					t.Errorf("%s reported %v, want no finding", policy, got)
+				case want != "" && (len(got) != 1 || !strings.Contains(got[0], want)):
+					t.Errorf("%s reported %v, want one finding saying %q", policy, got, want)
+				}
+			}
+		})
 	}
 }

@@ -195,7 +195,7 @@ func newEnv(target Target) (*cel.Env, error) {
 			reflect.TypeFor[*File](), reflect.TypeFor[*Message](), reflect.TypeFor[*Field](),
 			reflect.TypeFor[*Enum](), reflect.TypeFor[*EnumValue](), reflect.TypeFor[*Service](),
 			reflect.TypeFor[*Method](), reflect.TypeFor[*Change](), reflect.TypeFor[*Element](),
-			reflect.TypeFor[*Subject](), reflect.TypeFor[*Push]()),
+			reflect.TypeFor[*Subject](), reflect.TypeFor[*KeyPath](), reflect.TypeFor[*Push]()),
 		ext.Strings(),
 		ext.Lists(),
 		cel.OptionalTypes(),

@@ -15,7 +15,7 @@ func TestObjectModelDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(data)
-	types := []reflect.Type{reflect.TypeFor[Element]()}
+	types := []reflect.Type{reflect.TypeFor[Element](), reflect.TypeFor[KeyPath]()}
 	for _, typ := range variableTypes {
 		types = append(types, typ)
 	}

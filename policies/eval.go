@@ -127,9 +127,12 @@ func (s *Set) newEvaluation(img, prev *image.Image, c Context) *evaluation {
 	if prev != nil {
 		e.prevBuilder = newBuilder(prev, s.needOptions, s.needComments)
 	}
+	// Copies: the caller's subjects are not written to.
 	subjects := make([]*Subject, len(c.Subjects))
 	for i := range c.Subjects {
-		subjects[i] = &c.Subjects[i]
+		subj := c.Subjects[i]
+		subj.PrimaryKeyPaths = e.b.keyPaths(e.index.Message(protoreflect.FullName(subj.Name)), subj.PrimaryKey)
+		subjects[i] = &subj
 	}
 	sort.Slice(subjects, func(i, j int) bool { return subjects[i].Name < subjects[j].Name })
 	for _, subj := range subjects {

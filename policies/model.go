@@ -151,10 +151,30 @@ type Subject struct {
 	Name string `cel:"name"`
 	// Kind is "pbtable", "event", "log" or "".
 	Kind string `cel:"kind"`
-	// PrimaryKey lists a pbtable's primary-key fields.
+	// PrimaryKey lists a pbtable's primary-key fields: field names of the
+	// message, or dotted paths to fields of nested messages ("key.id").
 	PrimaryKey []string `cel:"primary_key"`
+	// PrimaryKeyPaths is PrimaryKey resolved against the schema being
+	// checked, one KeyPath per entry. Lint and Changes fill it in; what a
+	// caller sets is ignored.
+	PrimaryKeyPaths []*KeyPath `cel:"primary_key_paths"`
 	// Compatibility is the level in force, e.g. "FULL_TRANSITIVE".
 	Compatibility string `cel:"compatibility"`
+}
+
+// KeyPath is one primary-key entry resolved against the subject's message:
+// each dot-separated step names a field of the message the previous step
+// holds (the subject's message for the first step).
+type KeyPath struct {
+	// Path is the entry as configured, e.g. "key.id".
+	Path string `cel:"path"`
+	// Fields are the fields of the steps, in order; they stop before the
+	// first step that names no field.
+	Fields []*Field `cel:"fields"`
+	// Found reports that every step names a field.
+	Found bool `cel:"found"`
+	// Leaf is the last step's field when Found, else an empty Field.
+	Leaf *Field `cel:"leaf"`
 }
 
 // Change is a compatibility finding between the previous and the current

@@ -101,7 +101,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 // TestCustomPolicies exercises the object model through custom policies:
-// custom options, comments, globs, warnings and evaluation errors.
+// custom options, comments, globs, warnings, evaluation errors, and the
+// service, method and enum_value targets (each with an element that
+// complies and one that does not).
 func TestCustomPolicies(t *testing.T) {
 	img := compile(t, map[string]string{
 		"acme/options/v1/options.proto": `syntax = "proto3";
@@ -123,6 +125,16 @@ message User {
 }
 // Undocumented.
 message Session { string id = 1; }
+enum Role {
+  ROLE_UNSPECIFIED = 0;
+  ADMIN = 1;
+}
+service UserService {
+  rpc GetUser(User) returns (User);
+}
+service Sessions {
+  rpc WatchSessions(Session) returns (stream Session);
+}
 `,
 	})
 	config := parse(t, `
@@ -145,6 +157,18 @@ message Session { string id = 1; }
   target: message
   packages: ["acme.users.v1"]
   expr: 'message.options["acme.options.v1.owner"] == "identity-team"'
+- name: SERVICE_SUFFIX
+  target: service
+  expr: 'service.name.endsWith("Service") && service.file == file.path'
+  message_expr: '"service " + service.full_name + " of package " + service.package + ": name it " + service.name + "Service"'
+- name: METHOD_NO_STREAMING
+  target: method
+  expr: '!method.client_streaming && !method.server_streaming'
+  message_expr: '"method " + method.name + " of " + service.full_name + " streams " + method.output_type'
+- name: ENUM_VALUE_PREFIXED
+  target: enum_value
+  expr: 'enum_value.name.startsWith(enum.name.upper_snake() + "_")'
+  message_expr: '"value " + enum_value.name + " (" + string(enum_value.number) + ") of " + enum_value.enum + ": name it " + enum.name.upper_snake() + "_" + enum_value.name'
 `)
 	set, err := policies.Compile(policies.Sources{NoBuiltins: true, Module: config})
 	if err != nil {
@@ -159,6 +183,10 @@ message Session { string id = 1; }
 		`acme/users/v1/user.proto:13:1 error BROKEN: Policy BROKEN could not be evaluated on acme.users.v1.Session: no such key: acme.options.v1.owner.`,
 		`acme/users/v1/user.proto:13:1 error MESSAGE_DOCUMENTED: message acme.users.v1.Session breaks policy MESSAGE_DOCUMENTED (message.comments != "" && !message.comments.startsWith("Undocumented")).`,
 		`acme/users/v1/user.proto:13:1 warning MESSAGE_OWNER: every message names its owning team.`,
+		// ROLE_UNSPECIFIED, UserService and GetUser comply.
+		`acme/users/v1/user.proto:16:3 error ENUM_VALUE_PREFIXED: value ADMIN (1) of acme.users.v1.Role: name it ROLE_ADMIN.`,
+		`acme/users/v1/user.proto:21:1 error SERVICE_SUFFIX: service acme.users.v1.Sessions of package acme.users.v1: name it SessionsService.`,
+		`acme/users/v1/user.proto:22:3 error METHOD_NO_STREAMING: method WatchSessions of acme.users.v1.Sessions streams acme.users.v1.Session.`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -230,5 +258,55 @@ func TestServerPoliciesLocked(t *testing.T) {
 	}
 	if _, err := policies.Compile(policies.Sources{Server: server, Module: parse(t, "- {name: EVENT_ID_FIELD, params: {field: id}}")}); err != nil {
 		t.Errorf("overriding a built-in the server does not enforce: %v", err)
+	}
+}
+
+// TestLogReserveDeletedFields: a field deleted from a log record passes
+// LOG_RESERVE_DELETED_FIELDS only when both its name and number are
+// reserved.
+func TestLogReserveDeletedFields(t *testing.T) {
+	const pkg = "syntax = \"proto3\";\npackage acme.billing.v1;\n"
+	prev := compile(t, map[string]string{"acme/audit/v1/audit.proto": pkg + "message AuditLine { string actor = 1; string action = 2; }\n"})
+	logs := []policies.Subject{{Name: "acme.billing.v1.AuditLine", Kind: "log"}}
+	set, err := policies.Compile(policies.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, current string
+		// want are substrings of the findings, one each.
+		want []string
+	}{
+		// compat still reports FIELD_NO_DELETE here; the policy must not.
+		{"name and number reserved", `message AuditLine { string actor = 1; reserved 2; reserved "action"; }`, nil},
+		{"number only", `message AuditLine { string actor = 1; reserved 2; }`,
+			[]string{`Field 2 "action" on message "AuditLine" was deleted without reserving its name. Log records keep old fields`}},
+		{"name only", `message AuditLine { string actor = 1; reserved "action"; }`,
+			[]string{`Field 2 "action" on message "AuditLine" was deleted without reserving its number. Log records keep old fields`}},
+		{"neither", `message AuditLine { string actor = 1; }`,
+			[]string{"without reserving its name", "without reserving its number"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			curr := compile(t, map[string]string{"acme/audit/v1/audit.proto": pkg + tt.current + "\n"})
+			findings, err := set.Changes(prev, curr, policies.Context{Subjects: logs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range findings {
+				if f.Rule == "LOG_RESERVE_DELETED_FIELDS" {
+					got = append(got, f.Message)
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("findings %q, want %d saying %q", got, len(tt.want), tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(strings.Join(got, "\n"), w) {
+					t.Errorf("findings %q, want one saying %q", got, w)
+				}
+			}
+		})
 	}
 }
