@@ -87,7 +87,9 @@ type SubjectSpec struct {
 	Name string
 	// Kind is what the message holds.
 	Kind SubjectKind
-	// PrimaryKey lists the primary-key field names of a pbtable, in order.
+	// PrimaryKey lists the primary-key fields of a pbtable, in order: field
+	// names of the message, or dotted paths to fields of nested messages
+	// ("key.id").
 	PrimaryKey []string
 	// Compatibility is the configuration the push declares.
 	Compatibility Compatibility
@@ -109,8 +111,8 @@ func (s SubjectSpec) Validate(field string) error {
 		return invalid(field+".primary_key", "%s %s has a primary key: only pbtables have one", s.Kind, s.Name)
 	}
 	for i, k := range s.PrimaryKey {
-		if !isIdent(k) {
-			return invalid(fmt.Sprintf("%s.primary_key[%d]", field, i), "%q is not a field name", k)
+		if !isFieldPath(k) {
+			return invalid(fmt.Sprintf("%s.primary_key[%d]", field, i), "%q is not a field name or a dotted path to a nested field, e.g. \"key.id\"", k)
 		}
 	}
 	return s.Compatibility.validate(field + ".compatibility")
@@ -164,7 +166,8 @@ type Subject struct {
 	Name string
 	// Kind is what the message holds.
 	Kind SubjectKind
-	// PrimaryKey lists a pbtable's primary-key field names.
+	// PrimaryKey lists a pbtable's primary-key fields: names, or dotted
+	// paths to fields of nested messages.
 	PrimaryKey []string
 	// Pushed is the configuration of the latest push that declared the
 	// subject.
@@ -211,4 +214,15 @@ func (r SubjectConfigRequest) Validate() error {
 		return invalid("principal", "no principal: say who overrides the configuration")
 	}
 	return r.Compatibility.validate("compatibility")
+}
+
+// isFieldPath reports whether s is a field name or a dot-separated path of
+// field names.
+func isFieldPath(s string) bool {
+	for _, part := range strings.Split(s, ".") {
+		if !isIdent(part) {
+			return false
+		}
+	}
+	return true
 }

@@ -51,7 +51,8 @@ func TestValidateSubject(t *testing.T) {
 		{"digit first", func(s *registry.SubjectSpec) { s.Name = "acme.1Order" }, "s.name"},
 		{"log", func(s *registry.SubjectSpec) { s.Kind = registry.KindLog; s.PrimaryKey = nil }, ""},
 		{"unknown kind", func(s *registry.SubjectSpec) { s.Kind = "stream" }, "s.kind"},
-		{"bad key field", func(s *registry.SubjectSpec) { s.PrimaryKey = []string{"a.b"} }, "s.primary_key[0]"},
+		{"bad key field", func(s *registry.SubjectSpec) { s.PrimaryKey = []string{"a..b"} }, "s.primary_key[0]"},
+		{"dotted key field", func(s *registry.SubjectSpec) { s.PrimaryKey = []string{"key.id"} }, ""},
 		{"lowercase level", func(s *registry.SubjectSpec) { s.Compatibility.Level = "backward" }, "s.compatibility.level"},
 		{"empty rule", func(s *registry.SubjectSpec) { s.Compatibility.Use = []string{""} }, "s.compatibility.use[0]"},
 	}
