@@ -1,9 +1,6 @@
 package main
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestApproveException follows the exception flow from the command line: a
 // refused push prints the approve command of its finding; running it lets
@@ -13,27 +10,7 @@ func TestApproveException(t *testing.T) {
 	url := startRegistry(t)
 	t.Setenv(envRegistryURL, url)
 	v1dir, v2dir, v3dir := registryModule(t, "int64"), registryModule(t, "string"), registryModule(t, "double")
-	if code, stdout, stderr := pbcheck(t, v1dir, nil, "push"); code != exitOK {
-		t.Fatalf("first push: exit %d\n%s%s", code, stdout, stderr)
-	}
-	code, stdout, stderr := pbcheck(t, v2dir, nil, "push")
-	if code != exitFindings {
-		t.Fatalf("incompatible push: exit %d, want %d\n%s%s", code, exitFindings, stdout, stderr)
-	}
-	var approve []string
-	for _, line := range strings.Split(stdout, "\n") {
-		if rest, ok := strings.CutPrefix(line, "  pbcheck registry approve "); ok {
-			approve = append(approve, rest)
-		}
-	}
-	if len(approve) != 1 {
-		t.Fatalf("the refused push printed %d approve commands, want 1:\n%s", len(approve), stdout)
-	}
-	args := strings.Fields(strings.TrimSuffix(approve[0], " --reason '…'"))
-	if len(args) != 4 || args[0] != "acme/commerce" || !strings.HasPrefix(args[1], "sha256:") ||
-		args[2] != "FIELD_WIRE_JSON_COMPATIBLE_TYPE" || args[3] != "acme.billing.v1.Invoice.amount" {
-		t.Fatalf("approve command %q: want acme/commerce sha256:… FIELD_WIRE_JSON_COMPATIBLE_TYPE acme.billing.v1.Invoice.amount", approve[0])
-	}
+	args := refusedPush(t, v1dir, v2dir)
 
 	tests := []struct {
 		name     string
@@ -54,17 +31,6 @@ func TestApproveException(t *testing.T) {
 			"rejected against version 2", "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "approves an exception for digest sha256:"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := pbcheck(t, tt.dir, nil, tt.args...)
-			out := stdout + stderr
-			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, out)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output does not say %q:\n%s", w, out)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkRun(t, tt.dir, tt.args, tt.wantCode, tt.want, nil) })
 	}
 }

@@ -57,6 +57,56 @@ func registryModule(t *testing.T, amountType string) string {
 	return dir
 }
 
+// checkRun runs pbcheck in dir with args and checks its exit code, and that
+// its output (stdout, then stderr) says every string of want and none of
+// notWant.
+func checkRun(t *testing.T, dir string, args []string, wantCode int, want, notWant []string) {
+	t.Helper()
+	code, stdout, stderr := pbcheck(t, dir, nil, args...)
+	out := stdout + stderr
+	if code != wantCode {
+		t.Errorf("exit %d, want %d\n%s", code, wantCode, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output does not say %q:\n%s", w, out)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(out, w) {
+			t.Errorf("output says %q:\n%s", w, out)
+		}
+	}
+}
+
+// refusedPush pushes v1dir (accepted) then v2dir, which the registry must
+// refuse, and returns the arguments of the approve command the refusal
+// prints for its one finding: module, digest, rule and element.
+func refusedPush(t *testing.T, v1dir, v2dir string) []string {
+	t.Helper()
+	if code, stdout, stderr := pbcheck(t, v1dir, nil, "push"); code != exitOK {
+		t.Fatalf("first push: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := pbcheck(t, v2dir, nil, "push")
+	if code != exitFindings {
+		t.Fatalf("incompatible push: exit %d, want %d\n%s%s", code, exitFindings, stdout, stderr)
+	}
+	var approve []string
+	for _, line := range strings.Split(stdout, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  pbcheck registry approve "); ok {
+			if approve != nil {
+				t.Fatalf("the refused push printed more than one approve command:\n%s", stdout)
+			}
+			approve = strings.Fields(strings.TrimSuffix(rest, " --reason '…'"))
+		}
+	}
+	if len(approve) != 4 || approve[0] != "acme/commerce" || !strings.HasPrefix(approve[1], "sha256:") ||
+		approve[2] != "FIELD_WIRE_JSON_COMPATIBLE_TYPE" || approve[3] != "acme.billing.v1.Invoice.amount" {
+		t.Fatalf("approve command %q: want acme/commerce sha256:… FIELD_WIRE_JSON_COMPATIBLE_TYPE acme.billing.v1.Invoice.amount, in:\n%s", approve, stdout)
+	}
+	return approve
+}
+
 func TestPushAndRegistryCommands(t *testing.T) {
 	url := startRegistry(t)
 	t.Setenv(envRegistryURL, url)
@@ -100,18 +150,7 @@ func TestPushAndRegistryCommands(t *testing.T) {
 		{"not a module", t.TempDir(), []string{"push"}, exitError, []string{"no .proto files"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := pbcheck(t, tt.dir, nil, tt.args...)
-			out := stdout + stderr
-			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, out)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output does not say %q:\n%s", w, out)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkRun(t, tt.dir, tt.args, tt.wantCode, tt.want, nil) })
 	}
 }
 
