@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 )
 
 func gzipBytes(t testing.TB, data []byte) []byte {
@@ -55,6 +56,36 @@ func FuzzCompile(f *testing.F) {
 		}
 		if in.Image.File("fuzz.proto") == nil {
 			t.Fatal("no error and no fuzz.proto in the image")
+		}
+	})
+}
+
+// FuzzLoadFS loads an in-memory tree of arbitrary bytes as the registry
+// loads a push: a pbregistry.yaml and a .proto file. It must never panic,
+// and yields either an error that says something or an input.
+func FuzzLoadFS(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"version: v1\nmodule: acme/commerce\nsubjects:\n  - message: a.v1.M\n    kind: pbtable\n    primary_key: [id]\n", aProto},
+		{"version: v1\nroots: [proto]\nbreaking:\n  use: [WIRE]\n  compatibility: FULL_TRANSITIVE\n", bProto},
+		{"version: v1\npolicies:\n  - {name: X, target: field, expr: 'field.name != \"\"'}\n", cProto},
+		{"version: v2\n", ""}, {"", "syntax = \"proto3\";"}, {"version: [", "message {"},
+	} {
+		f.Add([]byte(seed[0]), []byte(seed[1]))
+	}
+	f.Fuzz(func(t *testing.T, config, proto []byte) {
+		fsys := fstest.MapFS{
+			"pbregistry.yaml":    {Data: config},
+			"proto/a/v1/a.proto": {Data: proto},
+		}
+		in, err := LoadFS(context.Background(), fsys, "fuzz")
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if in == nil || in.Image == nil {
+			t.Fatal("no error and no image")
 		}
 	})
 }
