@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -141,18 +140,25 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 // command with which an admin lets it through this push, once.
 func writeApproveHint(w io.Writer, rej *v1.PushRejection) {
 	var cmds []string
+	seen := map[string]bool{}
 	for _, fd := range rej.GetFindings() {
 		if fd.GetSeverity() == v1.Severity_SEVERITY_WARNING || fd.GetElement() == "" {
 			continue
 		}
-		cmds = append(cmds, fmt.Sprintf("  pbcheck registry approve %s %s %s %s --reason '…'",
-			rej.GetModule(), rej.GetDigest(), fd.GetRule(), fd.GetElement()))
+		// Subjects sharing an element report its finding once each; one
+		// exception covers them all.
+		cmd := fmt.Sprintf("  pbcheck registry approve %s %s %s %s --reason '…'",
+			rej.GetModule(), rej.GetDigest(), fd.GetRule(), fd.GetElement())
+		if !seen[cmd] {
+			seen[cmd] = true
+			cmds = append(cmds, cmd)
+		}
 	}
 	if len(cmds) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "To let a finding through this push once, an admin approves an exception for digest %s:\n", rej.GetDigest())
-	for _, c := range slices.Compact(cmds) {
+	for _, c := range cmds {
 		fmt.Fprintln(w, c)
 	}
 }
