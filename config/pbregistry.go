@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pbregistry/pbregistry/compat"
 )
@@ -18,7 +19,6 @@ var (
 	pbrKeys        = []string{"version", "module", "roots", "excludes", "breaking", "subjects", "policies"}
 	pbrSubjectKeys = []string{"message", "kind", "primary_key", "compatibility", "use", "except"}
 	moduleNameRE   = regexp.MustCompile(`^[a-z0-9._-]+(/[a-z0-9._-]+)*$`)
-	identRE        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // SubjectKind is the kind of data a subject's messages are stored as.
@@ -215,22 +215,15 @@ func checkMessageName(name string) error {
 	if strings.HasPrefix(name, ".") {
 		return fmt.Errorf("message %q: write the fully-qualified name without the leading dot", name)
 	}
-	for _, part := range strings.Split(name, ".") {
-		if !identRE.MatchString(part) {
-			return fmt.Errorf("invalid message name %q: write the fully-qualified name, like acme.billing.v1.Invoice", name)
-		}
+	if !protoreflect.FullName(name).IsValid() {
+		return fmt.Errorf("invalid message name %q: write the fully-qualified name, like acme.billing.v1.Invoice", name)
 	}
 	return nil
 }
 
-func isFieldPath(s string) bool {
-	for _, part := range strings.Split(s, ".") {
-		if !identRE.MatchString(part) {
-			return false
-		}
-	}
-	return true
-}
+// isFieldPath reports whether s is a field name or a dot-separated path of
+// field names: syntactically, a protobuf full name.
+func isFieldPath(s string) bool { return protoreflect.FullName(s).IsValid() }
 
 // CompatConfig returns base with the subject's overrides applied: its
 // compatibility level when set, and its use and except lists when set.

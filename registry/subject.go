@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // SubjectKind is the kind of data a subject's message holds.
@@ -124,25 +126,10 @@ func ValidateSubjectName(field, name string) error {
 	if name == "" {
 		return invalid(field, "the subject name is empty: use the message's fully-qualified name, e.g. \"acme.commerce.v1.Order\"")
 	}
-	for _, part := range strings.Split(name, ".") {
-		if !isIdent(part) {
-			return invalid(field, "subject %q is not a fully-qualified message name, e.g. \"acme.commerce.v1.Order\"", name)
-		}
+	if !protoreflect.FullName(name).IsValid() {
+		return invalid(field, "subject %q is not a fully-qualified message name, e.g. \"acme.commerce.v1.Order\"", name)
 	}
 	return nil
-}
-
-// isIdent reports whether s is a protobuf identifier.
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // SubjectOverride is a compatibility configuration an admin set on a
@@ -217,12 +204,5 @@ func (r SubjectConfigRequest) Validate() error {
 }
 
 // isFieldPath reports whether s is a field name or a dot-separated path of
-// field names.
-func isFieldPath(s string) bool {
-	for _, part := range strings.Split(s, ".") {
-		if !isIdent(part) {
-			return false
-		}
-	}
-	return true
-}
+// field names: syntactically, a protobuf full name.
+func isFieldPath(s string) bool { return protoreflect.FullName(s).IsValid() }
