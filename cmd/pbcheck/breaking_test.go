@@ -175,6 +175,18 @@ func TestBreakingErrors(t *testing.T) {
 	}
 }
 
+// gitIn runs the real git CLI in dir with a fixed identity, failing the
+// test if it fails.
+func gitIn(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
 // TestBreakingAgainstGit checks a pull request the way CI does: the working
 // tree against the main branch of the repository, read by go-git from a
 // repository the real git CLI wrote.
@@ -183,15 +195,7 @@ func TestBreakingAgainstGit(t *testing.T) {
 		t.Fatal("git is required: ", err)
 	}
 	dir := t.TempDir()
-	gitRun := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	gitRun := func(args ...string) { t.Helper(); gitIn(t, dir, args...) }
 	writeTree(t, dir, map[string]string{
 		"proto/acme/billing/v1/invoice.proto": invoiceV1,
 		"proto/buf.yaml":                      "version: v2\nbreaking:\n  use: [WIRE_JSON]\n",
