@@ -46,7 +46,7 @@ func (b *builder) registerNested(msgs protoreflect.MessageDescriptors) {
 func (b *builder) registerExtensions(exts protoreflect.ExtensionDescriptors) {
 	for i := 0; i < exts.Len(); i++ {
 		xd := exts.Get(i)
-		if strings.HasPrefix(string(xd.ContainingMessage().FullName()), "google.protobuf.") {
+		if wellKnown(xd.ContainingMessage()) {
 			_ = b.extensions.RegisterExtension(dynamicpb.NewExtensionType(xd))
 		}
 	}
@@ -75,8 +75,14 @@ func (b *builder) optionsOf(d protoreflect.Descriptor) map[string]any {
 			}
 		}
 	}
+	return fieldsOf(rm)
+}
+
+// fieldsOf returns the fields set in m by name (extensions by full name),
+// their values as CEL reads them.
+func fieldsOf(m protoreflect.Message) map[string]any {
 	out := make(map[string]any)
-	rm.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		key := string(fd.Name())
 		if fd.IsExtension() {
 			key = string(fd.FullName())
@@ -117,16 +123,7 @@ func scalar(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 		}
 		return int64(v.Enum())
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		out := make(map[string]any)
-		v.Message().Range(func(f protoreflect.FieldDescriptor, fv protoreflect.Value) bool {
-			key := string(f.Name())
-			if f.IsExtension() {
-				key = string(f.FullName())
-			}
-			out[key] = value(f, fv)
-			return true
-		})
-		return out
+		return fieldsOf(v.Message())
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
 		return v.Int()

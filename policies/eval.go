@@ -47,9 +47,8 @@ func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Findi
 		return nil, nil // spare the all-rules compatibility check
 	}
 	changes, err := compat.Check(previous, current, compat.Config{
-		Version: "v2",
-		Use: []string{compat.CategoryFile, compat.CategoryPackage, compat.CategoryWire, compat.CategoryWireJSON,
-			compat.CategoryWireLossless, compat.CategoryWireJSONLossless},
+		Version:        "v2",
+		Use:            compat.Categories("v2"),
 		ExcludeImports: true,
 	})
 	if err != nil {

@@ -1,13 +1,10 @@
 package policies_test
 
 import (
-	"context"
 	"testing"
-	"testing/fstest"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
 )
 
@@ -46,12 +43,7 @@ func FuzzPolicies(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	fsys := fstest.MapFS{"acme/fuzz/v1/row.proto": {Data: []byte(fuzzSchema)}}
-	in, err := input.LoadFS(context.Background(), fsys, "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
-	img := in.Image
+	img := compile(f, map[string]string{"acme/fuzz/v1/row.proto": fuzzSchema})
 	ctx := policies.Context{Module: "acme/fuzz", Principal: "fuzz", Subjects: []policies.Subject{
 		{Name: "acme.fuzz.v1.Row", Kind: "pbtable", PrimaryKey: []string{"key.id"}, Compatibility: "FULL_TRANSITIVE"},
 		{Name: "acme.fuzz.v1.Key", Kind: "log"},

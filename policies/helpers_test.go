@@ -13,7 +13,7 @@ import (
 )
 
 // compile compiles .proto sources (path → content) into an image.
-func compile(t *testing.T, files map[string]string) *image.Image {
+func compile(t testing.TB, files map[string]string) *image.Image {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for p, c := range files {

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -151,7 +152,7 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 		case "kinds":
 			s.Kinds, err = list(file, v)
 			for _, kind := range s.Kinds {
-				if err == nil && kind != "pbtable" && kind != "event" && kind != "log" {
+				if k := config.SubjectKind(kind); err == nil && k != config.KindPBTable && k != config.KindEvent && k != config.KindLog {
 					err = posErr(file, v, "unknown kind %q: use pbtable, event or log", kind)
 				}
 			}
@@ -265,12 +266,8 @@ func merge(base, overrides []Spec, locked map[string]config.Pos) ([]Spec, error)
 				b.Description = o.Description
 			case "params":
 				params := make(map[string]any, len(b.Params)+len(o.Params))
-				for k, v := range b.Params {
-					params[k] = v
-				}
-				for k, v := range o.Params {
-					params[k] = v
-				}
+				maps.Copy(params, b.Params)
+				maps.Copy(params, o.Params)
 				b.Params = params
 			case "disabled":
 				b.Disabled = o.Disabled
