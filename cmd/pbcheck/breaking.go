@@ -63,13 +63,9 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	ref := "."
-	switch len(positional) {
-	case 0:
-	case 1:
-		ref = positional[0]
-	default:
-		return exitError, usagef("want one input, got %d: %s", len(positional), strings.Join(positional, " "))
+	ref, err := optionalArg(positional, "input")
+	if err != nil {
+		return exitError, err
 	}
 	if f.againstRegistry || f.against == "registry" && !exists(f.against) {
 		if f.againstRegistry && f.against != "" && f.against != "registry" {
@@ -124,17 +120,7 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	findings = compat.Sort(append(findings, changes...))
-	displayPath := func(p string) string {
-		if file := current.Image.File(p); file != nil {
-			return file.DisplayPath()
-		}
-		return p
-	}
-	if err := report.Write(e.stdout, format, findings, displayPath); err != nil {
-		return exitError, err
-	}
-	return exitCodeOf(findings), nil
+	return writeFindings(e, format, compat.Sort(append(findings, changes...)), current.Image)
 }
 
 // loadPair loads the input and the against input concurrently, then applies

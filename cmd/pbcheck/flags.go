@@ -33,6 +33,18 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// optionalArg returns the one positional argument, "." when there is none,
+// or a usage error naming what the command wants.
+func optionalArg(positional []string, what string) (string, error) {
+	switch len(positional) {
+	case 0:
+		return ".", nil
+	case 1:
+		return positional[0], nil
+	}
+	return "", usagef("want one %s, got %d: %s", what, len(positional), strings.Join(positional, " "))
+}
+
 // errHelp is returned when --help was asked for; the usage was printed.
 var errHelp = errors.New("help requested")
 

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 
-	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
@@ -32,13 +30,9 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	ref := "."
-	switch len(positional) {
-	case 0:
-	case 1:
-		ref = positional[0]
-	default:
-		return exitError, usagef("want one input, got %d: %s", len(positional), strings.Join(positional, " "))
+	ref, err := optionalArg(positional, "input")
+	if err != nil {
+		return exitError, err
 	}
 	format, err := report.ParseFormat(*errorFormat)
 	if err != nil {
@@ -57,17 +51,7 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	findings := set.Lint(in.Image, pctx)
-	displayPath := func(p string) string {
-		if file := in.Image.File(p); file != nil {
-			return file.DisplayPath()
-		}
-		return p
-	}
-	if err := report.Write(e.stdout, format, findings, displayPath); err != nil {
-		return exitError, err
-	}
-	return exitCodeOf(findings), nil
+	return writeFindings(e, format, set.Lint(in.Image, pctx), in.Image)
 }
 
 // policiesOf compiles the policies an input's configuration puts in force,
@@ -94,14 +78,4 @@ func policiesOf(cfg *config.Config, noBuiltins bool) (*policies.Set, policies.Co
 	}
 	set, err := policies.Compile(policies.Sources{NoBuiltins: noBuiltins, Module: module})
 	return set, pctx, err
-}
-
-// exitCodeOf returns 100 when a finding has error severity, else 0.
-func exitCodeOf(findings []compat.Finding) int {
-	for _, f := range findings {
-		if f.Severity == compat.SeverityError {
-			return exitFindings
-		}
-	}
-	return exitOK
 }

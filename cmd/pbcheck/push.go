@@ -69,13 +69,9 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	dir := "."
-	switch len(positional) {
-	case 0:
-	case 1:
-		dir = positional[0]
-	default:
-		return exitError, usagef("want one module directory, got %d: %s", len(positional), strings.Join(positional, " "))
+	dir, err := optionalArg(positional, "module directory")
+	if err != nil {
+		return exitError, err
 	}
 	format, err := report.ParseFormat(f.errorFormat)
 	if err != nil {
