@@ -181,9 +181,9 @@ func parseBreaking(file, version string, keyN, n *yaml.Node, valid []string) (*r
 	if err != nil {
 		return nil, err
 	}
-	r := &rawBreaking{file: file, version: version, pos: posOf(file, keyN), keys: map[string]Pos{}}
+	r := &rawBreaking{file: file, version: version, pos: PosAt(file, keyN), keys: map[string]Pos{}}
 	for _, p := range pairs {
-		r.keys[p.key] = posOf(file, p.keyN)
+		r.keys[p.key] = PosAt(file, p.keyN)
 		what := "breaking." + p.key
 		switch p.key {
 		case "use":
@@ -205,7 +205,7 @@ func parseBreaking(file, version string, keyN, n *yaml.Node, valid []string) (*r
 					return nil, err
 				}
 				r.ignoreOnly[rule.key] = paths
-				r.ignoreOnlyPos[rule.key] = posOf(file, rule.keyN)
+				r.ignoreOnlyPos[rule.key] = PosAt(file, rule.keyN)
 			}
 		case "ignore_unstable_packages":
 			r.ignoreUnstable, err = boolean(file, p.value, what)
@@ -217,7 +217,7 @@ func parseBreaking(file, version string, keyN, n *yaml.Node, valid []string) (*r
 				return nil, err
 			}
 			if r.compatibility, err = ParseCompatibility(s); err != nil {
-				return nil, errorf(file, p.value, "%v", err)
+				return nil, ErrorAt(file, p.value, "%v", err)
 			}
 		}
 		if err != nil {

@@ -67,7 +67,7 @@ func fileVersion(file string, top []kv, accepted []string, suggest string) (stri
 		if len(accepted) > 1 && accepted[0] == "v1beta1" {
 			shown = accepted[1:] // still read, but not to be recommended
 		}
-		return "", nil, errorf(file, p.value, "unsupported version %q: use %s", v, orList(shown))
+		return "", nil, ErrorAt(file, p.value, "unsupported version %q: use %s", v, orList(shown))
 	}
 	return "", nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("missing version: add \"version: %s\" as the first line", suggest)}
 }
@@ -128,7 +128,7 @@ func parseBufYAMLV1(file, version string, root *yaml.Node) (*bufYAML, error) {
 				switch b.key {
 				case "roots":
 					if version == "v1" {
-						return nil, errorf(file, b.keyN, "build.roots is only valid in version v1beta1: remove it, the directory of buf.yaml is the module root in %s", version)
+						return nil, ErrorAt(file, b.keyN, "build.roots is only valid in version v1beta1: remove it, the directory of buf.yaml is the module root in %s", version)
 					}
 					roots, err = stringList(file, b.value, "build.roots")
 				case "excludes":
@@ -276,10 +276,10 @@ func parseBufYAMLV2(file string, root *yaml.Node) (*bufYAML, error) {
 		return out, nil
 	}
 	if modulesN.Kind != yaml.SequenceNode {
-		return nil, errorf(file, modulesN, "modules must be a list of mappings with a path: key, not %s", describe(modulesN))
+		return nil, ErrorAt(file, modulesN, "modules must be a list of mappings with a path: key, not %s", describe(modulesN))
 	}
 	if name != "" {
-		return nil, errorf(file, nameN, "name cannot be set at the top level when modules are listed: set name on each module instead")
+		return nil, ErrorAt(file, nameN, "name cannot be set at the top level when modules are listed: set name on each module instead")
 	}
 	for _, mn := range modulesN.Content {
 		m, err := parseBufV2Module(file, mn, rawTop)
@@ -296,7 +296,7 @@ func parseBufV2Module(file string, mn *yaml.Node, rawTop *rawBreaking) (Module, 
 	if err != nil {
 		return Module{}, err
 	}
-	m := Module{Dir: ".", Pos: posOf(file, resolve(mn)), Source: file}
+	m := Module{Dir: ".", Pos: PosAt(file, resolve(mn)), Source: file}
 	var includes, excludes []item
 	var rawB *rawBreaking
 	for _, p := range pairs {
@@ -310,9 +310,9 @@ func parseBufV2Module(file string, mn *yaml.Node, rawTop *rawBreaking) (Module, 
 				s = "."
 			}
 			if m.Dir, err = cleanPath(s); err != nil {
-				return Module{}, errorf(file, p.value, "modules.path: %v", err)
+				return Module{}, ErrorAt(file, p.value, "modules.path: %v", err)
 			}
-			m.Pos = posOf(file, p.value)
+			m.Pos = PosAt(file, p.value)
 		case "name":
 			m.Name, err = scalar(file, p.value, "modules.name")
 		case "includes":
@@ -385,7 +385,7 @@ func checkListOfMappings(file string, n *yaml.Node, what string, valid []string)
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return errorf(file, n, "%s must be a list, not %s", what, describe(n))
+		return ErrorAt(file, n, "%s must be a list, not %s", what, describe(n))
 	}
 	for _, c := range n.Content {
 		if _, err := mapping(file, c, what+" entry", valid); err != nil {
@@ -424,7 +424,7 @@ func parseBufWorkYAML(file string, data []byte) ([]item, error) {
 	if len(dirs) == 0 {
 		pos := Pos{File: file, Line: 1, Col: 1}
 		if dirsN != nil {
-			pos = posOf(file, dirsN)
+			pos = PosAt(file, dirsN)
 		}
 		return nil, &Error{Pos: pos, Msg: "directories is empty: list the module directories of the workspace"}
 	}

@@ -45,12 +45,14 @@ func (e *Error) Error() string {
 	return e.Pos.String() + ": " + e.Msg
 }
 
-// errorf returns an *Error at the position of node n in file.
-func errorf(file string, n *yaml.Node, format string, args ...any) *Error {
-	return &Error{Pos: posOf(file, n), Msg: fmt.Sprintf(format, args...)}
+// ErrorAt returns an *Error at the position of node n in file; other
+// packages reading YAML configuration (policies) report errors with it.
+func ErrorAt(file string, n *yaml.Node, format string, args ...any) *Error {
+	return &Error{Pos: PosAt(file, n), Msg: fmt.Sprintf(format, args...)}
 }
 
-func posOf(file string, n *yaml.Node) Pos {
+// PosAt returns the position of node n in file (the file alone for a nil n).
+func PosAt(file string, n *yaml.Node) Pos {
 	if n == nil {
 		return Pos{File: file}
 	}

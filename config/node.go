@@ -55,23 +55,23 @@ func mapping(file string, n *yaml.Node, what string, valid []string) ([]kv, erro
 		return nil, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil, errorf(file, n, "%s must be a mapping of keys to values, not %s", what, describe(n))
+		return nil, ErrorAt(file, n, "%s must be a mapping of keys to values, not %s", what, describe(n))
 	}
 	var out []kv
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k.Tag == "!!merge" {
-			return nil, errorf(file, k, "merge keys (<<) are not supported in %s: write the keys out", what)
+			return nil, ErrorAt(file, k, "merge keys (<<) are not supported in %s: write the keys out", what)
 		}
 		if k.Kind != yaml.ScalarNode {
-			return nil, errorf(file, k, "keys of %s must be strings", what)
+			return nil, ErrorAt(file, k, "keys of %s must be strings", what)
 		}
 		if valid != nil && !slices.Contains(valid, k.Value) {
-			return nil, errorf(file, k, "unknown key %q in %s (valid: %s)", k.Value, what, strings.Join(valid, ", "))
+			return nil, ErrorAt(file, k, "unknown key %q in %s (valid: %s)", k.Value, what, strings.Join(valid, ", "))
 		}
 		if seen[k.Value] {
-			return nil, errorf(file, k, "key %q appears twice in %s: keep one", k.Value, what)
+			return nil, ErrorAt(file, k, "key %q appears twice in %s: keep one", k.Value, what)
 		}
 		seen[k.Value] = true
 		out = append(out, kv{key: k.Value, keyN: k, value: v})
@@ -98,7 +98,7 @@ func scalar(file string, n *yaml.Node, what string) (string, error) {
 		return "", nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return "", errorf(file, n, "%s must be a string, not %s", what, describe(n))
+		return "", ErrorAt(file, n, "%s must be a string, not %s", what, describe(n))
 	}
 	return n.Value, nil
 }
@@ -115,7 +115,7 @@ func boolean(file string, n *yaml.Node, what string) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, errorf(file, n, "%s must be true or false, not %s", what, describe(n))
+	return false, ErrorAt(file, n, "%s must be true or false, not %s", what, describe(n))
 }
 
 // item is one string of a list, with its position.
@@ -132,15 +132,15 @@ func stringList(file string, n *yaml.Node, what string) ([]item, error) {
 		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, errorf(file, n, "%s must be a list of strings, like [a, b], not %s", what, describe(n))
+		return nil, ErrorAt(file, n, "%s must be a list of strings, like [a, b], not %s", what, describe(n))
 	}
 	out := make([]item, 0, len(n.Content))
 	for _, c := range n.Content {
 		c = resolve(c)
 		if c.Kind != yaml.ScalarNode || isNull(c) {
-			return nil, errorf(file, c, "%s must be a list of strings; this item is %s", what, describe(c))
+			return nil, ErrorAt(file, c, "%s must be a list of strings; this item is %s", what, describe(c))
 		}
-		out = append(out, item{value: c.Value, pos: posOf(file, c)})
+		out = append(out, item{value: c.Value, pos: PosAt(file, c)})
 	}
 	return out, nil
 }

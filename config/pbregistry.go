@@ -92,9 +92,9 @@ func parsePBRegistryYAML(file string, data []byte) (*pbrYAML, error) {
 			if out.name, err = scalar(file, p.value, "module"); err != nil {
 				return nil, err
 			}
-			out.namePos = posOf(file, p.value)
+			out.namePos = PosAt(file, p.value)
 			if !moduleNameRE.MatchString(out.name) {
-				return nil, errorf(file, p.value, "invalid module name %q: use lowercase segments of a-z, 0-9, '.', '_' and '-' separated by '/', like acme/commerce", out.name)
+				return nil, ErrorAt(file, p.value, "invalid module name %q: use lowercase segments of a-z, 0-9, '.', '_' and '-' separated by '/', like acme/commerce", out.name)
 			}
 		case "roots":
 			out.roots, err = stringList(file, p.value, "roots")
@@ -122,7 +122,7 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, errorf(file, n, "subjects must be a list of mappings (- message: ..., kind: ...), not %s", describe(n))
+		return nil, ErrorAt(file, n, "subjects must be a list of mappings (- message: ..., kind: ...), not %s", describe(n))
 	}
 	var out []Subject
 	seen := map[string]bool{}
@@ -132,17 +132,17 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := Subject{Pos: posOf(file, sn), Positions: map[string]Pos{}}
+		s := Subject{Pos: PosAt(file, sn), Positions: map[string]Pos{}}
 		var pkN *yaml.Node
 		for _, p := range pairs {
-			s.Positions[p.key] = posOf(file, p.keyN)
+			s.Positions[p.key] = PosAt(file, p.keyN)
 			switch p.key {
 			case "message":
 				if s.Message, err = scalar(file, p.value, "subjects.message"); err != nil {
 					return nil, err
 				}
 				if err := checkMessageName(s.Message); err != nil {
-					return nil, errorf(file, p.value, "%v", err)
+					return nil, ErrorAt(file, p.value, "%v", err)
 				}
 			case "kind":
 				var k string
@@ -153,7 +153,7 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 				switch s.Kind {
 				case KindPBTable, KindEvent, KindLog:
 				default:
-					return nil, errorf(file, p.value, "unknown subject kind %q: use pbtable, event or log", k)
+					return nil, ErrorAt(file, p.value, "unknown subject kind %q: use pbtable, event or log", k)
 				}
 			case "primary_key":
 				var items []item
@@ -176,7 +176,7 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 					return nil, err
 				}
 				if s.Compatibility, err = ParseCompatibility(c); err != nil {
-					return nil, errorf(file, p.value, "%v", err)
+					return nil, ErrorAt(file, p.value, "%v", err)
 				}
 			case "use", "except":
 				var items []item
@@ -192,15 +192,15 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 		}
 		switch {
 		case s.Message == "":
-			return nil, errorf(file, sn, "subject without message: add message: <fully-qualified message name>")
+			return nil, ErrorAt(file, sn, "subject without message: add message: <fully-qualified message name>")
 		case s.Kind == "":
-			return nil, errorf(file, sn, "subject %s has no kind: add kind: pbtable, event or log", s.Message)
+			return nil, ErrorAt(file, sn, "subject %s has no kind: add kind: pbtable, event or log", s.Message)
 		case s.Kind == KindPBTable && len(s.PrimaryKey) == 0:
-			return nil, errorf(file, sn, "pbtable subject %s has no primary_key: add primary_key: [<field>, ...]", s.Message)
+			return nil, ErrorAt(file, sn, "pbtable subject %s has no primary_key: add primary_key: [<field>, ...]", s.Message)
 		case s.Kind != KindPBTable && pkN != nil:
-			return nil, errorf(file, pkN, "primary_key is only for pbtable subjects, and %s is a %s: remove it", s.Message, s.Kind)
+			return nil, ErrorAt(file, pkN, "primary_key is only for pbtable subjects, and %s is a %s: remove it", s.Message, s.Kind)
 		case seen[s.Message]:
-			return nil, errorf(file, sn, "subject %s is listed twice: keep one entry", s.Message)
+			return nil, ErrorAt(file, sn, "subject %s is listed twice: keep one entry", s.Message)
 		}
 		seen[s.Message] = true
 		out = append(out, s)

@@ -94,7 +94,7 @@ func Parse(file string, node *yaml.Node) ([]Spec, error) {
 		node = node.Content[0]
 	}
 	if node.Kind != yaml.SequenceNode {
-		return nil, posErr(file, node, "policies must be a list of policies, each with a name, a target and an expr")
+		return nil, config.ErrorAt(file, node, "policies must be a list of policies, each with a name, a target and an expr")
 	}
 	var specs []Spec
 	seen := make(map[string]config.Pos)
@@ -104,7 +104,7 @@ func Parse(file string, node *yaml.Node) ([]Spec, error) {
 			return nil, err
 		}
 		if first, dup := seen[spec.Name]; dup {
-			return nil, posErr(file, item, "policy %s is defined twice (first at %s): merge the entries", spec.Name, first)
+			return nil, config.ErrorAt(file, item, "policy %s is defined twice (first at %s): merge the entries", spec.Name, first)
 		}
 		seen[spec.Name] = spec.Pos
 		specs = append(specs, spec)
@@ -113,14 +113,14 @@ func Parse(file string, node *yaml.Node) ([]Spec, error) {
 }
 
 func parseSpec(file string, n *yaml.Node) (Spec, error) {
-	s := Spec{Pos: pos(file, n), set: make(map[string]bool)}
+	s := Spec{Pos: config.PosAt(file, n), set: make(map[string]bool)}
 	if n.Kind != yaml.MappingNode {
-		return s, posErr(file, n, "a policy must be a mapping with name, target and expr")
+		return s, config.ErrorAt(file, n, "a policy must be a mapping with name, target and expr")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !slices.Contains(specKeys, k.Value) {
-			return s, posErr(file, k, "unknown policy key %q (valid: %s)", k.Value, strings.Join(specKeys, ", "))
+			return s, config.ErrorAt(file, k, "unknown policy key %q (valid: %s)", k.Value, strings.Join(specKeys, ", "))
 		}
 		s.set[k.Value] = true
 		var err error
@@ -132,14 +132,14 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 			t, err = scalarValue(file, v)
 			s.Target = Target(t)
 			if err == nil && !slices.Contains(Targets, s.Target) {
-				err = posErr(file, v, "unknown target %q: use one of %s", t, joinTargets())
+				err = config.ErrorAt(file, v, "unknown target %q: use one of %s", t, joinTargets())
 			}
 		case "expr":
 			s.Expr, err = scalarValue(file, v)
-			s.ExprPos = exprPos{Pos: pos(file, v), style: v.Style}
+			s.ExprPos = exprPos{Pos: config.PosAt(file, v), style: v.Style}
 		case "message_expr":
 			s.MessageExpr, err = scalarValue(file, v)
-			s.MessageExprPos = exprPos{Pos: pos(file, v), style: v.Style}
+			s.MessageExprPos = exprPos{Pos: config.PosAt(file, v), style: v.Style}
 		case "message":
 			s.Message, err = scalarValue(file, v)
 		case "description":
@@ -147,13 +147,13 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 		case "severity":
 			s.Severity, err = scalarValue(file, v)
 			if err == nil && s.Severity != "error" && s.Severity != "warning" {
-				err = posErr(file, v, "unknown severity %q: use error or warning", s.Severity)
+				err = config.ErrorAt(file, v, "unknown severity %q: use error or warning", s.Severity)
 			}
 		case "kinds":
 			s.Kinds, err = list(file, v)
 			for _, kind := range s.Kinds {
 				if k := config.SubjectKind(kind); err == nil && k != config.KindPBTable && k != config.KindEvent && k != config.KindLog {
-					err = posErr(file, v, "unknown kind %q: use pbtable, event or log", kind)
+					err = config.ErrorAt(file, v, "unknown kind %q: use pbtable, event or log", kind)
 				}
 			}
 		case "modules":
@@ -163,16 +163,16 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 		case "disabled":
 			err = v.Decode(&s.Disabled)
 			if err != nil {
-				err = posErr(file, v, "disabled must be true or false")
+				err = config.ErrorAt(file, v, "disabled must be true or false")
 			}
 		case "params":
 			if v.Kind != yaml.MappingNode {
-				err = posErr(file, v, "params must be a mapping of names to values")
+				err = config.ErrorAt(file, v, "params must be a mapping of names to values")
 				break
 			}
 			err = v.Decode(&s.Params)
 			if err != nil {
-				err = posErr(file, v, "params: %v", err)
+				err = config.ErrorAt(file, v, "params: %v", err)
 			}
 		}
 		if err != nil {
@@ -181,9 +181,9 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 	}
 	switch {
 	case s.Name == "":
-		return s, posErr(file, n, "a policy needs a name, e.g. name: EVENT_HAS_TRACE_ID")
+		return s, config.ErrorAt(file, n, "a policy needs a name, e.g. name: EVENT_HAS_TRACE_ID")
 	case !namePattern.MatchString(s.Name):
-		return s, posErr(file, n, "policy name %q must be UPPER_SNAKE_CASE: it is the rule ID of its findings", s.Name)
+		return s, config.ErrorAt(file, n, "policy name %q must be UPPER_SNAKE_CASE: it is the rule ID of its findings", s.Name)
 	}
 	return s, nil
 }
@@ -196,17 +196,9 @@ func joinTargets() string {
 	return strings.Join(names, ", ")
 }
 
-func pos(file string, n *yaml.Node) config.Pos {
-	return config.Pos{File: file, Line: n.Line, Col: n.Column}
-}
-
-func posErr(file string, n *yaml.Node, format string, args ...any) error {
-	return &config.Error{Pos: pos(file, n), Msg: fmt.Sprintf(format, args...)}
-}
-
 func scalarValue(file string, n *yaml.Node) (string, error) {
 	if n.Kind != yaml.ScalarNode {
-		return "", posErr(file, n, "want a single value")
+		return "", config.ErrorAt(file, n, "want a single value")
 	}
 	return n.Value, nil
 }
@@ -216,12 +208,12 @@ func list(file string, n *yaml.Node) ([]string, error) {
 		return []string{n.Value}, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, posErr(file, n, "want a list")
+		return nil, config.ErrorAt(file, n, "want a list")
 	}
 	out := make([]string, 0, len(n.Content))
 	for _, c := range n.Content {
 		if c.Kind != yaml.ScalarNode {
-			return nil, posErr(file, c, "want a single value")
+			return nil, config.ErrorAt(file, c, "want a single value")
 		}
 		out = append(out, c.Value)
 	}
