@@ -3,6 +3,8 @@ package compat
 import (
 	"cmp"
 	"slices"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Location is a span in a file, with 1-based lines and columns. A zero
@@ -15,6 +17,25 @@ type Location struct {
 	StartColumn int
 	EndLine     int
 	EndColumn   int
+}
+
+// LocationOf returns where d is declared in its file's source: the span of
+// its declaration, a file's being its package statement, or line 1 column 1
+// of the file when the file carries no source info (e.g. an image built
+// without it).
+func LocationOf(d protoreflect.Descriptor) Location {
+	fd := d.ParentFile()
+	loc := Location{Path: fd.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
+	var sl protoreflect.SourceLocation
+	if _, isFile := d.(protoreflect.FileDescriptor); isFile {
+		sl = fd.SourceLocations().ByPath(protoreflect.SourcePath{2}) // FileDescriptorProto.package
+	} else {
+		sl = fd.SourceLocations().ByDescriptor(d)
+	}
+	if sl.Path != nil {
+		loc.StartLine, loc.StartColumn, loc.EndLine, loc.EndColumn = sl.StartLine+1, sl.StartColumn+1, sl.EndLine+1, sl.EndColumn+1
+	}
+	return loc
 }
 
 // Finding is one incompatibility (or, for policies, one violation): what

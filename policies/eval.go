@@ -304,24 +304,8 @@ func ensurePeriod(s string) string {
 	return s + "."
 }
 
-// locate returns the location of d in its file (1:1 without source info).
-func locate(d protoreflect.Descriptor) compat.Location {
-	fd := d.ParentFile()
-	loc := compat.Location{Path: fd.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
-	if _, isFile := d.(protoreflect.FileDescriptor); isFile {
-		if sl := fd.SourceLocations().ByPath(protoreflect.SourcePath{2}); sl.Path != nil {
-			loc.StartLine, loc.StartColumn, loc.EndLine, loc.EndColumn = sl.StartLine+1, sl.StartColumn+1, sl.EndLine+1, sl.EndColumn+1
-		}
-		return loc
-	}
-	if sl := fd.SourceLocations().ByDescriptor(d); sl.Path != nil {
-		loc.StartLine, loc.StartColumn, loc.EndLine, loc.EndColumn = sl.StartLine+1, sl.StartColumn+1, sl.EndLine+1, sl.EndColumn+1
-	}
-	return loc
-}
-
 func atDesc(d protoreflect.Descriptor) func(*policy) (compat.Location, compat.Location) {
-	return func(*policy) (compat.Location, compat.Location) { return locate(d), compat.Location{} }
+	return func(*policy) (compat.Location, compat.Location) { return compat.LocationOf(d), compat.Location{} }
 }
 
 // lintFile evaluates the schema policies on one file and what it declares.

@@ -474,7 +474,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 
 	subjects := effectiveSubjects(p.declared, stored)
 	currNames, prevNames := image.NewIndex(p.image), image.NewIndex(baseline)
-	locate := locator(p.image)
+	locate := compat.LocationOf
 	var findings []Finding
 	findings = append(findings, checkSubjectsExist(subjects, currNames, prevNames, locate)...)
 
@@ -684,19 +684,6 @@ func (s *Service) applyExceptions(ctx context.Context, p *prepared, findings []F
 		}
 	}
 	return used, nil
-}
-
-// locator returns a function locating a descriptor of img.
-func locator(img *image.Image) func(protoreflect.Descriptor) compat.Location {
-	return func(d protoreflect.Descriptor) compat.Location {
-		fd := d.ParentFile()
-		loc := compat.Location{Path: fd.Path(), StartLine: 1, StartColumn: 1, EndLine: 1, EndColumn: 1}
-		if sl := fd.SourceLocations().ByDescriptor(d); sl.Path != nil {
-			loc.StartLine, loc.StartColumn = sl.StartLine+1, sl.StartColumn+1
-			loc.EndLine, loc.EndColumn = sl.EndLine+1, sl.EndColumn+1
-		}
-		return loc
-	}
 }
 
 // displayPaths rewrites findings' module-relative paths into the paths of
