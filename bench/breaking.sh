@@ -75,28 +75,6 @@ for c in dirs images; do
 done
 
 # --- timing ----------------------------------------------------------------------
-# measure RESULTFILE CMD... appends "WALL_SECONDS MAX_RSS_KIB" of one run.
-measure() {
-  local res="$1" tmp rc=0
-  shift
-  tmp="$(mktemp)"
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f '%e %M' -o "$tmp" "$@" >/dev/null 2>"$tmp.err" || rc=$?
-  else
-    "$BENCHTOOL" measure -o "$tmp" -- "$@" >/dev/null 2>"$tmp.err" || rc=$?
-  fi
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then
-    echo "error: '$*' exited with $rc:" >&2
-    head -20 "$tmp.err" >&2
-    rm -f "$tmp" "$tmp.err"
-    return 1
-  fi
-  tail -n 1 "$tmp" >>"$res"
-  rm -f "$tmp" "$tmp.err"
-}
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-peak_mib() { awk 'BEGIN {m=0} {if ($2>m) m=$2} END {printf "%.0f\n", m/1024}'; }
-
 res="$OUT/timings"
 rm -rf "$res" && mkdir -p "$res"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
@@ -106,7 +84,7 @@ for c in dirs images; do
     if [ $((i % 2)) -eq 1 ]; then order="buf pbcheck"; else order="pbcheck buf"; fi
     for tool in $order; do
       if [ "$tool" = buf ]; then bin="$BUF"; else bin="$PBCHECK"; fi
-      measure "$res/$c.$tool" "$bin" breaking "$cur" --against "$ag" || die "timing run failed"
+      measure "$res/$c.$tool" /dev/null "$bin" breaking "$cur" --against "$ag" || die "timing run failed"
       log "$c run $i/$RUNS $tool: $(tail -n 1 "$res/$c.$tool" | awk '{printf "%s s, %.0f MiB", $1, $2/1024}')"
     done
   done
@@ -124,11 +102,7 @@ for c in dirs images; do
   table+="
 | $label | $bm | $pm | $ratio | $(peak_mib <"$res/$c.buf") | $(peak_mib <"$res/$c.pbcheck") | ${identical[$c]} |"
 done
-mem_gib="$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)"
-rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -z "$PBCHECK_GIVEN" ] && [ -n "$(cd "$ROOT" && git status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null)" ]; then
-  rev+=" + uncommitted changes"
-fi
+rev="$(bench_rev)"
 corpus_line="$(sed -n 's/^previous: //p' "$CORPUS/stats.txt" | head -1)"
 changes_line="$(sed -n 's/^changes: *//p' "$CORPUS/stats.txt" | head -1)"
 
@@ -144,7 +118,7 @@ $table
 - Corpus: \`go run ./bench/gen -files $FILES -seed $SEED\` — $corpus_line; $changes_line deliberate changes (\`${CORPUS#"$ROOT"/}/changes.txt\`).
 - Findings (buf / pbcheck): directories ${nfind[dirs]}, images ${nfind[images]}. Compared as sorted \`path:start_line:start_column:end_line:end_column:type\`.
 - Tools: buf $BUF_VERSION; $pbcheck_label built at commit $rev.
-- Machine: $(nproc) CPUs, $mem_gib GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end (shared machine: absolute times vary, the ratio is what counts).
+- Machine: $(nproc) CPUs, $(mem_gib) GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end (shared machine: absolute times vary, the ratio is what counts).
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC').
 MD
 

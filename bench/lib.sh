@@ -80,3 +80,47 @@ ensure_corpus() {
   awk -v a="$gen_start" -v b="$gen_end" 'BEGIN {printf "generation took %.1f s (including go build)\n", b-a}' >>"$CORPUS/stats.txt"
   echo "$stamp" >"$CORPUS/.stamp"
 }
+
+# measure RESULTFILE OUTFILE CMD... runs CMD once, its stdout to OUTFILE,
+# and appends "WALL_SECONDS MAX_RSS_KIB" to RESULTFILE. Exit codes 0 and
+# 100 (findings) are success.
+measure() {
+  local res="$1" out="$2" tmp rc=0
+  shift 2
+  tmp="$(mktemp)"
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%e %M' -o "$tmp" "$@" >"$out" 2>"$tmp.err" || rc=$?
+  else
+    "$BENCHTOOL" measure -o "$tmp" -- "$@" >"$out" 2>"$tmp.err" || rc=$?
+  fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then
+    echo "error: '$*' exited with $rc:" >&2
+    head -20 "$tmp.err" >&2
+    rm -f "$tmp" "$tmp.err"
+    return 1
+  fi
+  tail -n 1 "$tmp" >>"$res"
+  rm -f "$tmp" "$tmp.err"
+}
+
+# median reads numbers, one a line, and prints their median.
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+# peak_mib reads measure's "SECONDS KIB" lines and prints the largest RSS in MiB.
+peak_mib() { awk 'BEGIN {m=0} {if ($2>m) m=$2} END {printf "%.0f\n", m/1024}'; }
+
+# bench_rev prints the commit benchmarked: HEAD's short hash, marked
+# "+ uncommitted changes" when code outside bench/ and BENCHMARKS.md (which
+# the scripts write) differs from it, unless the binary was given
+# ($PBCHECK_GIVEN set).
+bench_rev() {
+  local rev
+  rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -z "${PBCHECK_GIVEN:-}" ] && [ -n "$(cd "$ROOT" && git status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null)" ]; then
+    rev+=" + uncommitted changes"
+  fi
+  echo "$rev"
+}
+
+# mem_gib prints the machine's RAM in GiB.
+mem_gib() { awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo; }

@@ -62,26 +62,6 @@ rm -rf "$LINTDIR" && cp -r "$CORPUS/current" "$LINTDIR"
 } >"$LINTDIR/pbregistry.yaml"
 npolicies="$(grep -c '^- name:' "$ROOT/bench/lint-policies.yaml")"
 
-measure() {
-  local res="$1" tmp rc=0
-  shift
-  tmp="$(mktemp)"
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f '%e %M' -o "$tmp" "$@" >"$res.out" 2>"$tmp.err" || rc=$?
-  else
-    "$BENCHTOOL" measure -o "$tmp" -- "$@" >"$res.out" 2>"$tmp.err" || rc=$?
-  fi
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then
-    echo "error: '$*' exited with $rc:" >&2
-    head -20 "$tmp.err" >&2
-    return 1
-  fi
-  tail -n 1 "$tmp" >>"$res"
-  rm -f "$tmp" "$tmp.err"
-}
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-peak_mib() { awk 'BEGIN {m=0} {if ($2>m) m=$2} END {printf "%.0f\n", m/1024}'; }
-
 res="$OUT/lint-timings"
 rm -rf "$res" && mkdir -p "$res"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
@@ -89,9 +69,9 @@ for i in $(seq 1 "$RUNS"); do
   if [ $((i % 2)) -eq 1 ]; then order="buf pbcheck"; else order="pbcheck buf"; fi
   for tool in $order; do
     if [ "$tool" = buf ]; then
-      (cd "$CORPUS/current" && measure "$res/buf" "$BUF" lint .) || die "buf lint failed"
+      (cd "$CORPUS/current" && measure "$res/buf" "$res/buf.out" "$BUF" lint .) || die "buf lint failed"
     else
-      (cd "$LINTDIR" && measure "$res/pbcheck" "$PBCHECK" lint .) || die "pbcheck lint failed"
+      (cd "$LINTDIR" && measure "$res/pbcheck" "$res/pbcheck.out" "$PBCHECK" lint .) || die "pbcheck lint failed"
     fi
     log "run $i/$RUNS $tool: $(tail -n 1 "$res/$tool" | awk '{printf "%s s, %.0f MiB", $1, $2/1024}')"
   done
@@ -102,11 +82,7 @@ bm="$(cut -d' ' -f1 "$res/buf" | median)"
 pm="$(cut -d' ' -f1 "$res/pbcheck" | median)"
 ratio="$(awk -v p="$pm" -v b="$bm" 'BEGIN {if (b > 0) printf "%.3f", p/b; else print "n/a"}')"
 bf="$(wc -l <"$res/buf.out")" pf="$(wc -l <"$res/pbcheck.out")"
-mem_gib="$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)"
-rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -z "${PBCHECK_GIVEN:-}" ] && [ -n "$(cd "$ROOT" && git status --porcelain -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null)" ]; then
-  rev+=" + uncommitted changes"
-fi
+rev="$(bench_rev)"
 corpus_line="$(sed -n 's/^previous: //p' "$CORPUS/stats.txt" | head -1)"
 nfiles="$(find "$CORPUS/current" -name '*.proto' | wc -l)"
 
@@ -127,7 +103,7 @@ Ratio pbcheck/buf: **$ratio** (target ≤ 0.5).
 - Corpus: the current side of \`bench/breaking.sh\`'s corpus, $nfiles files (its previous side: $corpus_line). The policies are \`bench/lint-policies.yaml\`.
 - The rule sets differ by nature (buf's style rules against governance policies); both tools compile the same $nfiles files and walk every element.
 - Tools: buf $BUF_VERSION; pbcheck built at commit $rev.
-- Machine: $(nproc) CPUs, $mem_gib GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end.
+- Machine: $(nproc) CPUs, $(mem_gib) GiB RAM, $(go version | cut -d' ' -f3-), $(uname -sr); load average $load_start at start, $load_end at end.
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC').
 MD
 echo

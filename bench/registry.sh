@@ -44,7 +44,7 @@ section="$OUT/registry/section.md"
 {
   echo "## registryd: push latency and reads over long histories"
   echo
-  echo "\`bench/registry.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(go version | awk '{print $3}'), commit $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet || echo ', dirty tree')):"
+  echo "\`bench/registry.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(go version | awk '{print $3}'), commit $(bench_rev)):"
   echo "a 200-message module (10 files, 3 subjects: pbtable, event, log) with N prior"
   echo "versions seeded through the store; then, through registryd's HTTP API (Connect,"
   echo "binary protobuf, one client), $PUSHES sequential pushes of new content — each"
@@ -64,7 +64,8 @@ section="$OUT/registry/section.md"
 } >"$section"
 cat "$section"
 if [ "$WRITE" = 1 ]; then
-  (cd "$ROOT" && go run ./bench/benchtool section -file BENCHMARKS.md \
-    -begin '<!-- bench:registry:begin -->' -end '<!-- bench:registry:end -->' -content "$section")
+  ensure_benchtool
+  "$BENCHTOOL" section -file "$ROOT/BENCHMARKS.md" \
+    -begin '<!-- bench:registry:begin -->' -end '<!-- bench:registry:end -->' -content "$section"
   log "wrote the registry section of BENCHMARKS.md"
 fi
