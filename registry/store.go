@@ -86,3 +86,12 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Pinger is implemented by stores that can tell cheaply whether their
+// database answers at all, without touching any module: health checks use
+// it to tell "down" (Ping fails) from "degraded" (Ping answers but a
+// module's queries are slow, e.g. while a stalled peer holds its lock).
+type Pinger interface {
+	// Ping returns nil when the store's database answers.
+	Ping(ctx context.Context) error
+}

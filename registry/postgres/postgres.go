@@ -12,6 +12,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,9 +28,14 @@ type Options struct {
 	// connections' transactions are read-only. The database must have the
 	// schema this binary needs.
 	ReadOnly bool
-	// MaxConns is the most connections of the pool; 0 means pgxpool's
-	// default (max(4, number of CPUs)).
+	// MaxConns is the most connections of the pool; 0 means the default.
 	MaxConns int32
+	// LockTimeout bounds how long a statement waits for a lock (Postgres
+	// lock_timeout); 0 means the default.
+	LockTimeout time.Duration
+	// StatementTimeout bounds one statement (Postgres statement_timeout);
+	// 0 means the default.
+	StatementTimeout time.Duration
 }
 
 // Store is a registry.Store on PostgreSQL.
