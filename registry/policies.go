@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"sync"
@@ -12,8 +13,9 @@ import (
 // checkPolicies evaluates the policies in force for a push — built-in,
 // server-wide and the module's pbregistry.yaml policies: — on the pushed
 // schema and, when there is a baseline, on its changes. Error-severity
-// findings block the push exactly like incompatibilities.
-func (s *Service) checkPolicies(p *prepared, baseline *image.Image, subjects []subject) ([]Finding, error) {
+// findings block the push exactly like incompatibilities. ctx bounds the
+// evaluation: when it is done, evaluation stops.
+func (s *Service) checkPolicies(ctx context.Context, p *prepared, baseline *image.Image, subjects []subject) ([]Finding, error) {
 	set, err := s.policySet(p)
 	if err != nil {
 		return nil, err

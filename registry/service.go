@@ -542,7 +542,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 		}
 	}
 
-	policyFindings, err := s.checkPolicies(p, baseline, subjects)
+	policyFindings, err := s.checkPolicies(ctx, p, baseline, subjects)
 	if err != nil {
 		return nil, err
 	}
