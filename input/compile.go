@@ -33,6 +33,8 @@ type sourceFile struct {
 // sources is a set of module roots in an fs.FS, ready to compile.
 type sources struct {
 	fsys    fs.FS
+	name    string // how messages name the input
+	limits  Limits
 	roots   []string // fs paths of the module roots, in module order
 	display func(fsPath string) string
 	// targets are the input files, by module-relative path.
@@ -45,6 +47,11 @@ type sources struct {
 	content map[string][]byte // target sources read ahead, until compiled
 	// compiled holds the files compiled by earlier chunks, by path.
 	compiled map[string]protoreflect.FileDescriptor
+	// refused holds a diagnostic per file read that passes a limit.
+	refused []Diagnostic
+	// ctx is the context of the compile under way: the resolver stops
+	// serving files once it is done.
+	ctx context.Context
 }
 
 // compile compiles the targets and returns the image: targets are input
@@ -55,11 +62,25 @@ type sources struct {
 // protocompile thousands of files at once makes its import-cycle check
 // quadratic. When a chunk fails, everything is compiled again in one go so
 // that every error is reported, as if nothing had been compiled before.
+//
+// Every file is checked against s.limits before it is parsed; files past
+// a limit are reported as a CompileError and nothing is compiled. When
+// ctx is done, compile stops reading and resolving files and returns an
+// error wrapping ctx's error (and its cause): the compiler cannot be
+// interrupted inside a file, so the files it is working on finish in the
+// background, and nothing more is started.
 func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 	if len(s.order) == 0 {
 		return nil, errors.New("no .proto files to compile")
 	}
-	if err := s.readTargets(); err != nil {
+	s.ctx = ctx
+	if err := ctx.Err(); err != nil {
+		return nil, s.stopped(ctx)
+	}
+	if err := s.readTargets(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.refusal(); err != nil {
 		return nil, err
 	}
 	s.sortByImports()
@@ -80,6 +101,12 @@ func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 				continue
 			}
 			files, diags, err := s.run(ctx, batch, sym)
+			if ctx.Err() != nil {
+				return nil, s.stopped(ctx)
+			}
+			if err := s.refusal(); err != nil {
+				return nil, err
+			}
 			if err != nil || len(diags) > 0 {
 				ok = false
 				break
@@ -95,6 +122,12 @@ func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 		s.compiled = nil
 	}
 	files, diags, err := s.run(ctx, s.order, nil)
+	if ctx.Err() != nil {
+		return nil, s.stopped(ctx)
+	}
+	if err := s.refusal(); err != nil {
+		return nil, err
+	}
 	if err != nil || len(diags) > 0 {
 		if err != nil && !errors.Is(err, reporter.ErrInvalidSource) {
 			var ewp reporter.ErrorWithPos
@@ -117,6 +150,39 @@ func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 		roots[i] = f
 	}
 	return s.assemble(roots)
+}
+
+// stopped returns the error for a compile stopped because ctx is done.
+func (s *sources) stopped(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("%s: compiling stopped before it finished: %w: %w", s.name, cause, err)
+	}
+	return fmt.Errorf("%s: compiling stopped before it finished: %w", s.name, err)
+}
+
+// refuse checks the source of a file read for the compiler against the
+// limits, and records a diagnostic when it passes one.
+func (s *sources) refuse(fsPath string, data []byte) bool {
+	d, bad := s.limits.check(s.display(fsPath), data)
+	if bad {
+		s.mu.Lock()
+		s.refused = append(s.refused, d)
+		s.mu.Unlock()
+	}
+	return bad
+}
+
+// refusal returns a CompileError listing the files past a limit, if any.
+func (s *sources) refusal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.refused) == 0 {
+		return nil
+	}
+	diags := slices.Clone(s.refused)
+	slices.SortFunc(diags, func(a, b Diagnostic) int { return cmp.Compare(a.Path, b.Path) })
+	return &CompileError{Diagnostics: slices.CompactFunc(diags, func(a, b Diagnostic) bool { return a == b })}
 }
 
 // chunkPerProc is the number of files compiled together per processor.
@@ -179,6 +245,11 @@ func (s *sources) remember(fd protoreflect.FileDescriptor) {
 // file under one of the roots (an import). Other paths are not found, and
 // the standard imports wrapper then serves the well-known types.
 func (s *sources) find(name string) (protocompile.SearchResult, error) {
+	if s.ctx != nil {
+		if err := s.ctx.Err(); err != nil {
+			return protocompile.SearchResult{}, err
+		}
+	}
 	s.mu.Lock()
 	if fd := s.compiled[name]; fd != nil {
 		s.mu.Unlock()
@@ -208,6 +279,9 @@ func (s *sources) find(name string) (protocompile.SearchResult, error) {
 		s.mu.Lock()
 		s.imports[name] = p
 		s.mu.Unlock()
+		if s.refuse(p, data) {
+			return protocompile.SearchResult{}, fmt.Errorf("%s passes a limit of the compiler", s.display(p))
+		}
 		return protocompile.SearchResult{Source: bytes.NewReader(data)}, nil
 	}
 	s.mu.Lock()

@@ -48,6 +48,9 @@ type Options struct {
 	Paths, ExcludePaths []string
 	// Stdin is read for the reference "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Limits bound each .proto file compiled; the zero value means the
+	// defaults.
+	Limits Limits
 }
 
 // Input is a loaded input.
@@ -390,7 +393,7 @@ func (l *loader) loadTree(ctx context.Context, fsys fs.FS, cfg *config.Config, f
 	if err != nil {
 		return nil, err
 	}
-	s := &sources{fsys: fsys, roots: roots, display: display, targets: all}
+	s := &sources{fsys: fsys, name: l.ref.Raw, limits: l.opts.Limits, roots: roots, display: display, targets: all}
 	if !filter.empty() {
 		s.targets = make(map[string]*sourceFile, len(all))
 		for p, f := range all {
@@ -507,6 +510,8 @@ func (l *loader) loadProtoFile(ctx context.Context) (*Input, error) {
 	}
 	s := &sources{
 		fsys:    fsys,
+		name:    l.ref.Raw,
+		limits:  l.opts.Limits,
 		roots:   moduleDirs(cfg),
 		display: display,
 		targets: map[string]*sourceFile{rel: {path: rel, fsPath: relFile, module: mi}},

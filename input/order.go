@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"io/fs"
 	"runtime"
 	"slices"
@@ -9,8 +10,9 @@ import (
 )
 
 // readTargets reads every target file once, in parallel, so the compiler
-// is served from memory and the files can be ordered before compiling.
-func (s *sources) readTargets() error {
+// is served from memory and the files can be ordered before compiling,
+// and checks each against the limits. It stops reading when ctx is done.
+func (s *sources) readTargets(ctx context.Context) error {
 	s.content = make(map[string][]byte, len(s.order))
 	var mu sync.Mutex
 	var firstErr error
@@ -21,7 +23,13 @@ func (s *sources) readTargets() error {
 		go func() {
 			defer wg.Done()
 			for f := range work {
+				if ctx.Err() != nil {
+					continue
+				}
 				data, err := fs.ReadFile(s.fsys, f.fsPath)
+				if err == nil && s.refuse(f.fsPath, data) {
+					data = nil // not compiled: keep only the diagnostic
+				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -32,10 +40,16 @@ func (s *sources) readTargets() error {
 		}()
 	}
 	for _, p := range s.order {
+		if ctx.Err() != nil {
+			break
+		}
 		work <- s.targets[p]
 	}
 	close(work)
 	wg.Wait()
+	if ctx.Err() != nil {
+		return s.stopped(ctx)
+	}
 	return firstErr
 }
 
