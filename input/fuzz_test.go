@@ -35,6 +35,9 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, s := range deepSeeds() {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "fuzz.proto"), data, 0o644); err != nil {
@@ -72,6 +75,11 @@ func FuzzLoadFS(f *testing.F) {
 	} {
 		f.Add([]byte(seed[0]), []byte(seed[1]))
 	}
+	for _, s := range deepSeeds() {
+		f.Add([]byte("version: v1\n"), []byte(s))
+	}
+	probe, _, _ := deepValue(8000, DefaultMaxOptionValueDepth)
+	f.Add([]byte("version: v1\nmodule: acme/probe\n"), []byte(probe))
 	f.Fuzz(func(t *testing.T, config, proto []byte) {
 		fsys := fstest.MapFS{
 			"pbregistry.yaml":    {Data: config},
