@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -425,5 +427,53 @@ func deepSeeds() []string {
 		v + "option (v) = " + list(50) + ";\n",
 		v + "option (v) = {" + angle(99) + strings.Repeat(">", 99) + "};\n",
 		v + "option (v) = {" + angle(100) + strings.Repeat(">", 100) + "};\n",
+	}
+}
+
+// TestLimitsParityWithBuf: buf refuses exactly the option values the
+// default limit refuses, at the same line and column, and builds the
+// deepest ones it accepts. It runs when PBREGISTRY_BUF names the buf
+// binary (scripts/test sets it).
+func TestLimitsParityWithBuf(t *testing.T) {
+	buf := os.Getenv("PBREGISTRY_BUF")
+	if buf == "" {
+		t.Skip("PBREGISTRY_BUF not set")
+	}
+	probe, _, _ := deepValue(8000, DefaultMaxOptionValueDepth)
+	seeds := deepSeeds()
+	tests := []struct{ name, src string }{
+		{"probe", probe},
+		{"at the limit", seeds[0]},
+		{"past the limit", seeds[1]},
+		{"lists at the limit", seeds[2]},
+		{"lists past the limit", seeds[3]},
+		{"angles at the limit", seeds[4]},
+		{"angles past the limit", seeds[5]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, map[string]string{"m/buf.yaml": "version: v2\n", "m/deep.proto": tt.src})
+			_, ours := Load(context.Background(), "m", Options{Dir: root})
+			cmd := exec.Command(buf, "build", "m", "-o", os.DevNull)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "BUF_CACHE_DIR="+filepath.Join(root, ".bufcache"))
+			out, theirs := cmd.CombinedOutput()
+			if (ours == nil) != (theirs == nil) {
+				t.Fatalf("ours: %v\nbuf: %v\n%s", ours, theirs, out)
+			}
+			if ours == nil {
+				return
+			}
+			var ce *CompileError
+			if !errors.As(ours, &ce) {
+				t.Fatalf("want a compile error, got %v", ours)
+			}
+			d := ce.Diagnostics[0]
+			at := fmt.Sprintf("%s:%d:%d:", d.Path, d.Line, d.Col)
+			if !strings.HasPrefix(string(out), at) || !strings.Contains(string(out), "nesting depth must be at most 100") {
+				t.Errorf("ours: %s\nbuf:  %s", d, out)
+			}
+		})
 	}
 }
