@@ -236,7 +236,7 @@ func TestDeepOptionValueRefused(t *testing.T) {
 }
 
 // TestLimitsEveryEntryPoint: the limit is on for directories, single
-// files and git-less trees alike, applies to files only read as imports,
+// files and git commits alike, applies to files only read as imports,
 // reports every file past it, and is configurable.
 func TestLimitsEveryEntryPoint(t *testing.T) {
 	deep, _, _ := deepValue(60, DefaultMaxOptionValueDepth)
@@ -251,7 +251,13 @@ func TestLimitsEveryEntryPoint(t *testing.T) {
 		"imp/tmp/deep.proto":  deep,
 		"single/probe.proto":  deep,
 		"allowed/probe.proto": deep,
+		"repo/buf.yaml":       "version: v2\nmodules:\n  - path: proto\n",
+		"repo/proto/p.proto":  deep,
 	})
+	repo := filepath.Join(root, "repo")
+	run(t, repo, "git", "init", "-q", "-b", "main")
+	run(t, repo, "git", "add", "-A")
+	run(t, repo, "git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "deep")
 	tests := []struct {
 		name, ref string
 		limits    Limits
@@ -260,6 +266,7 @@ func TestLimitsEveryEntryPoint(t *testing.T) {
 		{"directory", "dir", Limits{}, []string{"dir/a.proto:7:", "dir/b.proto:7:"}},
 		{"single file", "single/probe.proto", Limits{}, []string{"single/probe.proto:7:"}},
 		{"import only", "imp", Limits{}, []string{"imp/tmp/deep.proto:7:"}},
+		{"git", "repo/.git#branch=main", Limits{}, []string{"proto/p.proto:7:"}},
 		{"raised", "allowed", Limits{MaxOptionValueDepth: 121}, nil},
 		{"raised one short", "allowed", Limits{MaxOptionValueDepth: 120}, []string{"allowed/probe.proto:7:"}},
 		{"off", "allowed", Limits{MaxOptionValueDepth: -1}, nil},
