@@ -16,23 +16,43 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const registrySynopsis = `registry <ls|show|diff|approve|exceptions> [arguments] --registry URL [flags]
+const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject> [arguments] --registry URL [flags]
 
   registry ls                          list modules
   registry ls <module>                 list a module's versions, newest first
   registry show <module>[@<version>]   show a version (default: the latest), its subjects and files
+  registry get <module>[@<version>] --out DIR [--image FILE] [--force]
+                                       write a version's .proto files and pbregistry.yaml under DIR
+                                       (and/or its FileDescriptorSet to FILE); refuses unsafe paths
+                                       and files that differ unless --force
   registry diff <module> <from> [<to>] what <to> (default: the latest) breaks relative to <from>,
                                        with every subject at FULL, and the changelog; exit 100 on findings
   registry approve <module> <digest> <rule> <element> --reason TEXT
                                        (admin) let one finding of one refused push through, once;
                                        a refused pbcheck push prints these commands
-  registry exceptions <module>         list a module's exceptions: who approved what, why, and its use`
+  registry exceptions <module>         list a module's exceptions: who approved what, why, and its use
+  registry subject get <module> [<message>]
+                                       list a module's subjects, or show one: kind, primary key, the
+                                       level and rules in force and whether an admin override set them
+  registry subject set <module> <message> [--compatibility LEVEL] [--use RULE]... [--except RULE]...
+                                       (admin) override a subject's configuration; what is not given is
+                                       kept from the configuration in force
+  registry subject clear <module> <message>
+                                       (admin) remove the override: the pushed configuration is in force`
 
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
 	var errorFormat, reason string
+	var gf getFlags
+	var sf subjectFlags
 	fs := newFlagSet("registry", registrySynopsis, e.stderr)
 	f.register(fs)
+	fs.StringVar(&gf.out, "out", "", "get: the directory to write the version's files under (created if needed)")
+	fs.StringVar(&gf.image, "image", "", "get: the file to write the version's FileDescriptorSet to")
+	fs.BoolVar(&gf.force, "force", false, "get: replace existing files that differ")
+	fs.StringVar(&sf.compatibility, "compatibility", "", "subject set: the level to put in force, e.g. FULL_TRANSITIVE")
+	fs.Var(&sf.use, "use", "subject set: a rule ID or category to run (repeatable; replaces the rules in force)")
+	fs.Var(&sf.except, "except", "subject set: a rule ID or category not to run (repeatable; replaces the exceptions in force)")
 	fs.StringVar(&reason, "reason", "", "approve: why the finding may pass (required; it is the audit trail)")
 	fs.StringVar(&errorFormat, "error-format", "text", "format of diff findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
@@ -40,13 +60,19 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 		return exitError, err
 	}
 	if len(positional) == 0 {
-		return exitError, usagef("name a subcommand: ls, show, diff, approve or exceptions")
+		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions or subject")
 	}
 	format, err := report.ParseFormat(errorFormat)
 	if err != nil {
 		return exitError, &usageError{msg: err.Error()}
 	}
 	sub, rest := positional[0], positional[1:]
+	if sub != "get" && gf.set() {
+		return exitError, usagef("--out, --image and --force apply to registry get only")
+	}
+	if sub != "subject" && !sf.empty() {
+		return exitError, usagef("--compatibility, --use and --except apply to registry subject set only")
+	}
 	client, err := f.client()
 	if err != nil {
 		return exitError, err
@@ -69,6 +95,17 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 			return exitError, err
 		}
 		return showVersion(ctx, e, &f, client, module, n)
+	case "get":
+		if len(rest) != 1 {
+			return exitError, usagef("get takes one <module>[@<version>] and --out DIR or --image FILE")
+		}
+		module, n, err := parseModuleVersion(rest[0])
+		if err != nil {
+			return exitError, err
+		}
+		return getVersion(ctx, e, &f, client, module, n, gf)
+	case "subject":
+		return runSubject(ctx, e, &f, client, rest, &sf)
 	case "diff":
 		if len(rest) < 2 || len(rest) > 3 {
 			return exitError, usagef("diff takes <module> <from> [<to>]")
@@ -100,7 +137,7 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 		}
 		return listExceptions(ctx, e, &f, client, rest[0])
 	}
-	return exitError, usagef("unknown registry subcommand %q: use ls, show, diff, approve or exceptions", sub)
+	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions or subject", sub)
 }
 
 // registryClient is the generated client's interface.
@@ -108,6 +145,9 @@ type registryClient interface {
 	ListModules(context.Context, *connect.Request[v1.ListModulesRequest]) (*connect.Response[v1.ListModulesResponse], error)
 	ListVersions(context.Context, *connect.Request[v1.ListVersionsRequest]) (*connect.Response[v1.ListVersionsResponse], error)
 	GetModule(context.Context, *connect.Request[v1.GetModuleRequest]) (*connect.Response[v1.GetModuleResponse], error)
+	GetDescriptorSet(context.Context, *connect.Request[v1.GetDescriptorSetRequest]) (*connect.Response[v1.GetDescriptorSetResponse], error)
+	GetSubject(context.Context, *connect.Request[v1.GetSubjectRequest]) (*connect.Response[v1.GetSubjectResponse], error)
+	SetSubjectConfig(context.Context, *connect.Request[v1.SetSubjectConfigRequest]) (*connect.Response[v1.SetSubjectConfigResponse], error)
 	ListSubjects(context.Context, *connect.Request[v1.ListSubjectsRequest]) (*connect.Response[v1.ListSubjectsResponse], error)
 	Diff(context.Context, *connect.Request[v1.DiffRequest]) (*connect.Response[v1.DiffResponse], error)
 	ApproveException(context.Context, *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error)
