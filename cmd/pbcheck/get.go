@@ -228,9 +228,13 @@ func planFiles(root *os.Root, files []*v1.File, force bool) ([]plannedFile, erro
 		}
 		plan = append(plan, p)
 	}
-	if len(differ) > 0 {
-		return nil, fmt.Errorf("%d existing %s differ from the registry's: %s; pass --force to replace them, or choose an empty --out",
-			len(differ), plural(len(differ), "file"), strings.Join(differ, ", "))
+	switch len(differ) {
+	case 0:
+	case 1:
+		return nil, fmt.Errorf("existing file %s differs from the registry's: pass --force to replace it, or choose an empty --out", differ[0])
+	default:
+		return nil, fmt.Errorf("%d existing files differ from the registry's: %s: pass --force to replace them, or choose an empty --out",
+			len(differ), strings.Join(differ, ", "))
 	}
 	slices.SortFunc(plan, func(a, b plannedFile) int { return strings.Compare(a.path, b.path) })
 	return plan, nil
