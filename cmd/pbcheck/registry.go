@@ -259,8 +259,7 @@ func showVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, 
 		fmt.Fprintln(w, "subjects:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, s := range subs.Msg.GetSubjects() {
-			kind := strings.ToLower(strings.TrimPrefix(s.GetKind().String(), "SUBJECT_KIND_"))
-			level := strings.TrimPrefix(s.GetCompatibility().GetLevel().String(), "COMPATIBILITY_LEVEL_")
+			kind, level := kindName(s.GetKind()), levelName(s.GetCompatibility().GetLevel())
 			extra := ""
 			if s.GetOverride() != nil {
 				extra = " (override by " + s.GetOverrideBy() + ")"

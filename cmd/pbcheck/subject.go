@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +12,9 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pbregistry/pbregistry/compat"
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
@@ -60,6 +63,9 @@ func runSubject(ctx context.Context, e *env, f *clientFlags, c registryClient, a
 				return exitError, err
 			}
 		}
+		if err := checkRules(sf); err != nil {
+			return exitError, err
+		}
 		return setSubject(ctx, e, f, c, rest[0], rest[1], level, sf)
 	case "clear":
 		if len(rest) != 2 {
@@ -82,6 +88,24 @@ func parseLevel(s string) (v1.CompatibilityLevel, error) {
 		return 0, usagef("unknown compatibility level %q: use one of %s", s, strings.Join(levels, ", "))
 	}
 	return v1.CompatibilityLevel(v1.CompatibilityLevel_value["COMPATIBILITY_LEVEL_"+name]), nil
+}
+
+// checkRules returns a usage error naming the first rule ID or category
+// of --use or --except that the catalog subjects are checked with (v2)
+// does not have.
+func checkRules(sf *subjectFlags) error {
+	empty, err := image.New(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := compat.Check(empty, empty, compat.Config{Version: "v2", Use: sf.use, Except: sf.except}); err != nil {
+		var unknown *compat.UnknownRuleError
+		if errors.As(err, &unknown) {
+			return &usageError{msg: err.Error()}
+		}
+		return err
+	}
+	return nil
 }
 
 // subjectError explains a failed subject call; a subject that does not

@@ -118,6 +118,10 @@ func TestSubjectCommands(t *testing.T) {
 		{"set, unknown level", append(subject("set", "acme/audit", log, "--compatibility", "STRICT"), "--registry", "http://127.0.0.1:1"), exitError, []string{
 			`unknown compatibility level "STRICT": use one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE`},
 			[]string{"unavailable"}},
+		{"set, unknown rule", append(subject("set", "acme/audit", log, "--use", "WIRE_JSN"), "--registry", "http://127.0.0.1:1"), exitError, []string{
+			`unknown breaking rule or category "WIRE_JSN" for configuration version v2 (did you mean WIRE_JSON?); run ` + "`pbcheck rules`"}, []string{"unavailable"}},
+		{"set, unknown exception", append(subject("set", "acme/audit", log, "--except", "FIELD_SAME_TYPO"), "--registry", "http://127.0.0.1:1"), exitError, []string{
+			`unknown breaking rule or category "FIELD_SAME_TYPO"`}, []string{"unavailable"}},
 		{"set, nothing to set", append(subject("set", "acme/audit", log), "--token", alice), exitError, []string{
 			"subject set needs --compatibility LEVEL, --use RULE or --except RULE"}, nil},
 		{"set flags on get", subject("get", "acme/audit", "--use", "WIRE"), exitError, []string{
@@ -155,4 +159,19 @@ func TestSubjectCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkRun(t, dir, tt.args, tt.wantCode, tt.want, tt.notWant) })
 	}
+}
+
+// TestRegistryUsage: pbcheck registry --help lists every subcommand,
+// with the lifecycle ones, and exits 0.
+func TestRegistryUsage(t *testing.T) {
+	checkRun(t, t.TempDir(), []string{"registry", "--help"}, exitOK, []string{
+		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject> [arguments] --registry URL [flags]",
+		"  registry get <module>[@<version>] --out DIR [--image FILE] [--force]\n",
+		"  registry subject get <module> [<message>]\n",
+		"  registry subject set <module> <message> [--compatibility LEVEL] [--use RULE]... [--except RULE]...\n",
+		"  registry subject clear <module> <message>\n",
+		"-out string", "-image string", "-force", "-compatibility string", "-use value", "-except value",
+	}, nil)
+	checkRun(t, t.TempDir(), []string{"registry"}, exitError, []string{
+		"name a subcommand: ls, show, get, diff, approve, exceptions or subject"}, nil)
 }
