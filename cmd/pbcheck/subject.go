@@ -184,9 +184,19 @@ func setSubject(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 // clearSubject removes a subject's override: the pushed configuration is
 // in force again.
 func clearSubject(ctx context.Context, e *env, f *clientFlags, c registryClient, module, message string) (int, error) {
+	what := "clear the override of subject " + message + " of " + module
+	cur, err := c.GetSubject(ctx, connect.NewRequest(&v1.GetSubjectRequest{Module: module, Message: message}))
+	if err != nil {
+		return exitError, subjectError(f, what, module, err)
+	}
+	if cur.Msg.GetSubject().GetOverride() == nil {
+		fmt.Fprintf(e.stdout, "%s has no override: nothing to clear; the pushed configuration is in force:\n", message)
+		writeSubject(e.stdout, cur.Msg.GetSubject())
+		return exitOK, nil
+	}
 	resp, err := c.SetSubjectConfig(ctx, connect.NewRequest(&v1.SetSubjectConfigRequest{Module: module, Message: message}))
 	if err != nil {
-		return exitError, subjectError(f, "clear the override of subject "+message+" of "+module, module, err)
+		return exitError, subjectError(f, what, module, err)
 	}
 	s := resp.Msg.GetSubject()
 	fmt.Fprintf(e.stdout, "override of %s cleared; the pushed configuration is in force:\n", s.GetMessage())

@@ -149,6 +149,9 @@ func TestSubjectCommands(t *testing.T) {
 			"override of acme.audit.v1.AuditLine cleared; the pushed configuration is in force:\n",
 			"in force:    BACKWARD, use WIRE, except nothing\n",
 			"source:      the pushed pbregistry.yaml"}, []string{"alice"}},
+		{"clear again", append(subject("clear", "acme/audit", log), "--token", alice), exitOK, []string{
+			"acme.audit.v1.AuditLine has no override: nothing to clear; the pushed configuration is in force:\n",
+			"in force:    BACKWARD, use WIRE, except nothing\n"}, nil},
 		{"get after clear", subject("get", "acme/audit", log), exitOK, []string{
 			"in force:    BACKWARD, use WIRE, except nothing\n"}, []string{"override"}},
 		{"clear, not a subject", append(subject("clear", "acme/audit", "acme.audit.v1.Nope"), "--token", alice), exitError, []string{
