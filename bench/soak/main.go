@@ -188,7 +188,10 @@ type soak struct {
 	reads []readOutcome
 	// kills and stops count the faults.
 	kills, stops int
-	// restartErrors are instances that did not come back at once.
+	// restarts are how long each restart took, from the kill to the
+	// restarted instance listening.
+	restarts []time.Duration
+	// restartErrors are instances that did not come back.
 	restartErrors []string
 	// inconsistentReads are reads that saw a digest other than the one
 	// acknowledged for that version.
@@ -353,6 +356,7 @@ func (s *soak) chaos(ctx context.Context) {
 		in := s.instances[s.intn(len(s.instances))]
 		if s.intn(2) == 0 {
 			fmt.Fprintf(os.Stderr, "soak: %s kill -9\n", in.name)
+			killed := time.Now()
 			in.kill()
 			s.mu.Lock()
 			s.kills++
@@ -365,12 +369,14 @@ func (s *soak) chaos(ctx context.Context) {
 				}
 				time.Sleep(250 * time.Millisecond)
 			}
+			s.mu.Lock()
 			if err != nil {
-				s.mu.Lock()
 				s.restartErrors = append(s.restartErrors, err.Error())
-				s.mu.Unlock()
 				fmt.Fprintf(os.Stderr, "soak: %s did not restart: %v\n", in.name, err)
+			} else {
+				s.restarts = append(s.restarts, time.Since(killed))
 			}
+			s.mu.Unlock()
 		} else {
 			d := s.between(500*time.Millisecond, s.o.stopMax)
 			fmt.Fprintf(os.Stderr, "soak: %s SIGSTOP for %s\n", in.name, d.Round(time.Millisecond))
@@ -753,6 +759,7 @@ func (s *soak) print(v *verdict) {
 	row("fault pacing", "one fault every %s–%s; SIGSTOP lasts 0.5 s–%s; a request unanswered in %s is retried on the other instance",
 		s.o.chaosEvery/2, s.o.chaosEvery*3/2, s.o.stopMax, s.o.attemptTimeout)
 	row("faults: kill -9 + restart / SIGSTOP + SIGCONT", "%d / %d", s.kills, s.stops)
+	row("restart, kill to listening: p50 / max", "%s / %s", ms(quantile(s.restarts, 0.5)), ms(quantile(s.restarts, 1)))
 	row("pushes attempted", "%d", len(s.pushes))
 	row("accepted", "%d (%d new versions; %d needed a retry on the other instance)", classes["accepted"], created, retried)
 	row("**rejected as aborted** (goal 0)", "**%d** (%.1f %%)", classes["aborted"], pct(classes["aborted"], len(s.pushes)))
