@@ -73,6 +73,7 @@ type options struct {
 	stopMax        time.Duration
 	grace          time.Duration
 	seed           uint64
+	logLevel       string
 }
 
 func main() {
@@ -88,6 +89,7 @@ func main() {
 	flag.DurationVar(&o.stopMax, "stop-max", 8*time.Second, "longest SIGSTOP (each stop lasts 0.5 s to this)")
 	flag.DurationVar(&o.grace, "grace", 60*time.Second, "after -duration, how long requests in flight may still retry")
 	flag.Uint64Var(&o.seed, "seed", 0, "random seed (0: from the clock); printed so that a run's faults can be replayed in kind")
+	flag.StringVar(&o.logLevel, "log-level", "info", "the instances' --log-level (debug also logs each push that raced another and was checked again)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/soak:", err)
@@ -116,12 +118,12 @@ func run(o options) error {
 	} else if err := os.MkdirAll(o.logDir, 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "soak: seed %d, logs in %s\n", o.seed, o.logDir)
+	logf("seed %d, logs in %s\n", o.seed, o.logDir)
 
 	s := &soak{o: o, rng: rand.New(rand.NewPCG(o.seed, 1)), digests: map[string]pushed{}, acked: map[string]map[int64]string{}}
 	for i := range 2 {
 		s.instances = append(s.instances, &instance{
-			name: fmt.Sprintf("registryd-%d", i), bin: o.registryd, databaseURL: o.databaseURL,
+			name: fmt.Sprintf("registryd-%d", i), bin: o.registryd, databaseURL: o.databaseURL, logLevel: o.logLevel,
 			logPath: filepath.Join(o.logDir, fmt.Sprintf("registryd-%d.log", i)),
 		})
 	}
@@ -142,7 +144,7 @@ func run(o options) error {
 	for i, in := range s.instances {
 		s.clients = append(s.clients, pbregistryv1connect.NewRegistryServiceClient(httpClient(), in.url))
 		s.http = append(s.http, httpClient())
-		fmt.Fprintf(os.Stderr, "soak: %s at %s\n", s.instances[i].name, in.url)
+		logf("%s at %s\n", s.instances[i].name, in.url)
 	}
 	if err := s.load(ctx); err != nil {
 		return err
@@ -158,6 +160,12 @@ func run(o options) error {
 		return fmt.Errorf("the history is inconsistent: %d lost, %d problems (see above)", v.lost, len(v.problems))
 	}
 	return nil
+}
+
+// logf writes a progress line to stderr, stamped with the UTC time of day
+// (the instances' logs use the same clock).
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "soak %s: "+format, append([]any{time.Now().UTC().Format("15:04:05.000")}, args...)...)
 }
 
 func httpClient() *http.Client {
@@ -336,7 +344,7 @@ func (s *soak) load(ctx context.Context) error {
 	}()
 	wg.Wait()
 	<-chaosDone
-	fmt.Fprintf(os.Stderr, "soak: load done after %s\n", time.Since(start).Round(time.Millisecond))
+	logf("load done after %s\n", time.Since(start).Round(time.Millisecond))
 	return ctx.Err()
 }
 
@@ -355,7 +363,7 @@ func (s *soak) chaos(ctx context.Context) {
 		}
 		in := s.instances[s.intn(len(s.instances))]
 		if s.intn(2) == 0 {
-			fmt.Fprintf(os.Stderr, "soak: %s kill -9\n", in.name)
+			logf("%s kill -9\n", in.name)
 			killed := time.Now()
 			in.kill()
 			s.mu.Lock()
@@ -372,14 +380,14 @@ func (s *soak) chaos(ctx context.Context) {
 			s.mu.Lock()
 			if err != nil {
 				s.restartErrors = append(s.restartErrors, err.Error())
-				fmt.Fprintf(os.Stderr, "soak: %s did not restart: %v\n", in.name, err)
+				logf("%s did not restart: %v\n", in.name, err)
 			} else {
 				s.restarts = append(s.restarts, time.Since(killed))
 			}
 			s.mu.Unlock()
 		} else {
 			d := s.between(500*time.Millisecond, s.o.stopMax)
-			fmt.Fprintf(os.Stderr, "soak: %s SIGSTOP for %s\n", in.name, d.Round(time.Millisecond))
+			logf("%s SIGSTOP for %s\n", in.name, d.Round(time.Millisecond))
 			in.signal(syscall.SIGSTOP)
 			s.mu.Lock()
 			s.stops++
@@ -483,6 +491,9 @@ func (s *soak) push(ctx context.Context, module string, files []registry.File, c
 		o.class, o.detail = "incompatible", err.Error()
 	default:
 		o.class, o.detail = code.String(), err.Error()
+	}
+	if o.class != "accepted" {
+		logf("push %d of %s: %s after %d attempts in %s: %s\n", what.seq, module, o.class, o.attempts, o.latency.Round(time.Millisecond), oneLine(o.detail))
 	}
 	s.mu.Lock()
 	s.pushes = append(s.pushes, o)
@@ -816,14 +827,14 @@ func quantile(d []time.Duration, q float64) time.Duration {
 	}
 	d = slices.Clone(d)
 	slices.Sort(d)
-	return d[min(len(d)-1, int(float64(len(d))*q))]
+	return d[int(float64(len(d)-1)*q)]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
 // instance is one registryd process, restarted on the same address.
 type instance struct {
-	name, bin, databaseURL, logPath string
+	name, bin, databaseURL, logPath, logLevel string
 
 	mu      sync.Mutex
 	url     string // set by the first start; later starts listen on its port
@@ -844,7 +855,7 @@ func (in *instance) start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(in.bin, "--listen", listen, "--log-format", "json", "--database-url", in.databaseURL)
+	cmd := exec.Command(in.bin, "--listen", listen, "--log-format", "json", "--log-level", in.logLevel, "--database-url", in.databaseURL)
 	// The instance dies with the soak, even when the soak is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
