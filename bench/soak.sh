@@ -11,7 +11,7 @@
 #   bench/soak.sh --private-pg                      # on a PostgreSQL cluster of its own
 #
 # Other flags are passed to the driver (go run ./bench/soak -h lists them:
-# --attempt-timeout, --chaos-every, --stop-max, --grace, --seed).
+# -attempt-timeout, -chaos-every, -stop-max, -grace, -seed, -log-level).
 #
 # PostgreSQL: $PBREGISTRY_TEST_DATABASE_URL, else the local cluster that
 # scripts/test sets up, in a fresh schema that is dropped at the end; when
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     --pushers) PUSHERS="$2"; shift ;;
     --readers) READERS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) EXTRA+=("$1") ;;
   esac
   shift
