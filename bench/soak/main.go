@@ -120,39 +120,17 @@ func run(o options) error {
 	}
 	logf("seed %d, logs in %s\n", o.seed, o.logDir)
 
-	s := &soak{o: o, rng: rand.New(rand.NewPCG(o.seed, 1)), digests: map[string]pushed{}, acked: map[string]map[int64]string{}}
-	for i := range 2 {
-		s.instances = append(s.instances, &instance{
-			name: fmt.Sprintf("registryd-%d", i), bin: o.registryd, databaseURL: o.databaseURL, logLevel: o.logLevel,
-			logPath: filepath.Join(o.logDir, fmt.Sprintf("registryd-%d.log", i)),
-		})
-	}
-	defer func() {
-		for _, in := range s.instances {
-			in.terminate()
-		}
-	}()
-	// SIGINT and SIGTERM end the run early; the deferred terminate stops
-	// the instances.
+	// SIGINT and SIGTERM end the run early; the deferred close stops the
+	// instances.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, in := range s.instances {
-		if err := in.start(); err != nil {
-			return err
-		}
-	}
-	for i, in := range s.instances {
-		s.clients = append(s.clients, pbregistryv1connect.NewRegistryServiceClient(httpClient(), in.url))
-		s.http = append(s.http, httpClient())
-		logf("%s at %s\n", s.instances[i].name, in.url)
+	s, err := start(o)
+	defer s.close()
+	if err != nil {
+		return err
 	}
 	if err := s.load(ctx); err != nil {
 		return err
-	}
-	for _, in := range s.instances {
-		if err := in.ensureRunning(); err != nil {
-			return fmt.Errorf("after the run: %w", err)
-		}
 	}
 	v := s.verify(ctx)
 	s.print(v)
@@ -160,6 +138,36 @@ func run(o options) error {
 		return fmt.Errorf("the history is inconsistent: %d lost, %d problems (see above)", v.lost, len(v.problems))
 	}
 	return nil
+}
+
+// start starts the two instances of a soak. The soak must be closed, even
+// when start fails.
+func start(o options) (*soak, error) {
+	s := &soak{o: o, rng: rand.New(rand.NewPCG(o.seed, 1)), digests: map[string]pushed{}, acked: map[string]map[int64]string{}}
+	for i := range 2 {
+		s.instances = append(s.instances, &instance{
+			name: fmt.Sprintf("registryd-%d", i), bin: o.registryd, databaseURL: o.databaseURL, logLevel: o.logLevel,
+			logPath: filepath.Join(o.logDir, fmt.Sprintf("registryd-%d.log", i)),
+		})
+	}
+	for _, in := range s.instances {
+		if err := in.start(); err != nil {
+			return s, err
+		}
+	}
+	for _, in := range s.instances {
+		s.clients = append(s.clients, pbregistryv1connect.NewRegistryServiceClient(httpClient(), in.url))
+		s.http = append(s.http, httpClient())
+		logf("%s at %s\n", in.name, in.url)
+	}
+	return s, nil
+}
+
+// close stops the instances.
+func (s *soak) close() {
+	for _, in := range s.instances {
+		in.terminate()
+	}
 }
 
 // logf writes a progress line to stderr, stamped with the UTC time of day
@@ -642,6 +650,11 @@ func (v *verdict) failed() bool { return v.lost > 0 || len(v.problems) > 0 }
 // acknowledged pushes.
 func (s *soak) verify(ctx context.Context) *verdict {
 	v := &verdict{}
+	for _, in := range s.instances {
+		if err := in.ensureRunning(); err != nil {
+			v.problems = append(v.problems, fmt.Sprintf("after the run: %v", err))
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v.problems = append(v.problems, s.inconsistentReads...)
