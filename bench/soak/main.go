@@ -731,7 +731,7 @@ func (s *soak) print(v *verdict) {
 	classes := map[string]int{}
 	details := map[string]string{}
 	var lat []time.Duration
-	created, retried := 0, 0
+	created, retried, slow, maxAttempts := 0, 0, 0, 0
 	for _, o := range s.pushes {
 		classes[o.class]++
 		if o.class == "accepted" {
@@ -745,6 +745,10 @@ func (s *soak) print(v *verdict) {
 		if o.attempts > 1 {
 			retried++
 		}
+		if o.latency > 2*s.o.attemptTimeout {
+			slow++
+		}
+		maxAttempts = max(maxAttempts, o.attempts)
 	}
 	var readLat []time.Duration
 	readErrs := map[string]int{}
@@ -789,9 +793,10 @@ func (s *soak) print(v *verdict) {
 	row("**rejected as aborted** (goal 0)", "**%d** (%.1f %%)", classes["aborted"], pct(classes["aborted"], len(s.pushes)))
 	row("rejected as incompatible (expected 0)", "%d", classes["incompatible"])
 	row("other errors", "%d%s", other, parenthesised(strings.Join(otherNames, ", ")))
-	row("push latency p50 / p99 (accepted, retries included)", "%s / %s", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)))
+	row("push latency p50 / p99 / max (accepted, retries included)", "%s / %s / %s", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1)))
+	row("pushes slower than twice the attempt timeout (a stall on both instances)", "%d (most attempts for one push: %d)", slow, maxAttempts)
 	row("reads", "%d ok (%d needed a retry), %d failed", len(readLat), readRetried, readErrCount)
-	row("read latency p50 / p99", "%s / %s", ms(quantile(readLat, 0.5)), ms(quantile(readLat, 0.99)))
+	row("read latency p50 / p99 / max", "%s / %s / %s", ms(quantile(readLat, 0.5)), ms(quantile(readLat, 0.99)), ms(quantile(readLat, 1)))
 	row("versions stored", "%d in %d modules (%d whose push was never acknowledged)", v.versions, v.modules, v.unacknowledged)
 	row("**lost**", "**%d**", v.lost)
 	row("history problems (gaps, duplicates, stale baselines, inconsistent reads)", "%d", len(v.problems))
