@@ -794,7 +794,7 @@ func (s *soak) print(v *verdict) {
 	row("rejected as incompatible (expected 0)", "%d", classes["incompatible"])
 	row("other errors", "%d%s", other, parenthesised(strings.Join(otherNames, ", ")))
 	row("push latency p50 / p99 / max (accepted, retries included)", "%s / %s / %s", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1)))
-	row("pushes slower than twice the attempt timeout (a stall on both instances)", "%d (most attempts for one push: %d)", slow, maxAttempts)
+	row("pushes slower than twice the attempt timeout (the undisturbed instance was slow too)", "%d (most attempts for one push: %d)", slow, maxAttempts)
 	row("reads", "%d ok (%d needed a retry), %d failed", len(readLat), readRetried, readErrCount)
 	row("read latency p50 / p99 / max", "%s / %s / %s", ms(quantile(readLat, 0.5)), ms(quantile(readLat, 0.99)), ms(quantile(readLat, 1)))
 	row("versions stored", "%d in %d modules (%d whose push was never acknowledged)", v.versions, v.modules, v.unacknowledged)
