@@ -801,7 +801,11 @@ func (s *soak) print(v *verdict) {
 	row("**lost**", "**%d**", v.lost)
 	row("history problems (gaps, duplicates, stale baselines, inconsistent reads)", "%d", len(v.problems))
 	if n := classes["aborted"]; n > 0 {
-		fmt.Printf("- **Aborted is not 0**: %d always-compatible pushes failed because other pushes kept landing between their check and their commit, more often than the server checks a push again; the goal is 0 (issue 8).\n", n)
+		what := fmt.Sprintf("%d always-compatible pushes", n)
+		if n == 1 {
+			what = "1 always-compatible push"
+		}
+		fmt.Printf("- **Aborted is not 0**: %s failed because other pushes kept landing between its check and its commit, more often than the server checks a push again; the goal is 0 (issue 8).\n", what)
 	}
 	for _, c := range slices.Sorted(maps.Keys(details)) {
 		fmt.Printf("- first `%s` push: %s\n", c, oneLine(details[c]))
