@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Scope is a permission a token carries: "read", "push:<module glob>" or
-// "admin".
+// Scope is a permission a token carries: "read", "push:<module glob>",
+// "metrics" or "admin".
 type Scope string
 
 // The scopes without arguments.
@@ -15,6 +15,9 @@ const (
 	// ScopeRead reads every module: the read RPCs, CheckPush and image
 	// downloads.
 	ScopeRead Scope = "read"
+	// ScopeMetrics reads /metrics only, for a Prometheus scraper that
+	// should not read schemas; every scope that reads may read /metrics.
+	ScopeMetrics Scope = "metrics"
 	// ScopeAdmin does everything: pushes to every module, subject
 	// configuration overrides, exceptions.
 	ScopeAdmin Scope = "admin"
@@ -28,7 +31,7 @@ func PushScope(glob string) Scope { return Scope(pushPrefix + glob) }
 // ParseScope parses and validates a scope.
 func ParseScope(s string) (Scope, error) {
 	switch sc := Scope(strings.TrimSpace(s)); {
-	case sc == ScopeRead || sc == ScopeAdmin:
+	case sc == ScopeRead || sc == ScopeAdmin || sc == ScopeMetrics:
 		return sc, nil
 	case strings.HasPrefix(string(sc), pushPrefix):
 		glob := strings.TrimPrefix(string(sc), pushPrefix)
@@ -40,7 +43,7 @@ func ParseScope(s string) (Scope, error) {
 		}
 		return sc, nil
 	default:
-		return "", fmt.Errorf("unknown scope %q: use read, push:<module glob> (e.g. push:acme/*) or admin", s)
+		return "", fmt.Errorf("unknown scope %q: use read, push:<module glob> (e.g. push:acme/*), metrics or admin", s)
 	}
 }
 

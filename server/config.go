@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -25,6 +26,21 @@ import (
 //	  - name: NO_FLOATS         # enforced on every module, which cannot
 //	    target: field           # override them
 //	    expr: field.type != "float"
+//	http:                       # connections and requests (HTTPConfig)
+//	  read_header_timeout: 10s  # to read a request's headers
+//	  read_timeout: 30s         # a body's grace on top of what min_body_rate earns it
+//	  min_body_rate: 16384      # bytes/s a body must average after the grace
+//	  idle_timeout: 2m          # keep-alive connections idle longer are closed
+//	  max_concurrent_requests: 128    # past it: 503 + Retry-After
+//	  max_inflight_bytes: 268435456   # request bytes held at once; past it: 503 + Retry-After
+//	  trusted_proxies: []       # proxies whose X-Forwarded-For is believed
+//	rate_limits:                # per client; off (0) by default
+//	  per_ip:    {requests_per_second: 0, burst: 0}   # anonymous or unknown token; past it: 429 + Retry-After
+//	  per_token: {requests_per_second: 0, burst: 0}   # a valid token; burst 0: twice the rate
+//	database:                   # PostgreSQL only; 0: the store's default
+//	  max_conns: 0              # connections in the pool
+//	  lock_timeout: 0s          # a statement's wait for a lock
+//	  statement_timeout: 0s     # one statement
 //
 // Every key is optional; zero values take the defaults.
 type Config struct {
@@ -37,6 +53,12 @@ type Config struct {
 	PoliciesNode yaml.Node `yaml:"policies"`
 	// Policies are the server-wide policies parsed from PoliciesNode.
 	Policies []policies.Spec `yaml:"-"`
+	// HTTP bounds connections and requests.
+	HTTP HTTPConfig `yaml:"http"`
+	// RateLimits limits how often one client may call.
+	RateLimits RateLimitsConfig `yaml:"rate_limits"`
+	// Database tunes the PostgreSQL store.
+	Database DatabaseConfig `yaml:"database"`
 }
 
 // LimitsConfig bounds requests and pushes.
@@ -97,7 +119,16 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:\n  ", "")
-		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes) and policies", name, msg)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: %s", name, msg)
+		}
+		if !strings.Contains(msg, " not found in type ") {
+			return nil, fmt.Errorf("%s: %s: write a number for counts, bytes and rates, a duration such as 30s for timeouts, true or false for anonymous_read", name, msg)
+		}
+		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes), policies, "+
+			"http (read_header_timeout, read_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
+			"rate_limits (per_ip, per_token: requests_per_second, burst) and database (max_conns, lock_timeout, statement_timeout)", name, msg)
 	}
 	if c.PoliciesNode.Kind != 0 {
 		specs, err := policies.Parse(name, &c.PoliciesNode)
@@ -117,6 +148,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if v < 0 {
 			return nil, fmt.Errorf("%s: limits.%s is %d: use a positive number, or leave it out for the default", name, key, v)
 		}
+	}
+	if err := c.validateRuntime(name); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }

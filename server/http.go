@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "ok (%s)\n", mode)
 }
 
-// serveMetrics writes the metrics in the Prometheus text format.
-func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
+// serveMetrics writes the metrics in the Prometheus text format, for
+// principals who may read the registry or hold scope metrics (anonymous
+// callers only with anonymous_read).
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	p := auth.FromContext(r.Context())
+	if p.CanRead() != nil && !slices.Contains(p.Scopes, auth.ScopeMetrics) {
+		if p.Anonymous {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pbregistry"`)
+			http.Error(w, "/metrics needs a token with scope read or metrics (header \"Authorization: Bearer <token>\"); an admin creates one with `registryd token create --scope metrics`", http.StatusUnauthorized)
+			return
+		}
+		http.Error(w, fmt.Sprintf("/metrics needs scope read or metrics, and the token of %q has neither: ask an admin for a token with scope metrics", p.Name), http.StatusForbidden)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, _ = s.metrics.WriteTo(w)
 }

@@ -10,9 +10,20 @@ import (
 	"sync"
 )
 
+// MaxSeriesPerMetric bounds the series of one metric: once a metric has
+// that many, observations of new label values count in one series whose
+// every label is "other". Callers bound their label values first (see
+// observer); this is the last resort.
+const MaxSeriesPerMetric = 1000
+
+// OtherLabel is the label value observations outside a metric's bounded
+// set of values are counted under.
+const OtherLabel = "other"
+
 // Metrics is a small registry of Prometheus counters and histograms,
 // written in the Prometheus text exposition format (version 0.0.4) by
-// WriteTo. Label values are escaped; series are written sorted.
+// WriteTo. Label values are escaped; series are written sorted; a metric
+// has at most MaxSeriesPerMetric series (plus the overflow series).
 type Metrics struct {
 	mu       sync.Mutex
 	families []*family
@@ -65,12 +76,19 @@ func (m *Metrics) register(name, help, kind string, labels []string, buckets []f
 }
 
 // get returns the series of values, creating it; the caller holds m.mu.
+// Past MaxSeriesPerMetric, new label values fold into the series whose
+// every label is OtherLabel.
 func (f *family) get(values []string) *series {
 	if len(values) != len(f.labels) {
 		panic(fmt.Sprintf("metric %s: %d label values for labels %v", f.name, len(values), f.labels))
 	}
 	key := strings.Join(values, "\xff")
 	s, ok := f.series[key]
+	if !ok && len(f.series) >= MaxSeriesPerMetric {
+		values = slices.Repeat([]string{OtherLabel}, len(values))
+		key = strings.Join(values, "\xff")
+		s, ok = f.series[key]
+	}
 	if !ok {
 		s = &series{values: slices.Clone(values), buckets: make([]float64, len(f.buckets))}
 		f.series[key] = s

@@ -18,8 +18,16 @@ var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 
 // observer records pushes and RPCs in metrics and logs. It implements
 // registry.Observer.
+//
+// Every label value comes from a bounded set, so that no client can grow
+// /metrics: rules are those of compat's catalog, the registry's own and
+// the built-in and server-wide policies (a module's own policies count as
+// "other"); modules are those that exist (a version was created, or the
+// store has the module); procedures are the API's. Anything else is
+// counted under OtherLabel.
 type observer struct {
 	logger       *slog.Logger
+	labels       *labelSets
 	pushSeconds  *Histogram
 	findings     *Counter
 	rejections   *Counter
@@ -28,10 +36,12 @@ type observer struct {
 	pushVersions *Counter
 }
 
-// newObserver registers registryd's metrics in m.
-func newObserver(m *Metrics, logger *slog.Logger) *observer {
+// newObserver registers registryd's metrics in m; labels bounds their
+// label values.
+func newObserver(m *Metrics, logger *slog.Logger, labels *labelSets) *observer {
 	return &observer{
 		logger: logger,
+		labels: labels,
 		pushSeconds: m.NewHistogram("pbregistry_push_duration_seconds",
 			"Time to check (and, unless dry_run, store) a push, by outcome: accepted, existing or rejected.", latencyBuckets, "dry_run", "outcome"),
 		findings: m.NewCounter("pbregistry_check_findings_total",
@@ -66,13 +76,14 @@ func (o *observer) ObservePush(p registry.PushOutcome) {
 		if f.Blocking() {
 			blocking = "true"
 		}
-		o.findings.Inc(f.Rule, blocking)
-	}
-	if !p.DryRun && !p.Accepted {
-		o.rejections.Inc(p.Module)
+		o.findings.Inc(o.labels.rule(f.Rule), blocking)
 	}
 	if p.Created {
-		o.pushVersions.Inc(p.Module)
+		o.labels.addModule(p.Module)
+		o.pushVersions.Inc(o.labels.module(p.Module))
+	}
+	if !p.DryRun && !p.Accepted {
+		o.rejections.Inc(o.labels.module(p.Module))
 	}
 }
 
@@ -87,7 +98,7 @@ func (o *observer) interceptor() connect.UnaryInterceptorFunc {
 			if err != nil {
 				code = connect.CodeOf(err).String()
 			}
-			proc := req.Spec().Procedure
+			proc := o.labels.procedure(req.Spec().Procedure)
 			o.rpcs.Inc(proc, code)
 			o.rpcSeconds.Observe(elapsed.Seconds(), proc)
 			level := slog.LevelDebug
@@ -96,7 +107,8 @@ func (o *observer) interceptor() connect.UnaryInterceptorFunc {
 				level = slog.LevelError
 			}
 			o.logger.Log(ctx, level, "rpc", "procedure", proc, "code", code, "principal", auth.FromContext(ctx).Name,
-				"protocol", req.Peer().Protocol, "peer", req.Peer().Addr, "duration", elapsed, "error", errString(err))
+				"protocol", req.Peer().Protocol, "peer", req.Peer().Addr, "user_agent", req.Header().Get("User-Agent"),
+				"duration", elapsed, "error", errString(err))
 			return resp, err
 		}
 	}

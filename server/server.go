@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"connectrpc.com/connect"
@@ -27,7 +28,8 @@ type Options struct {
 	// with FailedPrecondition naming the primary; every read and
 	// CheckPush are served.
 	ReadOnly bool
-	// Logger logs requests and pushes; nil means slog.Default().
+	// Logger logs requests and pushes; nil means slog.Default(). The
+	// server logs through BoundedLogger(Logger).
 	Logger *slog.Logger
 	// PushContext, when set, decorates the context of every Push before
 	// the push runs; crash tests use it to pause a push inside its
@@ -64,8 +66,9 @@ func New(opts Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	s.logger = BoundedLogger(s.logger)
 	s.metrics = &Metrics{}
-	s.observer = newObserver(s.metrics, s.logger)
+	s.observer = newObserver(s.metrics, s.logger, newLabelSets(s.store, s.cfg.Policies))
 	s.service = registry.NewService(s.store, registry.ServiceOptions{
 		Limits:   s.cfg.Limits.PushLimits(),
 		Observer: s.observer,
@@ -84,8 +87,14 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 //	/grpc.health.v1.Health/Check       gRPC health (grpchealth)
 //	/grpc.reflection.*                 gRPC reflection, for grpcurl and buf curl
 //	GET /healthz                       200 "ok" when the store answers
-//	GET /metrics                       Prometheus text exposition
+//	GET /metrics                       Prometheus text exposition, for readers (or scope metrics)
 //	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
+//
+// Every request but the health checks is first rate limited (429 +
+// Retry-After; Connect: resource_exhausted), then counted against the
+// caps of concurrent requests and in-flight request bytes (503 +
+// Retry-After; Connect: unavailable), and its body must arrive at
+// Config.HTTP.MinBodyRate after Config.HTTP.ReadTimeout's grace.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	path, h := pbregistryv1connect.NewRegistryServiceHandler(s,
@@ -100,7 +109,34 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.Handle("GET /metrics", auth.Middleware(s.auth, http.HandlerFunc(s.serveMetrics)))
 	mux.Handle("GET /modules/", auth.Middleware(s.auth, http.HandlerFunc(s.downloadImage)))
-	return mux
+	return s.admission(mux)
+}
+
+// admission wraps h in the server's rate limits, caps and body pace.
+func (s *Server) admission(h http.Handler) http.Handler {
+	cfg := s.cfg.HTTP.withDefaults()
+	trusted, err := cfg.trustedProxies()
+	if err != nil {
+		// ParseConfig refuses these; a Config built in Go may not.
+		s.logger.Error("ignoring http.trusted_proxies", "error", err)
+		trusted = nil
+	}
+	return &admission{
+		cfg:     cfg,
+		next:    h,
+		limiter: newRateLimiter(s.auth, s.cfg.RateLimits, trusted),
+		maxBody: int64(s.cfg.Limits.RequestLimit()),
+		errors:  connect.NewErrorWriter(),
+		logger:  s.logger,
+		rejected: s.metrics.NewCounter("pbregistry_http_rejected_requests_total",
+			"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body.", "reason"),
+	}
+}
+
+// Serve serves the server's Handler on ln with Config.HTTP's timeouts
+// until ctx is done, as the package's Serve does.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return ServeHTTP(ctx, ln, s.Handler(), s.cfg.HTTP)
 }

@@ -62,7 +62,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*f
 	str(&f.dataDir, "data-dir", "./.pbregistry", "directory of the embedded SQLite store, used without --database-url")
 	str(&f.databaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host/db); several registryd may share one database")
 	boolean(&f.readOnly, "read-only", false, "serve reads only and refuse writes, e.g. on a read replica")
-	str(&f.config, "config", "", "registryd's YAML configuration: anonymous_read, limits, policies (server-wide, locked)")
+	str(&f.config, "config", "", "registryd's YAML configuration: anonymous_read, limits, policies (server-wide, locked), http, rate_limits, database")
 	str(&f.tokens, "tokens", "", "tokens file (YAML, hashed tokens with scopes); without it the registry is open to everyone")
 	f.anonymousReadSet = boolean(&f.anonymousRead, "anonymous-read", true, "with --tokens, let requests without a token read")
 	str(&f.logFormat, "log-format", "text", "log format: text or json")

@@ -28,6 +28,8 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Every log line is bounded, whatever clients send.
+	logger = server.BoundedLogger(logger)
 	slog.SetDefault(logger)
 
 	cfg := &server.Config{}
@@ -40,7 +42,7 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, where, err := openStore(ctx, f)
+	store, where, err := openStore(ctx, f, cfg.Database, logger)
 	if err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 		mode = "read-only"
 	}
 	logger.Info("registryd listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", where, "mode", mode)
-	if err := server.Serve(ctx, ln, server.New(opts).Handler()); err != nil {
+	if err := server.New(opts).Serve(ctx, ln); err != nil {
 		return err
 	}
 	logger.Info("registryd stopped")
@@ -100,16 +102,25 @@ func newAuthenticator(f *flags, cfg *server.Config, logger *slog.Logger) (*auth.
 	return auth.New(tf, auth.Options{AnonymousRead: anon}), nil
 }
 
-// openStore opens PostgreSQL with --database-url, else SQLite in
-// --data-dir, read-only with --read-only. It returns where the store is,
-// for the log, without the URL's password.
-func openStore(ctx context.Context, f *flags) (registry.Store, string, error) {
+// openStore opens PostgreSQL with --database-url and the configuration's
+// database: settings, else SQLite in --data-dir, read-only with
+// --read-only. It returns where the store is, for the log, without the
+// URL's password.
+func openStore(ctx context.Context, f *flags, db server.DatabaseConfig, logger *slog.Logger) (registry.Store, string, error) {
 	if f.databaseURL != "" {
-		s, err := postgres.Open(ctx, f.databaseURL, postgres.Options{ReadOnly: f.readOnly})
+		s, err := postgres.Open(ctx, f.databaseURL, postgres.Options{
+			ReadOnly:         f.readOnly,
+			MaxConns:         db.MaxConns,
+			LockTimeout:      db.LockTimeout.D(),
+			StatementTimeout: db.StatementTimeout.D(),
+		})
 		if err != nil {
 			return nil, "", fmt.Errorf("%w (check --database-url / PBREGISTRY_DATABASE_URL)", err)
 		}
 		return s, "postgres " + redactURL(f.databaseURL), nil
+	}
+	if db != (server.DatabaseConfig{}) {
+		logger.Warn("ignoring the configuration's database: settings, which tune PostgreSQL (--database-url) only; this registryd uses SQLite")
 	}
 	s, err := sqlite.Dir(ctx, f.dataDir, sqlite.Options{ReadOnly: f.readOnly})
 	if err != nil {
