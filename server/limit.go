@@ -79,7 +79,7 @@ func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.next.ServeHTTP(w, r)
 		return
 	}
-	body := &guardedBody{ReadCloser: r.Body, a: a, w: w, ctl: http.NewResponseController(w), start: time.Now()}
+	body := &guardedBody{ReadCloser: r.Body, a: a, w: w, ctl: http.NewResponseController(w), start: time.Now(), http1: r.ProtoMajor == 1}
 	if r.ContentLength > 0 {
 		body.reserved = min(r.ContentLength, a.maxBody)
 		if !a.reserve(body.reserved) {
@@ -91,8 +91,11 @@ func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer body.release()
 	body.deadline = body.start.Add(a.cfg.ReadTimeout.D())
 	_ = body.ctl.SetReadDeadline(body.deadline) // unsupported only by test recorders
-	r.Body = body
-	a.next.ServeHTTP(w, r)
+	// A shallow copy: net/http must still see its own body in r to
+	// judge whether the connection can be reused.
+	guarded := r.WithContext(r.Context())
+	guarded.Body = body
+	a.next.ServeHTTP(w, guarded)
 }
 
 // bytesMessage is the error of a request refused at MaxInflightBytes.
@@ -143,6 +146,7 @@ type guardedBody struct {
 	sized    bool  // reserved up front from Content-Length
 	reserved int64 // bytes counted against MaxInflightBytes
 	done     bool
+	http1    bool
 }
 
 // Read implements io.Reader.
@@ -168,6 +172,11 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 		}
 	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
 		b.a.rejected.Inc(rejectSlowBody)
+		if b.http1 {
+			// The rest of the body will not come in time either: close
+			// the connection after the answer.
+			b.w.Header().Set("Connection", "close")
+		}
 		cfg := b.a.cfg
 		return n, connect.NewError(connect.CodeDeadlineExceeded, fmt.Errorf(
 			"request body too slow: %d bytes in %s; registryd wants a body within %s plus 1 s per %d bytes (http.read_timeout, http.min_body_rate)",

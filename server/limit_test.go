@@ -1,0 +1,306 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"google.golang.org/protobuf/proto"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/server"
+)
+
+// checkPushPath is CheckPush's URL path.
+const checkPushPath = "/pbregistry.v1.RegistryService/CheckPush"
+
+// checkPushBody returns a Connect-protocol CheckPush request body (binary
+// proto) of the quickstart module, its proto padded with a comment to at
+// least size bytes.
+func checkPushBody(t *testing.T, size int) []byte {
+	t.Helper()
+	fs := files("int64", "")
+	if pad := size - len(fs[1].Content); pad > 0 {
+		fs[1].Content = append(fs[1].Content, "//"+strings.Repeat("x", pad)+"\n"...)
+	}
+	b, err := proto.Marshal(&v1.CheckPushRequest{Files: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rawRequest writes the head of a Connect CheckPush with a body of
+// length bytes on a new connection to in, with extra header lines.
+func rawRequest(t *testing.T, in *instance, length int, extra ...string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(in.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/proto\r\nContent-Length: %d\r\n", checkPushPath, length)
+	for _, h := range extra {
+		head += h + "\r\n"
+	}
+	if _, err := io.WriteString(conn, head+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// TestSlowBodies: request bodies trickling in slower than
+// http.min_body_rate are cut once http.read_timeout's grace is spent and
+// their connections closed, while a body that keeps pace may take longer
+// than read_timeout.
+func TestSlowBodies(t *testing.T) {
+	cfg := &server.Config{HTTP: server.HTTPConfig{ReadTimeout: server.Duration(300 * time.Millisecond), MinBodyRate: 4096}}
+	in := start(t, "", server.Options{Config: cfg})
+
+	// 50 connections each announce 100 kB and send a byte every 20 ms
+	// (50 B/s): each must be answered and closed by the server.
+	const conns = 50
+	type outcome struct {
+		status string
+		err    error
+	}
+	results := make(chan outcome, conns)
+	began := time.Now()
+	for range conns {
+		conn := rawRequest(t, in, 100_000)
+		go func() {
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for range tick.C {
+				if _, err := conn.Write([]byte{'x'}); err != nil {
+					return // the server closed the connection
+				}
+			}
+		}()
+		go func() {
+			// A generous guard: the server closes these after 0.3 s.
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			br := bufio.NewReader(conn)
+			status, _ := br.ReadString('\n')
+			_, err := io.Copy(io.Discard, br) // until the server closes
+			results <- outcome{strings.TrimSpace(status), err}
+		}()
+	}
+	answered := 0
+	for range conns {
+		o := <-results
+		var ne net.Error
+		if errors.As(o.err, &ne) && ne.Timeout() {
+			t.Fatalf("a trickling connection was still open after 30 s (status line %q)", o.status)
+		}
+		// Connect answers DeadlineExceeded with 504; the server may also
+		// close before the answer is read.
+		if o.status != "" && !strings.HasPrefix(o.status, "HTTP/1.1 504") {
+			t.Errorf("a trickling request was answered %q, want 504 (deadline_exceeded)", o.status)
+		}
+		if o.status != "" {
+			answered++
+		}
+	}
+	t.Logf("%d of %d trickling connections answered 504 before being closed, all closed (%s)", answered, conns, time.Since(began))
+
+	// A 16 kB body at 10 kB/s takes longer than read_timeout (0.3 s) but
+	// keeps above min_body_rate (4 kB/s): it is served.
+	body := checkPushBody(t, 16_000)
+	conn := rawRequest(t, in, len(body))
+	for chunk := range slicesChunk(body, 1000) {
+		if _, err := conn.Write(chunk); err != nil {
+			t.Fatalf("a request keeping pace was cut: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // the pace of a slow client, not synchronisation
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Errorf("a body at 10 kB/s for 1.6 s: %s %s, want 200", resp.Status, msg)
+	}
+}
+
+// slicesChunk yields b in chunks of n bytes.
+func slicesChunk(b []byte, n int) func(func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for len(b) > 0 {
+			c := b[:min(n, len(b))]
+			b = b[len(c):]
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// TestConcurrencyCap: past http.max_concurrent_requests, requests get 503
+// with Retry-After (a Connect client sees unavailable) and health checks
+// still answer; once requests finish, requests are served again.
+func TestConcurrencyCap(t *testing.T) {
+	const limit = 4
+	in := start(t, "", server.Options{Config: &server.Config{HTTP: server.HTTPConfig{MaxConcurrentRequests: limit}}})
+	body := checkPushBody(t, 0)
+
+	// Hold limit requests inside the server: each asks 100-continue, which
+	// the server sends once the handler reads the body, after admission.
+	var held []net.Conn
+	for range limit {
+		conn := rawRequest(t, in, len(body), "Expect: 100-continue")
+		br := bufio.NewReader(conn)
+		if line, err := br.ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+			t.Fatalf("held request: %q, %v", line, err)
+		}
+		if _, err := br.ReadString('\n'); err != nil { // the blank line
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+
+	resp, err := http.Post(in.url+checkPushPath, "application/proto", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(msg), `"code":"unavailable"`) {
+		t.Errorf("request past the cap: %s Retry-After %q %s, want 503, Retry-After 1, code unavailable", resp.Status, resp.Header.Get("Retry-After"), msg)
+	}
+	_, err = in.client("").ListModules(context.Background(), connect.NewRequest(&v1.ListModulesRequest{}))
+	wantCode(t, "Connect client past the cap", err, connect.CodeUnavailable, "http.max_concurrent_requests")
+
+	// Health checks are not counted.
+	if resp, err := http.Get(in.url + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz at the cap: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	hc := grpchealth.NewClient(h2c, in.url)
+	if r, err := hc.Check(context.Background(), &grpchealth.CheckRequest{}); err != nil || r.Status != grpchealth.StatusServing {
+		t.Errorf("gRPC health at the cap: %v, %v", r, err)
+	}
+
+	// Finish the held requests: their answers are written after the
+	// handler returns, so once read, their slots are free.
+	for _, conn := range held {
+		if _, err := conn.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("held request: %s", resp.Status)
+		}
+	}
+	if _, err := in.client("").CheckPush(context.Background(), connect.NewRequest(&v1.CheckPushRequest{Files: files("int64", "")})); err != nil {
+		t.Errorf("CheckPush after the held requests finished: %v", err)
+	}
+}
+
+// heapPeak samples the heap in use until stop is closed and returns its
+// peak, in bytes.
+func heapPeak(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return out
+}
+
+// TestInflightBytes: 32 requests of 6 MiB at once against
+// http.max_inflight_bytes of 16 MiB: those past the cap get 503 with
+// Retry-After, and the heap of this process (client and server) stays
+// under 160 MiB above where it started; unbounded, the bodies alone and
+// their decoded copies would take over 380 MiB.
+func TestInflightBytes(t *testing.T) {
+	const (
+		requests = 32
+		size     = 6 << 20
+		inflight = 16 << 20
+		bound    = 160 << 20
+	)
+	cfg := &server.Config{
+		HTTP: server.HTTPConfig{MaxInflightBytes: inflight},
+		// Requests of 8 MiB, pushes of at most 1 MiB: each request is
+		// read and decoded whole, then refused at once.
+		Limits: server.LimitsConfig{MaxRequestBytes: 8 << 20, MaxTotalBytes: 1 << 20},
+	}
+	in := start(t, "", server.Options{Config: cfg})
+	body := checkPushBody(t, size)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: requests, MaxIdleConnsPerHost: requests}}
+
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	base := s[0].Value.Uint64()
+	stop := make(chan struct{})
+	peak := heapPeak(stop)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	retryAfter := true
+	for range requests {
+		wg.Go(func() {
+			resp, err := client.Post(in.url+checkPushPath, "application/proto", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[resp.StatusCode]++
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				retryAfter = false
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	grew := int64(<-peak) - int64(base)
+	t.Logf("statuses %v; heap peak %.1f MiB above the start (bound %d MiB)", statuses, float64(grew)/(1<<20), bound>>20)
+	if statuses[http.StatusServiceUnavailable] == 0 || !retryAfter {
+		t.Errorf("statuses %v: want some 503 with Retry-After past max_inflight_bytes", statuses)
+	}
+	// The others were read and refused by the push limit (400,
+	// invalid_argument).
+	if statuses[http.StatusServiceUnavailable]+statuses[http.StatusBadRequest] != requests {
+		t.Errorf("statuses %v: want only 503 and 400", statuses)
+	}
+	if grew > bound {
+		t.Errorf("heap grew %d MiB, over the bound of %d MiB", grew>>20, bound>>20)
+	}
+}
