@@ -304,3 +304,98 @@ func TestInflightBytes(t *testing.T) {
 		t.Errorf("heap grew %d MiB, over the bound of %d MiB", grew>>20, bound>>20)
 	}
 }
+
+// TestSlowBodyHTTP2: over h2c, as gRPC clients speak, a body trickling
+// slower than http.min_body_rate is cut too: the stream fails with
+// deadline_exceeded and the connection stays usable.
+func TestSlowBodyHTTP2(t *testing.T) {
+	cfg := &server.Config{HTTP: server.HTTPConfig{ReadTimeout: server.Duration(300 * time.Millisecond), MinBodyRate: 4096}}
+	in := start(t, "", server.Options{Config: cfg})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := pw.Write([]byte{'x'}); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a generous guard
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url+checkPushPath, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/proto")
+	resp, err := h2c.Do(req)
+	if err != nil {
+		t.Fatalf("a trickling h2c request: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "request body too slow") {
+		t.Errorf("a trickling h2c request: HTTP/%d %s %s, want HTTP/2 504 saying the body is too slow", resp.ProtoMajor, resp.Status, body)
+	}
+	if _, err := in.client("").ListModules(context.Background(), connect.NewRequest(&v1.ListModulesRequest{})); err != nil {
+		t.Errorf("h2c request after the cut stream: %v", err)
+	}
+}
+
+// TestInflightBytesChunked: a body without Content-Length counts against
+// http.max_inflight_bytes as it is read; past the cap the request fails
+// with 503, Retry-After and code unavailable.
+func TestInflightBytesChunked(t *testing.T) {
+	cfg := &server.Config{
+		HTTP:   server.HTTPConfig{MaxInflightBytes: 8 << 20},
+		Limits: server.LimitsConfig{MaxRequestBytes: 8 << 20},
+	}
+	in := start(t, "", server.Options{Config: cfg})
+	// Hold 6 MiB: a request announcing them waits inside the server.
+	held := rawRequest(t, in, 6<<20, "Expect: 100-continue")
+	if line, err := bufio.NewReader(held).ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("held request: %q, %v", line, err)
+	}
+	// 3 MiB more, chunked: cut once past 8 MiB.
+	req, err := http.NewRequest(http.MethodPost, in.url+checkPushPath, bytes.NewReader(checkPushBody(t, 3<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/proto")
+	req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), "http.max_inflight_bytes") {
+		t.Errorf("chunked body past the cap (length %d): %s Retry-After %q %s, want 503, Retry-After 1, naming http.max_inflight_bytes", req.ContentLength, resp.Status, resp.Header.Get("Retry-After"), body)
+	}
+	// Once the held request is answered (its answer is written after its
+	// handler returns), a chunked body is served.
+	if _, err := held.Write(make([]byte, 6<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(held), nil); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	req, err = http.NewRequest(http.MethodPost, in.url+checkPushPath, bytes.NewReader(checkPushBody(t, 3<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/proto")
+	req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("chunked body alone: %s %s, want 200", resp.Status, body)
+	}
+}

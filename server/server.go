@@ -48,6 +48,7 @@ type Server struct {
 	readOnly    bool
 	logger      *slog.Logger
 	metrics     *Metrics
+	rejected    *Counter
 	observer    *observer
 	pushContext func(context.Context) context.Context
 }
@@ -68,6 +69,8 @@ func New(opts Options) *Server {
 	}
 	s.logger = BoundedLogger(s.logger)
 	s.metrics = &Metrics{}
+	s.rejected = s.metrics.NewCounter("pbregistry_http_rejected_requests_total",
+		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body.", "reason")
 	s.observer = newObserver(s.metrics, s.logger, newLabelSets(s.store, s.cfg.Policies))
 	s.service = registry.NewService(s.store, registry.ServiceOptions{
 		Limits:   s.cfg.Limits.PushLimits(),
@@ -124,14 +127,13 @@ func (s *Server) admission(h http.Handler) http.Handler {
 		trusted = nil
 	}
 	return &admission{
-		cfg:     cfg,
-		next:    h,
-		limiter: newRateLimiter(s.auth, s.cfg.RateLimits, trusted),
-		maxBody: int64(s.cfg.Limits.RequestLimit()),
-		errors:  connect.NewErrorWriter(),
-		logger:  s.logger,
-		rejected: s.metrics.NewCounter("pbregistry_http_rejected_requests_total",
-			"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body.", "reason"),
+		cfg:      cfg,
+		next:     h,
+		limiter:  newRateLimiter(s.auth, s.cfg.RateLimits, trusted),
+		maxBody:  int64(s.cfg.Limits.RequestLimit()),
+		errors:   connect.NewErrorWriter(),
+		logger:   s.logger,
+		rejected: s.rejected,
 	}
 }
 
