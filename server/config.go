@@ -29,7 +29,8 @@ import (
 //	http:                       # connections and requests (HTTPConfig)
 //	  read_header_timeout: 10s  # to read a request's headers
 //	  read_timeout: 30s         # a body's grace on top of what min_body_rate earns it
-//	  min_body_rate: 16384      # bytes/s a body must average after the grace
+//	  write_timeout: 30s        # a response's grace on top of what min_body_rate earns it
+//	  min_body_rate: 16384      # bytes/s a body must average after the grace, sent or read
 //	  idle_timeout: 2m          # keep-alive connections idle longer are closed
 //	  max_concurrent_requests: 128    # past it: 503 + Retry-After
 //	  max_inflight_bytes: 268435456   # request bytes held at once; past it: 503 + Retry-After
@@ -127,7 +128,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s: %s: write a number for counts, bytes and rates, a duration such as 30s for timeouts, true or false for anonymous_read", name, msg)
 		}
 		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes), policies, "+
-			"http (read_header_timeout, read_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
+			"http (read_header_timeout, read_timeout, write_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
 			"rate_limits (per_ip, per_token: requests_per_second, burst) and database (max_conns, lock_timeout, statement_timeout)", name, msg)
 	}
 	if c.PoliciesNode.Kind != 0 {

@@ -21,10 +21,16 @@ type HTTPConfig struct {
 	// ReadTimeout + n/MinBodyRate of the request's start, or the request
 	// fails with DeadlineExceeded and its connection is closed.
 	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout is the grace a response gets on top of what
+	// MinBodyRate earns it: a client must have read a response of n bytes
+	// within WriteTimeout + n/MinBodyRate of its first byte, or the
+	// response is cut and its connection closed.
+	WriteTimeout Duration `yaml:"write_timeout"`
 	// MinBodyRate is the slowest average rate, in bytes per second, at
-	// which a request body may arrive once ReadTimeout's grace is spent.
-	// The default lets a 64 MiB push through a 128 kbit/s link; a very
-	// large value makes ReadTimeout an absolute limit.
+	// which a request body may arrive, and a response be read, once
+	// ReadTimeout's (WriteTimeout's) grace is spent. The default lets a
+	// 64 MiB push through a 128 kbit/s link; a very large value makes
+	// ReadTimeout and WriteTimeout absolute limits.
 	MinBodyRate int64 `yaml:"min_body_rate"`
 	// IdleTimeout closes keep-alive connections idle that long.
 	IdleTimeout Duration `yaml:"idle_timeout"`
@@ -51,6 +57,7 @@ type HTTPConfig struct {
 var DefaultHTTP = HTTPConfig{
 	ReadHeaderTimeout:     Duration(10 * time.Second),
 	ReadTimeout:           Duration(30 * time.Second),
+	WriteTimeout:          Duration(30 * time.Second),
 	MinBodyRate:           16 << 10,
 	IdleTimeout:           Duration(2 * time.Minute),
 	MaxConcurrentRequests: 128,
@@ -65,6 +72,9 @@ func (h HTTPConfig) withDefaults() HTTPConfig {
 	}
 	if h.ReadTimeout <= 0 {
 		h.ReadTimeout = d.ReadTimeout
+	}
+	if h.WriteTimeout <= 0 {
+		h.WriteTimeout = d.WriteTimeout
 	}
 	if h.MinBodyRate <= 0 {
 		h.MinBodyRate = d.MinBodyRate
@@ -179,7 +189,7 @@ func nodeKind(n *yaml.Node) string {
 func (c *Config) validateRuntime(name string) error {
 	h := c.HTTP
 	for key, v := range map[string]Duration{
-		"http.read_header_timeout": h.ReadHeaderTimeout, "http.read_timeout": h.ReadTimeout, "http.idle_timeout": h.IdleTimeout,
+		"http.read_header_timeout": h.ReadHeaderTimeout, "http.read_timeout": h.ReadTimeout, "http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout,
 		"database.lock_timeout": c.Database.LockTimeout, "database.statement_timeout": c.Database.StatementTimeout,
 	} {
 		if v < 0 {

@@ -16,6 +16,7 @@ func TestParseRuntimeConfig(t *testing.T) {
 	c, err := server.ParseConfig("registryd.yaml", []byte(`http:
   read_header_timeout: 5s
   read_timeout: 1m
+  write_timeout: 45s
   min_body_rate: 8192
   idle_timeout: 90s
   max_concurrent_requests: 64
@@ -33,7 +34,7 @@ database:
 		t.Fatal(err)
 	}
 	wantHTTP := server.HTTPConfig{
-		ReadHeaderTimeout: server.Duration(5 * time.Second), ReadTimeout: server.Duration(time.Minute), MinBodyRate: 8192,
+		ReadHeaderTimeout: server.Duration(5 * time.Second), ReadTimeout: server.Duration(time.Minute), WriteTimeout: server.Duration(45 * time.Second), MinBodyRate: 8192,
 		IdleTimeout: server.Duration(90 * time.Second), MaxConcurrentRequests: 64, MaxInflightBytes: 128 << 20,
 		TrustedProxies: []string{"10.0.0.7", "192.168.0.0/16", "::1"},
 	}

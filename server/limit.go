@@ -54,7 +54,9 @@ func isHealthCheck(r *http.Request) bool {
 }
 
 // ServeHTTP implements http.Handler.
-func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *admission) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := newPacedWriter(rw, a.cfg)
+	defer w.finish()
 	if isHealthCheck(r) {
 		a.next.ServeHTTP(w, r)
 		return
@@ -79,7 +81,7 @@ func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.next.ServeHTTP(w, r)
 		return
 	}
-	body := &guardedBody{ReadCloser: r.Body, a: a, w: w, ctl: http.NewResponseController(w), start: time.Now(), http1: r.ProtoMajor == 1}
+	body := &guardedBody{ReadCloser: r.Body, a: a, w: w, ctl: w.ctl, start: time.Now(), http1: r.ProtoMajor == 1}
 	if r.ContentLength > 0 {
 		body.reserved = min(r.ContentLength, a.maxBody)
 		if !a.reserve(body.reserved) {
@@ -195,4 +197,51 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 func (b *guardedBody) release() {
 	b.a.bytes.Add(-b.reserved)
 	b.reserved = 0
+}
+
+// pacedWriter is a response writer whose client must read the response at
+// MinBodyRate after WriteTimeout's grace, or its writes fail: a client
+// that stops reading cannot hold a request, and its memory, for ever.
+type pacedWriter struct {
+	http.ResponseWriter
+	ctl      *http.ResponseController
+	cfg      HTTPConfig
+	start    time.Time // of the first write
+	written  int64
+	deadline time.Time
+}
+
+// newPacedWriter returns w paced by cfg. It lifts any write deadline a
+// previous request on the connection left.
+func newPacedWriter(w http.ResponseWriter, cfg HTTPConfig) *pacedWriter {
+	p := &pacedWriter{ResponseWriter: w, ctl: http.NewResponseController(w), cfg: cfg}
+	_ = p.ctl.SetWriteDeadline(time.Time{})
+	return p
+}
+
+// Write implements io.Writer.
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	now := time.Now()
+	if p.start.IsZero() {
+		p.start = now
+	}
+	p.written += int64(len(b))
+	earned := time.Duration(float64(p.written) / float64(p.cfg.MinBodyRate) * float64(time.Second))
+	if next := p.start.Add(p.cfg.WriteTimeout.D() + earned); next.Sub(p.deadline) >= 100*time.Millisecond {
+		p.deadline = next
+		_ = p.ctl.SetWriteDeadline(next)
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher.
+func (p *pacedWriter) Flush() { _ = p.ctl.Flush() }
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (p *pacedWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+// finish gives what the handler left buffered WriteTimeout to reach the
+// client, once the handler has returned.
+func (p *pacedWriter) finish() {
+	_ = p.ctl.SetWriteDeadline(time.Now().Add(p.cfg.WriteTimeout.D()))
 }

@@ -400,3 +400,50 @@ func TestInflightBytesChunked(t *testing.T) {
 		t.Errorf("chunked body alone: %s %s, want 200", resp.Status, body)
 	}
 }
+
+// TestSlowReader: a client reading a response slower than
+// http.min_body_rate after http.write_timeout's grace has it cut and its
+// connection closed, so that it cannot hold a request slot and the
+// response's memory; it reads only part of the response.
+func TestSlowReader(t *testing.T) {
+	cfg := &server.Config{HTTP: server.HTTPConfig{WriteTimeout: server.Duration(300 * time.Millisecond), MinBodyRate: 64 << 20}}
+	in := start(t, "", server.Options{Config: cfg})
+	// A version of about 7.8 MiB: GetModule with its files answers
+	// about 10.4 MiB of JSON.
+	fs := files("int64", "")
+	pad := "//" + strings.Repeat("p", 3_900_000) + "\n"
+	fs[1].Content = append(fs[1].Content, pad...)
+	fs = append(fs, &v1.File{Path: "acme/billing/v1/pad.proto", Content: []byte("syntax = \"proto3\";\npackage acme.billing.v1;\n" + pad)})
+	mustPush(t, in.client(""), fs)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(in.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := `{"module":"acme/commerce","includeFiles":true}`
+	fmt.Fprintf(conn, "POST /pbregistry.v1.RegistryService/GetModule HTTP/1.1\r\nHost: registry\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(req), req)
+	// Read 64 kB every 64 ms (1 MB/s, under min_body_rate), within a
+	// generous guard; without the cut the whole response arrives and the
+	// connection stays open until the guard.
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	buf := make([]byte, 64<<10)
+	var got int
+	tick := time.NewTicker(64 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		n, err := io.ReadFull(conn, buf)
+		got += n
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("a slow reader was not cut within 60 s (read %d bytes)", got)
+			}
+			break // cut: EOF or reset
+		}
+	}
+	t.Logf("the slow reader got %d bytes before the server cut it", got)
+	if got >= 10<<20 {
+		t.Errorf("the slow reader got the whole response (%d bytes)", got)
+	}
+}

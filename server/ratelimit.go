@@ -25,9 +25,15 @@ type rateLimiter struct {
 	perToken RateLimit
 	trusted  []netip.Prefix
 
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	mu        sync.Mutex
+	buckets   map[string]*rate.Limiter
+	lastSweep time.Time
 }
+
+// sweepEvery is how often, at most, a full rate limiter looks for idle
+// clients to forget, so that a flood of new clients costs no full scan
+// per request.
+const sweepEvery = time.Second
 
 // newRateLimiter returns a rateLimiter, or nil when both limits are off.
 func newRateLimiter(a *auth.Authenticator, cfg RateLimitsConfig, trusted []netip.Prefix) *rateLimiter {
@@ -70,7 +76,8 @@ func (l *rateLimiter) bucket(key, kind string, limit RateLimit, now time.Time) *
 	if b, ok := l.buckets[key]; ok {
 		return b
 	}
-	if len(l.buckets) >= maxRateKeys {
+	if len(l.buckets) >= maxRateKeys && now.Sub(l.lastSweep) >= sweepEvery {
+		l.lastSweep = now
 		for k, b := range l.buckets {
 			if b.TokensAt(now) >= float64(b.Burst()) {
 				delete(l.buckets, k) // as good as new
