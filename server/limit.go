@@ -45,6 +45,7 @@ const (
 	rejectConcurrency = "max_concurrent_requests"
 	rejectBytes       = "max_inflight_bytes"
 	rejectSlowBody    = "slow_body"
+	rejectSlowReader  = "slow_reader"
 )
 
 // isHealthCheck reports whether r is a health check, which no limit
@@ -55,7 +56,7 @@ func isHealthCheck(r *http.Request) bool {
 
 // ServeHTTP implements http.Handler.
 func (a *admission) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	w := newPacedWriter(rw, a.cfg)
+	w := newPacedWriter(rw, a.cfg, a.rejected)
 	defer w.finish()
 	if isHealthCheck(r) {
 		a.next.ServeHTTP(w, r)
@@ -206,15 +207,18 @@ type pacedWriter struct {
 	http.ResponseWriter
 	ctl      *http.ResponseController
 	cfg      HTTPConfig
+	rejected *Counter
 	start    time.Time // of the first write
 	written  int64
 	deadline time.Time
+	cut      bool
 }
 
-// newPacedWriter returns w paced by cfg. It lifts any write deadline a
-// previous request on the connection left.
-func newPacedWriter(w http.ResponseWriter, cfg HTTPConfig) *pacedWriter {
-	p := &pacedWriter{ResponseWriter: w, ctl: http.NewResponseController(w), cfg: cfg}
+// newPacedWriter returns w paced by cfg, counting cut responses in
+// rejected. It lifts any write deadline a previous request on the
+// connection left.
+func newPacedWriter(w http.ResponseWriter, cfg HTTPConfig, rejected *Counter) *pacedWriter {
+	p := &pacedWriter{ResponseWriter: w, ctl: http.NewResponseController(w), cfg: cfg, rejected: rejected}
 	_ = p.ctl.SetWriteDeadline(time.Time{})
 	return p
 }
@@ -231,7 +235,12 @@ func (p *pacedWriter) Write(b []byte) (int, error) {
 		p.deadline = next
 		_ = p.ctl.SetWriteDeadline(next)
 	}
-	return p.ResponseWriter.Write(b)
+	n, err := p.ResponseWriter.Write(b)
+	if err != nil && !p.cut && errors.Is(err, os.ErrDeadlineExceeded) {
+		p.cut = true
+		p.rejected.Inc(rejectSlowReader)
+	}
+	return n, err
 }
 
 // Flush implements http.Flusher.

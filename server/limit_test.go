@@ -446,4 +446,7 @@ func TestSlowReader(t *testing.T) {
 	if got >= 10<<20 {
 		t.Errorf("the slow reader got the whole response (%d bytes)", got)
 	}
+	if n := metricValue(t, in, `pbregistry_http_rejected_requests_total{reason="slow_reader"}`); n != 1 {
+		t.Errorf("slow readers counted: %v, want 1", n)
+	}
 }

@@ -70,7 +70,7 @@ func New(opts Options) *Server {
 	s.logger = BoundedLogger(s.logger)
 	s.metrics = &Metrics{}
 	s.rejected = s.metrics.NewCounter("pbregistry_http_rejected_requests_total",
-		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body.", "reason")
+		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body, slow_reader.", "reason")
 	s.observer = newObserver(s.metrics, s.logger, newLabelSets(s.store, s.cfg.Policies))
 	s.service = registry.NewService(s.store, registry.ServiceOptions{
 		Limits:   s.cfg.Limits.PushLimits(),
@@ -96,8 +96,9 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Every request but the health checks is first rate limited (429 +
 // Retry-After; Connect: resource_exhausted), then counted against the
 // caps of concurrent requests and in-flight request bytes (503 +
-// Retry-After; Connect: unavailable), and its body must arrive at
-// Config.HTTP.MinBodyRate after Config.HTTP.ReadTimeout's grace.
+// Retry-After; Connect: unavailable), its body must arrive at
+// Config.HTTP.MinBodyRate after Config.HTTP.ReadTimeout's grace, and its
+// response be read at that rate after Config.HTTP.WriteTimeout's.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	path, h := pbregistryv1connect.NewRegistryServiceHandler(s,
