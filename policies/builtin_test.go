@@ -111,7 +111,7 @@ func rulesOf(t *testing.T, src string, subjects []policies.Subject) map[string][
 		t.Fatal(err)
 	}
 	out := map[string][]string{}
-	for _, f := range set.Lint(img, policies.Context{Subjects: subjects}) {
+	for _, f := range lint(t, set, img, policies.Context{Subjects: subjects}) {
 		out[f.Rule] = append(out[f.Rule], fmt.Sprintf("%s:%d:%d: %s", f.Location.Path, f.Location.StartLine, f.Location.StartColumn, f.Message))
 	}
 	return out
@@ -198,7 +198,7 @@ func TestOverrideBuiltins(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rules []string
-	for _, f := range set.Lint(img, policies.Context{Subjects: paidEvent}) {
+	for _, f := range lint(t, set, img, policies.Context{Subjects: paidEvent}) {
 		rules = append(rules, fmt.Sprintf("%s/%s", f.Rule, f.Severity))
 	}
 	if want := []string{"EVENT_OCCURRED_AT/warning"}; !slices.Equal(rules, want) {

@@ -3,11 +3,14 @@ package policies
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
@@ -23,6 +26,9 @@ import (
 type Sources struct {
 	// NoBuiltins leaves the built-in policies out.
 	NoBuiltins bool
+	// Limits bound the policies and what evaluating them may cost; zero
+	// fields take DefaultLimits.
+	Limits Limits
 	// Server are registryd's server-wide policies: modules cannot
 	// override them.
 	Server []Spec
@@ -34,6 +40,7 @@ type Sources struct {
 // concurrent use.
 type Set struct {
 	byTarget map[Target][]*policy
+	limits   Limits
 	// needOptions and needComments say whether any expression reads
 	// options or comments, which are costly to build.
 	needOptions, needComments bool
@@ -52,6 +59,10 @@ type policy struct {
 // expressions. Errors name the configuration file, line and column, and the
 // CEL error; all of them are reported, joined.
 func Compile(src Sources) (*Set, error) {
+	limits := src.Limits.withDefaults()
+	if err := checkSources(src, limits); err != nil {
+		return nil, err
+	}
 	var base []Spec
 	if !src.NoBuiltins {
 		base = Builtins()
@@ -67,7 +78,7 @@ func Compile(src Sources) (*Set, error) {
 	if specs, err = merge(specs, src.Module, locked); err != nil {
 		return nil, err
 	}
-	set := &Set{byTarget: make(map[Target][]*policy)}
+	set := &Set{byTarget: make(map[Target][]*policy), limits: limits}
 	envs := make(map[Target]*cel.Env)
 	var errs []error
 	for _, spec := range specs {
@@ -80,7 +91,7 @@ func Compile(src Sources) (*Set, error) {
 		}
 		env, ok := envs[spec.Target]
 		if !ok {
-			if env, err = newEnv(spec.Target); err != nil {
+			if env, err = newEnv(spec.Target, limits); err != nil {
 				return nil, fmt.Errorf("policies: %w", err)
 			}
 			envs[spec.Target] = env
@@ -96,12 +107,12 @@ func Compile(src Sources) (*Set, error) {
 			}
 		}
 		var err error
-		if p.expr, err = compileExpr(env, spec, "expr", spec.Expr, spec.ExprPos, cel.BoolType); err != nil {
+		if p.expr, err = compileExpr(env, spec, "expr", spec.Expr, spec.ExprPos, cel.BoolType, limits); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if spec.MessageExpr != "" {
-			if p.message, err = compileExpr(env, spec, "message_expr", spec.MessageExpr, spec.MessageExprPos, cel.StringType); err != nil {
+			if p.message, err = compileExpr(env, spec, "message_expr", spec.MessageExpr, spec.MessageExprPos, cel.StringType, limits); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -118,8 +129,32 @@ func Compile(src Sources) (*Set, error) {
 	return set, nil
 }
 
-// compileExpr compiles one expression and checks its result type.
-func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *cel.Type) (cel.Program, error) {
+// checkSources checks the number of policies of each source and what each
+// configured policy writes against limits.
+func checkSources(src Sources, limits Limits) error {
+	var errs []error
+	for _, specs := range [][]Spec{src.Server, src.Module} {
+		if len(specs) > limits.MaxPolicies {
+			return &config.Error{Pos: config.Pos{File: specs[limits.MaxPolicies].Pos.File}, Msg: fmt.Sprintf(
+				"%d policies, more than the limit of %d (max_policies; the first one too many is at %s): merge or remove policies",
+				len(specs), limits.MaxPolicies, specs[limits.MaxPolicies].Pos)}
+		}
+		for _, s := range specs {
+			if err := checkSpecLimits(s, limits); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// interruptCheckFrequency is how many iterations a comprehension runs
+// between checks of its context.
+const interruptCheckFrequency = 100
+
+// compileExpr compiles one expression, checks its result type and that its
+// estimated cost fits limits.MaxEvalCost.
+func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *cel.Type, limits Limits) (cel.Program, error) {
 	ast, iss := env.Compile(text)
 	if iss.Err() != nil {
 		var lines []string
@@ -133,7 +168,17 @@ func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *ce
 	if !ast.OutputType().IsExactType(want) && ast.OutputType() != cel.DynType {
 		return nil, &config.Error{Pos: at.Pos, Msg: fmt.Sprintf("policy %s: %s must be a %s expression, this one is %s", spec.Name, key, want, ast.OutputType())}
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	est, err := env.EstimateCost(ast, newSizeEstimator(spec.Params))
+	if err != nil {
+		return nil, &config.Error{Pos: at.Pos, Msg: fmt.Sprintf("policy %s: %s: estimate its cost: %v", spec.Name, key, err)}
+	}
+	if est.Max > limits.MaxEvalCost {
+		return nil, &config.Error{Pos: at.Pos, Msg: fmt.Sprintf("policy %s: %s: its estimated cost on the largest realistic element, %s, exceeds the limit of %d per evaluation (max_eval_cost): "+
+			"make it cheaper — each comprehension nested in another multiplies the cost by the size of its list, and lists.range(n) costs n — or have the registry's administrator raise max_eval_cost",
+			spec.Name, key, costString(est.Max), limits.MaxEvalCost)}
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize),
+		cel.CostLimit(limits.MaxEvalCost), cel.InterruptCheckFrequency(interruptCheckFrequency))
 	if err != nil {
 		return nil, &config.Error{Pos: at.Pos, Msg: fmt.Sprintf("policy %s: %s: %v", spec.Name, key, err)}
 	}
@@ -188,8 +233,16 @@ var variableTypes = map[string]reflect.Type{
 	"push": reflect.TypeFor[Push](),
 }
 
+// costString writes an estimated cost, "unbounded" for the maximum.
+func costString(c uint64) string {
+	if c == math.MaxUint64 {
+		return "unbounded (it depends on a size or value the estimate cannot bound, e.g. lists.range of a computed number)"
+	}
+	return strconv.FormatUint(c, 10)
+}
+
 // newEnv returns the CEL environment of a target's expressions.
-func newEnv(target Target) (*cel.Env, error) {
+func newEnv(target Target, limits Limits) (*cel.Env, error) {
 	opts := []cel.EnvOption{
 		ext.NativeTypes(ext.ParseStructTags(true),
 			reflect.TypeFor[*File](), reflect.TypeFor[*Message](), reflect.TypeFor[*Field](),
@@ -202,6 +255,9 @@ func newEnv(target Target) (*cel.Env, error) {
 		cel.Variable("params", cel.MapType(cel.StringType, cel.DynType)),
 		caseFunction("upper_snake", upperSnake),
 		caseFunction("lower_snake", lowerSnake),
+		cel.CostModel(caseCostModel("string_upper_snake"), caseCostModel("string_lower_snake")),
+		cel.ParserExpressionSizeLimit(limits.MaxExprLength),
+		cel.ParserRecursionLimit(limits.MaxExprDepth),
 	}
 	for _, name := range append([]string{"subject", "push"}, targetVariables[target]...) {
 		opts = append(opts, cel.Variable(name, cel.ObjectType("policies."+variableTypes[name].Name())))
@@ -219,6 +275,15 @@ func caseFunction(name string, fn func(string) string) cel.EnvOption {
 			}
 			return types.String(fn(string(s)))
 		})))
+}
+
+// caseCostModel is the cost of upper_snake and lower_snake: they scan the
+// string and return one at most twice as long (a "_" between words).
+func caseCostModel(id string) cost.OverloadModel {
+	return cost.MemberOverload(id,
+		cost.EvalCost(cost.Sum(cost.Const(cost.CallCost), cost.StringScan(cost.Length(cost.Target())), cost.Length(cost.Result()))),
+		cost.ResultSize(cost.AtMost(cost.Scale(cost.Target(), 2))),
+	)
 }
 
 // words splits an identifier into its words: "HTTPServerError" →

@@ -1,11 +1,14 @@
 package policies
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
 
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -23,25 +26,35 @@ type Context struct {
 	Principal string
 	// Subjects are the module's subjects.
 	Subjects []Subject
+	// Budget is the cost evaluations may spend, shared by the calls given
+	// the same Budget (e.g. a push's Lint and Changes); nil gives each call
+	// a fresh Set.NewBudget.
+	Budget *Budget
 }
 
 // Lint evaluates the schema policies (every target but change) on the input
 // files of img and returns their findings, sorted.
-func (s *Set) Lint(img *image.Image, c Context) []compat.Finding {
+//
+// It stops with a *LimitError when an evaluation exceeds MaxEvalCost or the
+// budget is spent, and with ctx's error when ctx is done.
+func (s *Set) Lint(ctx context.Context, img *image.Image, c Context) ([]compat.Finding, error) {
 	if len(s.byTarget) == 0 || (len(s.byTarget) == 1 && s.byTarget[TargetChange] != nil) {
-		return nil
+		return nil, nil
 	}
-	e := s.newEvaluation(img, nil, c)
+	e := s.newEvaluation(ctx, img, nil, c)
 	for _, f := range img.InputFiles() {
-		e.lintFile(f.Descriptor)
+		if e.lintFile(f.Descriptor); e.err != nil {
+			return nil, e.err
+		}
 	}
-	return compat.Sort(e.findings)
+	return compat.Sort(e.findings), nil
 }
 
 // Changes evaluates the change policies on the changes between previous
 // and current: every finding of every compat rule (all categories, FULL,
 // imports excluded), as policies see more than the rules a subject selects.
-func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Finding, error) {
+// It stops like Lint.
+func (s *Set) Changes(ctx context.Context, previous, current *image.Image, c Context) ([]compat.Finding, error) {
 	policies := s.byTarget[TargetChange]
 	if previous == nil || !anyApplicable(policies, c) {
 		return nil, nil // spare the all-rules compatibility check
@@ -54,7 +67,7 @@ func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Findi
 	if err != nil {
 		return nil, fmt.Errorf("policies: changes: %w", err)
 	}
-	e := s.newEvaluation(current, previous, c)
+	e := s.newEvaluation(ctx, current, previous, c)
 	for _, ch := range changes {
 		element := protoreflect.FullName(ch.Element)
 		currD, prevD := e.index.Lookup(element), e.prevIndex.Lookup(element)
@@ -76,7 +89,9 @@ func (s *Set) Changes(previous, current *image.Image, c Context) ([]compat.Findi
 			pkg = string(prevD.ParentFile().Package())
 		}
 		at := func(p *policy) (compat.Location, compat.Location) { return ch.Location, ch.Previous }
-		e.run(policies, pkg, container, &vars{change: change}, ch.Element, at)
+		if e.run(policies, pkg, container, &vars{change: change}, ch.Element, at); e.err != nil {
+			return nil, e.err
+		}
 	}
 	return compat.Sort(e.findings), nil
 }
@@ -102,8 +117,12 @@ func anyApplicable(policies []*policy, c Context) bool {
 
 // evaluation holds the state of one Lint or Changes.
 type evaluation struct {
-	set              *Set
-	ctx              Context
+	set    *Set
+	ctx    Context
+	runCtx context.Context
+	budget *Budget
+	// err stops the evaluation: a *LimitError or the context's error.
+	err              error
 	b, prevBuilder   *builder
 	index, prevIndex *image.Index
 	subjectsOf       map[protoreflect.FullName][]*Subject
@@ -112,15 +131,18 @@ type evaluation struct {
 	findings         []compat.Finding
 }
 
-func (s *Set) newEvaluation(img, prev *image.Image, c Context) *evaluation {
+func (s *Set) newEvaluation(ctx context.Context, img, prev *image.Image, c Context) *evaluation {
 	e := &evaluation{
-		set: s, ctx: c,
+		set: s, ctx: c, runCtx: ctx, budget: c.Budget,
 		b:          newBuilder(img, s.needOptions, s.needComments),
 		index:      image.NewIndex(img),
 		prevIndex:  image.NewIndex(prev),
 		subjectsOf: make(map[protoreflect.FullName][]*Subject),
 		push:       &Push{Principal: c.Principal, Module: c.Module},
 		noSubject:  &Subject{},
+	}
+	if e.budget == nil {
+		e.budget = s.NewBudget()
 	}
 	e.prevBuilder = e.b
 	if prev != nil {
@@ -198,11 +220,22 @@ func (v *vars) Parent() interpreter.Activation { return nil }
 
 // run evaluates policies on one element: pkg is its package, container
 // the message or enum holding it (for subject kinds), element its full
-// name, and at its locations.
+// name, and at its locations. It does nothing once e.err is set, and sets
+// it when the context is done.
 func (e *evaluation) run(policies []*policy, pkg string, container protoreflect.FullName, v *vars, element string, at func(*policy) (compat.Location, compat.Location)) {
+	if e.err != nil || len(policies) == 0 {
+		return
+	}
+	if err := e.runCtx.Err(); err != nil {
+		e.err = fmt.Errorf("policies on %s: %w", element, context.Cause(e.runCtx))
+		return
+	}
 	subjects := e.subjectsOf[container]
 	v.push = e.push
 	for _, p := range policies {
+		if e.err != nil {
+			return
+		}
 		if !e.applies(p, pkg) {
 			continue
 		}
@@ -258,10 +291,14 @@ func matchAny(globs []string, name, sep string) bool {
 	return false
 }
 
-// eval evaluates one policy and records a finding when it fails.
+// eval evaluates one policy and records a finding when it fails, or sets
+// e.err when a limit is exceeded or the context is done.
 func (e *evaluation) eval(p *policy, v *vars, element string, at func(*policy) (compat.Location, compat.Location)) {
 	v.params = p.spec.Params
-	out, _, err := p.expr.Eval(v)
+	out, err := e.evalExpr(p, p.expr, "expr", v, element)
+	if e.err != nil {
+		return
+	}
 	var msg string
 	switch {
 	case err != nil:
@@ -269,7 +306,9 @@ func (e *evaluation) eval(p *policy, v *vars, element string, at func(*policy) (
 	case out.Value() == true:
 		return
 	default:
-		msg = e.message(p, v, element)
+		if msg = e.message(p, v, element); e.err != nil {
+			return
+		}
 	}
 	loc, prev := at(p)
 	e.findings = append(e.findings, compat.Finding{
@@ -278,10 +317,33 @@ func (e *evaluation) eval(p *policy, v *vars, element string, at func(*policy) (
 	})
 }
 
+// evalExpr evaluates one expression of p and charges its cost to the
+// budget. A cost limit or a done context sets e.err; other errors are the
+// expression's own, returned.
+func (e *evaluation) evalExpr(p *policy, prg cel.Program, key string, v *vars, element string) (ref.Val, error) {
+	out, det, err := prg.ContextEval(e.runCtx, v)
+	var spent uint64
+	if det != nil && det.ActualCost() != nil {
+		spent = *det.ActualCost()
+	}
+	if err != nil {
+		if stop, ok := evalError(e.runCtx, err, p, key, element, e.set.limits.MaxEvalCost); ok {
+			e.budget.charge(max(spent, e.set.limits.MaxEvalCost))
+			e.err = stop
+			return nil, err
+		}
+	}
+	if !e.budget.charge(spent) {
+		e.err = &LimitError{Policy: p.spec.Name, Pos: p.spec.Pos, Key: key, Element: element, Limit: "max_check_cost", Value: e.budget.limit}
+		return nil, err
+	}
+	return out, err
+}
+
 // message renders a failed policy's message.
 func (e *evaluation) message(p *policy, v *vars, element string) string {
 	if p.message != nil {
-		if out, _, err := p.message.Eval(v); err == nil {
+		if out, err := e.evalExpr(p, p.message, "message_expr", v, element); err == nil {
 			if s, ok := out.Value().(string); ok && s != "" {
 				return ensurePeriod(s)
 			}
@@ -327,7 +389,7 @@ func (e *evaluation) lintFile(fd protoreflect.FileDescriptor) {
 	e.lintEnums(fd.Enums(), file, pkg)
 	e.lintExtensions(fd.Extensions(), file, nil, pkg)
 	if ps := e.set.byTarget[TargetService]; len(ps) > 0 || len(e.set.byTarget[TargetMethod]) > 0 {
-		for i := 0; i < fd.Services().Len(); i++ {
+		for i := 0; i < fd.Services().Len() && e.err == nil; i++ {
 			sd := fd.Services().Get(i)
 			svc := e.b.service(sd)
 			e.run(ps, pkg, "", &vars{file: file, service: svc}, string(sd.FullName()), atDesc(sd))
@@ -340,7 +402,7 @@ func (e *evaluation) lintFile(fd protoreflect.FileDescriptor) {
 
 func (e *evaluation) lintMessages(msgs protoreflect.MessageDescriptors, file *File, pkg string) {
 	msgPolicies, fieldPolicies := e.set.byTarget[TargetMessage], e.set.byTarget[TargetField]
-	for i := 0; i < msgs.Len(); i++ {
+	for i := 0; i < msgs.Len() && e.err == nil; i++ {
 		md := msgs.Get(i)
 		if len(msgPolicies) > 0 || len(fieldPolicies) > 0 {
 			m := e.b.message(md)
@@ -361,7 +423,7 @@ func (e *evaluation) lintMessages(msgs protoreflect.MessageDescriptors, file *Fi
 
 func (e *evaluation) lintExtensions(exts protoreflect.ExtensionDescriptors, file *File, parent *Message, pkg string) {
 	ps := e.set.byTarget[TargetField]
-	for i := 0; i < exts.Len() && len(ps) > 0; i++ {
+	for i := 0; i < exts.Len() && len(ps) > 0 && e.err == nil; i++ {
 		xd := exts.Get(i)
 		container := protoreflect.FullName("")
 		if parent != nil {
@@ -380,7 +442,7 @@ func (e *evaluation) lintEnums(enums protoreflect.EnumDescriptors, file *File, p
 	if len(enumPolicies) == 0 && len(valuePolicies) == 0 {
 		return
 	}
-	for i := 0; i < enums.Len(); i++ {
+	for i := 0; i < enums.Len() && e.err == nil; i++ {
 		ed := enums.Get(i)
 		en := e.b.enum(ed)
 		e.run(enumPolicies, pkg, ed.FullName(), &vars{file: file, enum: en}, en.FullName, atDesc(ed))

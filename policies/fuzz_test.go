@@ -1,6 +1,7 @@
 package policies_test
 
 import (
+	"context"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -44,7 +45,7 @@ func FuzzPolicies(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	img := compile(f, map[string]string{"acme/fuzz/v1/row.proto": fuzzSchema})
-	ctx := policies.Context{Module: "acme/fuzz", Principal: "fuzz", Subjects: []policies.Subject{
+	pctx := policies.Context{Module: "acme/fuzz", Principal: "fuzz", Subjects: []policies.Subject{
 		{Name: "acme.fuzz.v1.Row", Kind: "pbtable", PrimaryKey: []string{"key.id"}, Compatibility: "FULL_TRANSITIVE"},
 		{Name: "acme.fuzz.v1.Key", Kind: "log"},
 	}}
@@ -67,8 +68,10 @@ func FuzzPolicies(f *testing.F) {
 			}
 			return
 		}
-		set.Lint(img, ctx)
-		if _, err := set.Changes(img, img, ctx); err != nil && err.Error() == "" {
+		if _, err := set.Lint(context.Background(), img, pctx); err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
+		if _, err := set.Changes(context.Background(), img, img, pctx); err != nil && err.Error() == "" {
 			t.Fatal("empty error")
 		}
 	})

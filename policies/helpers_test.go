@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
@@ -38,4 +39,14 @@ func parse(t *testing.T, text string) []policies.Spec {
 		t.Fatal(err)
 	}
 	return specs
+}
+
+// lint runs set.Lint on img, failing t on an error.
+func lint(t testing.TB, set *policies.Set, img *image.Image, c policies.Context) []compat.Finding {
+	t.Helper()
+	findings, err := set.Lint(context.Background(), img, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return findings
 }

@@ -1,6 +1,7 @@
 package policies_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -175,7 +176,7 @@ service Sessions {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, f := range set.Lint(img, policies.Context{Module: "acme/users"}) {
+	for _, f := range lint(t, set, img, policies.Context{Module: "acme/users"}) {
 		got = append(got, fmt.Sprintf("%s:%d:%d %s %s: %s", f.Location.Path, f.Location.StartLine, f.Location.StartColumn, f.Severity, f.Rule, f.Message))
 	}
 	want := []string{
@@ -192,7 +193,7 @@ service Sessions {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The module glob: outside module acme/*, MESSAGE_DOCUMENTED is off.
-	for _, f := range set.Lint(img, policies.Context{Module: "other/users"}) {
+	for _, f := range lint(t, set, img, policies.Context{Module: "other/users"}) {
 		if f.Rule == "MESSAGE_DOCUMENTED" {
 			t.Errorf("MESSAGE_DOCUMENTED applied to module other/users: %v", f)
 		}
@@ -217,7 +218,7 @@ func TestChangePolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings, err := set.Changes(prev, curr, policies.Context{Subjects: logs, Principal: "intern@acme"})
+	findings, err := set.Changes(context.Background(), prev, curr, policies.Context{Subjects: logs, Principal: "intern@acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestChangePolicies(t *testing.T) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Not a log: the built-in does not apply.
-	findings, _ = set.Changes(prev, curr, policies.Context{Principal: "ci"})
+	findings, _ = set.Changes(context.Background(), prev, curr, policies.Context{Principal: "ci"})
 	if len(findings) != 0 {
 		t.Errorf("without a log subject, by ci: %v", findings)
 	}
@@ -289,7 +290,7 @@ func TestLogReserveDeletedFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			curr := compile(t, map[string]string{"acme/audit/v1/audit.proto": pkg + tt.current + "\n"})
-			findings, err := set.Changes(prev, curr, policies.Context{Subjects: logs})
+			findings, err := set.Changes(context.Background(), prev, curr, policies.Context{Subjects: logs})
 			if err != nil {
 				t.Fatal(err)
 			}

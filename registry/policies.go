@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -26,18 +27,35 @@ func (s *Service) checkPolicies(ctx context.Context, p *prepared, baseline *imag
 			Name: subj.Name, Kind: string(subj.Kind), PrimaryKey: subj.PrimaryKey, Compatibility: string(subj.compat.Level),
 		})
 	}
+	// Lint and Changes share one budget: the push's.
+	c.Budget = set.NewBudget()
+	lint, err := set.Lint(ctx, p.image, c)
+	if err != nil {
+		return nil, policyError(p.module, err)
+	}
 	var out []Finding
-	for _, f := range set.Lint(p.image, c) {
+	for _, f := range lint {
 		out = append(out, Finding{Finding: f, Policy: true})
 	}
-	changes, err := set.Changes(baseline, p.image, c)
+	changes, err := set.Changes(ctx, baseline, p.image, c)
 	if err != nil {
-		return nil, fmt.Errorf("check push %s: %w", p.module, err)
+		return nil, policyError(p.module, err)
 	}
 	for _, f := range changes {
 		out = append(out, Finding{Finding: f, Policy: true})
 	}
 	return out, nil
+}
+
+// policyError is the error of a push whose policies could not be
+// evaluated: a policy exceeding a cost limit makes the push invalid (an
+// *InvalidArgumentError naming the policy, the element and the limit); a
+// done context or another failure is wrapped as it is.
+func policyError(module string, err error) error {
+	if errors.Is(err, policies.ErrLimit) {
+		return invalid("policies", "%v", err)
+	}
+	return fmt.Errorf("check push %s: %w", module, err)
 }
 
 // policySet compiles the policies of a push, or returns them from the

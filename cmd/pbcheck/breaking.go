@@ -116,7 +116,7 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	changes, err := set.Changes(against.Image, current.Image, pctx)
+	changes, err := set.Changes(ctx, against.Image, current.Image, pctx)
 	if err != nil {
 		return exitError, err
 	}

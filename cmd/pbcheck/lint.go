@@ -51,7 +51,11 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	return writeFindings(e, format, set.Lint(in.Image, pctx), in.Image)
+	findings, err := set.Lint(ctx, in.Image, pctx)
+	if err != nil {
+		return exitError, err
+	}
+	return writeFindings(e, format, findings, in.Image)
 }
 
 // policiesOf compiles the policies an input's configuration puts in force,
