@@ -159,9 +159,17 @@ func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *ce
 	if iss.Err() != nil {
 		var lines []string
 		for _, e := range iss.Errors() {
+			msg := e.Message
+			if strings.Contains(msg, "recursion") {
+				msg += fmt.Sprintf(" (the limit is %d levels, max_expr_depth): nest less, e.g. build a long message from a list with join() rather than a chain of +", limits.MaxExprDepth)
+			}
+			if e.Location.Line() <= 0 {
+				lines = append(lines, fmt.Sprintf("%s: policy %s: %s: CEL error: %s", at.Pos, spec.Name, key, msg))
+				continue
+			}
 			pos := at.locate(e.Location.Line(), e.Location.Column())
 			lines = append(lines, fmt.Sprintf("%s: policy %s: %s: CEL error at line %d, column %d: %s",
-				pos, spec.Name, key, e.Location.Line(), e.Location.Column()+1, e.Message))
+				pos, spec.Name, key, e.Location.Line(), e.Location.Column()+1, msg))
 		}
 		return nil, errors.New(strings.Join(lines, "\n"))
 	}

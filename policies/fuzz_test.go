@@ -41,6 +41,11 @@ func FuzzPolicies(f *testing.F) {
 		"- {name: V, target: enum_value, expr: 'enum_value.number / 0 == 1'}",
 		"- name: U\n  target: file\n  expr: >-\n    file.package.matches('[')\n",
 		"[", "- 1", "- {name: ''}",
+		// The probes of issue 8: refused by their estimated cost.
+		"- {name: PROBE_MEMORY, target: file, expr: 'lists.range(1000000).map(a, lists.range(1000000)).size() > 0'}",
+		"- {name: PROBE_CPU, target: change, expr: 'lists.range(1000000).all(a, lists.range(1000000).all(b, true))'}",
+		// Within its estimate, beyond the realistic bounds at run time.
+		"- {name: PAIRS, target: message, expr: 'message.fields.all(a, message.fields.all(b, a.number == b.number || a.name != b.name))'}",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -51,13 +51,13 @@ type Limits struct {
 // DefaultLimits fit every built-in policy and real policies many times
 // over, and keep one push's policies to seconds of CPU and megabytes of
 // memory: 1,000,000 per evaluation, 100,000,000 per check, expressions of
-// 8,192 characters nested 64 deep, 200 policies per source, names of 64
+// 8,192 characters nested 100 deep, 200 policies per source, names of 64
 // bytes and messages of 2,048.
 var DefaultLimits = Limits{
 	MaxEvalCost:   1_000_000,
 	MaxCheckCost:  100_000_000,
 	MaxExprLength: 8192,
-	MaxExprDepth:  64,
+	MaxExprDepth:  100,
 	MaxPolicies:   200,
 	MaxNameLength: 64,
 	MaxTextLength: 2048,
@@ -201,9 +201,23 @@ const (
 	sizeList = 64
 )
 
-// sizeOf bounds particular fields of the model, by type and cel tag.
+// sizeOf bounds particular fields of the model, by type and cel tag, or by
+// cel tag in every type.
 var sizeOf = map[string]uint64{
-	"Message.fields":            256,
+	// Identifiers and short words.
+	"name":        64,
+	"json_name":   64,
+	"oneof":       64,
+	"type":        64,
+	"label":       64,
+	"cardinality": 64,
+	"kind":        64,
+	"syntax":      64,
+	"edition":     64,
+	"direction":   64,
+	"rule":        64,
+
+	"Message.fields":            128,
 	"Message.oneofs":            32,
 	"Enum.values":               256,
 	"Subject.primary_key":       8,
