@@ -88,18 +88,18 @@ func TestCompileLimits(t *testing.T) {
 		{
 			name:   "name too long",
 			config: "- {name: " + strings.Repeat("N", 65) + ", target: file, expr: 'true'}",
-			want:   []string{"pbregistry.yaml:1:3: policy name NNNN", "is 65 bytes long, more than the limit of 64 (max_name_length): shorten it"},
+			want:   []string{"pbregistry.yaml:1:3: policy name NNNN", "is 65 bytes long, more than the limit of 64 (max_policy_name_length): shorten it"},
 		},
 		{
 			name:   "message too long",
 			config: "- {name: LONG_MESSAGE, target: file, expr: 'true', message: " + strings.Repeat("m", 3000) + "}",
-			want:   []string{"pbregistry.yaml:1:3: policy LONG_MESSAGE: message is 3000 bytes long, more than the limit of 2048 (max_text_length)"},
+			want:   []string{"pbregistry.yaml:1:3: policy LONG_MESSAGE: message is 3000 bytes long, more than the limit of 2048 (max_policy_text_length)"},
 		},
 		{
 			name:   "description too long",
 			config: "- {name: LONG_DESCRIPTION, target: file, expr: 'true', description: " + strings.Repeat("d", 2049) + "}",
 			limits: policies.Limits{MaxTextLength: 2048},
-			want:   []string{"policy LONG_DESCRIPTION: description is 2049 bytes long, more than the limit of 2048 (max_text_length)"},
+			want:   []string{"policy LONG_DESCRIPTION: description is 2049 bytes long, more than the limit of 2048 (max_policy_text_length)"},
 		},
 		{
 			name:   "a lower max_policies",
