@@ -360,9 +360,11 @@ func TestCancelStopsEvaluation(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- tt.run(ctx, set) }()
 			<-ctx.waiting // the evaluation has started
+			cancelled := time.Now()
 			cancel()
 			select {
 			case err := <-done:
+				t.Logf("returned %v after the cancel", time.Since(cancelled).Round(time.Microsecond))
 				if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "policy FOREVER on acme.wide.v1.") {
 					t.Errorf("err = %v, want context.Canceled naming the policy and the element", err)
 				}
