@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"cel.dev/cel-go/cel"
@@ -79,7 +80,6 @@ func Compile(src Sources) (*Set, error) {
 		return nil, err
 	}
 	set := &Set{byTarget: make(map[Target][]*policy), limits: limits}
-	envs := make(map[Target]*cel.Env)
 	var errs []error
 	for _, spec := range specs {
 		if spec.Disabled {
@@ -89,12 +89,9 @@ func Compile(src Sources) (*Set, error) {
 			errs = append(errs, &config.Error{Pos: spec.Pos, Msg: fmt.Sprintf("policy %s needs a target and an expr (or the name of a built-in policy to override)", spec.Name)})
 			continue
 		}
-		env, ok := envs[spec.Target]
-		if !ok {
-			if env, err = newEnv(spec.Target, limits); err != nil {
-				return nil, fmt.Errorf("policies: %w", err)
-			}
-			envs[spec.Target] = env
+		env, err := cachedEnv(spec.Target, limits)
+		if err != nil {
+			return nil, fmt.Errorf("policies: %w", err)
 		}
 		p := &policy{spec: spec, severity: compat.SeverityError}
 		if spec.Severity == "warning" {
@@ -106,7 +103,6 @@ func Compile(src Sources) (*Set, error) {
 				p.kinds[k] = true
 			}
 		}
-		var err error
 		if p.expr, err = compileExpr(env, spec, "expr", spec.Expr, spec.ExprPos, cel.BoolType, limits); err != nil {
 			errs = append(errs, err)
 			continue
@@ -247,6 +243,32 @@ func costString(c uint64) string {
 		return "unbounded (it depends on a size or value the estimate cannot bound, e.g. lists.range of a computed number)"
 	}
 	return strconv.FormatUint(c, 10)
+}
+
+// envKey identifies a CEL environment: its target and the limits its
+// parser applies.
+type envKey struct {
+	target                  Target
+	maxExprLength, maxDepth int
+}
+
+// envs caches environments by envKey: building one takes milliseconds,
+// and every push with a configuration not seen yet compiles its policies.
+// Environments are immutable and safe for concurrent use.
+var envs sync.Map // envKey → *cel.Env
+
+// cachedEnv returns the environment of target under limits.
+func cachedEnv(target Target, limits Limits) (*cel.Env, error) {
+	key := envKey{target: target, maxExprLength: limits.MaxExprLength, maxDepth: limits.MaxExprDepth}
+	if env, ok := envs.Load(key); ok {
+		return env.(*cel.Env), nil
+	}
+	env, err := newEnv(target, limits)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := envs.LoadOrStore(key, env)
+	return actual.(*cel.Env), nil
 }
 
 // newEnv returns the CEL environment of a target's expressions.
