@@ -327,7 +327,7 @@ func (e *evaluation) evalExpr(p *policy, prg cel.Program, key string, v *vars, e
 		spent = *det.ActualCost()
 	}
 	if err != nil {
-		if stop, ok := evalError(e.runCtx, err, p, key, element, e.set.limits.MaxEvalCost); ok {
+		if stop := stopError(e.runCtx, err, p, key, element, e.set.limits.MaxEvalCost); stop != nil {
 			e.budget.charge(max(spent, e.set.limits.MaxEvalCost))
 			e.err = stop
 			return nil, err

@@ -160,19 +160,19 @@ func (b *Budget) charge(c uint64) bool {
 	return b.spent.Add(c) <= b.limit
 }
 
-// evalError classifies an evaluation error: a cost limit becomes a
-// *LimitError, a done context its error; ok is false for other errors,
-// which are the expression's own (e.g. a missing map key) and reported as
-// findings.
-func evalError(ctx context.Context, err error, p *policy, key, element string, limit uint64) (error, bool) {
+// stopError returns the error that stops a check for an evaluation error:
+// a *LimitError for a cost limit, the context's error when it is done; nil
+// for other errors, which are the expression's own (e.g. a missing map
+// key) and reported as findings.
+func stopError(ctx context.Context, err error, p *policy, key, element string, limit uint64) error {
 	var cancelled interpreter.EvalCancelledError
 	if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
-		return &LimitError{Policy: p.spec.Name, Pos: p.spec.Pos, Key: key, Element: element, Limit: "max_eval_cost", Value: limit}, true
+		return &LimitError{Policy: p.spec.Name, Pos: p.spec.Pos, Key: key, Element: element, Limit: "max_eval_cost", Value: limit}
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("policy %s on %s: %w", p.spec.Name, element, context.Cause(ctx)), true
+	if ctx.Err() != nil {
+		return fmt.Errorf("policy %s on %s: %w", p.spec.Name, element, context.Cause(ctx))
 	}
-	return nil, false
+	return nil
 }
 
 // checkSpecLimits checks what a configured policy writes against l.
