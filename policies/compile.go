@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -50,8 +51,8 @@ type Set struct {
 // policy is a compiled, enabled policy.
 type policy struct {
 	spec     Spec
-	expr     cel.Program
-	message  cel.Program // nil without message_expr
+	expr     *program
+	message  *program // nil without message_expr
 	severity compat.Severity
 	kinds    map[string]bool
 }
@@ -148,9 +149,18 @@ func checkSources(src Sources, limits Limits) error {
 // between checks of its context.
 const interruptCheckFrequency = 100
 
+// program is a compiled expression.
+type program struct {
+	cel.Program
+	// loops reports comprehensions (all, exists, map, filter, …): only
+	// they take long enough to need interrupting, and only they check the
+	// context (ContextEval), which costs more than an Eval.
+	loops bool
+}
+
 // compileExpr compiles one expression, checks its result type and that its
 // estimated cost fits limits.MaxEvalCost.
-func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *cel.Type, limits Limits) (cel.Program, error) {
+func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *cel.Type, limits Limits) (*program, error) {
 	ast, iss := env.Compile(text)
 	if iss.Err() != nil {
 		var lines []string
@@ -186,7 +196,8 @@ func compileExpr(env *cel.Env, spec Spec, key, text string, at exprPos, want *ce
 	if err != nil {
 		return nil, &config.Error{Pos: at.Pos, Msg: fmt.Sprintf("policy %s: %s: %v", spec.Name, key, err)}
 	}
-	return prg, nil
+	loops := len(celast.MatchDescendants(celast.NavigateAST(ast.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
+	return &program{Program: prg, loops: loops}, nil
 }
 
 // locate maps a position in an expression (1-based line, 0-based column)

@@ -320,8 +320,19 @@ func (e *evaluation) eval(p *policy, v *vars, element string, at func(*policy) (
 // evalExpr evaluates one expression of p and charges its cost to the
 // budget. A cost limit or a done context sets e.err; other errors are the
 // expression's own, returned.
-func (e *evaluation) evalExpr(p *policy, prg cel.Program, key string, v *vars, element string) (ref.Val, error) {
-	out, det, err := prg.ContextEval(e.runCtx, v)
+func (e *evaluation) evalExpr(p *policy, prg *program, key string, v *vars, element string) (ref.Val, error) {
+	var (
+		out ref.Val
+		det *cel.EvalDetails
+		err error
+	)
+	if prg.loops {
+		out, det, err = prg.ContextEval(e.runCtx, v)
+	} else {
+		// Without loops, bounded by MaxEvalCost: run checks the context
+		// before each element.
+		out, det, err = prg.Eval(v)
+	}
 	var spent uint64
 	if det != nil && det.ActualCost() != nil {
 		spent = *det.ActualCost()
