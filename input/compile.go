@@ -161,10 +161,14 @@ func (s *sources) stopped(ctx context.Context) error {
 	return fmt.Errorf("%s: compiling stopped before it finished: %w", s.name, err)
 }
 
-// refuse checks the source of a file read for the compiler against the
-// limits, and records a diagnostic when it passes one.
+// refuse checks the source of a file read for the compiler: its edition
+// must be one the compiler parses, and it must be within the limits. It
+// records one diagnostic for a file that fails, the edition's first.
 func (s *sources) refuse(fsPath string, data []byte) bool {
-	d, bad := s.limits.check(s.display(fsPath), data)
+	d, bad := checkEdition(s.display(fsPath), data)
+	if !bad {
+		d, bad = s.limits.check(s.display(fsPath), data)
+	}
 	if bad {
 		s.mu.Lock()
 		s.refused = append(s.refused, d)
@@ -294,7 +298,7 @@ func (s *sources) find(name string) (protocompile.SearchResult, error) {
 }
 
 // importRE matches an import statement's path.
-var importRE = regexp.MustCompile(`(?m)^\s*import\s+(?:public\s+|weak\s+)?("[^"\n]*"|'[^'\n]*')`)
+var importRE = regexp.MustCompile(`(?m)^\s*import\s+(?:public\s+|weak\s+|option\s+)?("[^"\n]*"|'[^'\n]*')`)
 
 // missingImports returns a diagnostic for each import statement, in the
 // files read, of a file that resolved nowhere, except where known already

@@ -77,37 +77,20 @@ func deepOptionValue(data []byte, limit int) (int, bool) {
 	afterEquals := false
 	for i := 0; i < len(data); i++ {
 		c := data[i]
-		switch c {
-		case ' ', '\t', '\n', '\r', '\f', '\v':
+		if isSpace(c) {
 			continue
+		}
+		switch c {
 		case '/':
-			if i+1 < len(data) && data[i+1] == '/' {
-				end := bytes.IndexByte(data[i+2:], '\n')
-				if end < 0 {
+			if end, ok := commentEnd(data, i); ok {
+				if end >= len(data) {
 					return 0, false
 				}
-				i += 2 + end
-				continue
-			}
-			if i+1 < len(data) && data[i+1] == '*' {
-				end := bytes.Index(data[i+2:], []byte("*/"))
-				if end < 0 {
-					return 0, false
-				}
-				i += 2 + end + 1
+				i = end - 1
 				continue
 			}
 		case '"', '\'':
-			// A string ends at its quote, or at the end of the line where
-			// the compiler reports it unterminated.
-			j := i + 1
-			for j < len(data) && data[j] != c && data[j] != '\n' {
-				if data[j] == '\\' && j+1 < len(data) && data[j+1] != '\n' {
-					j++
-				}
-				j++
-			}
-			i = j
+			i = stringClose(data, i)
 		case '=':
 			if depth == 0 {
 				afterEquals = true

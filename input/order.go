@@ -83,7 +83,7 @@ func (s *sources) sortByImports() {
 
 // scanImports returns the paths of the import statements of a .proto
 // source, found without parsing: lines starting with import followed by
-// an optional public or weak and a quoted path.
+// an optional public, weak or option and a quoted path.
 func scanImports(data []byte) []string {
 	var out []string
 	for i := 0; ; {
@@ -102,7 +102,7 @@ func scanImports(data []byte) []string {
 			continue
 		}
 		rest := skipBlanks(data[i:])
-		for _, mod := range [][]byte{[]byte("public"), []byte("weak")} {
+		for _, mod := range [][]byte{[]byte("public"), []byte("weak"), []byte("option")} {
 			if bytes.HasPrefix(rest, mod) {
 				rest = skipBlanks(rest[len(mod):])
 			}
