@@ -43,11 +43,22 @@ func (e *DecodeError) Error() string {
 	return "image: " + e.Msg
 }
 
-// Decode reads a binary FileDescriptorSet or buf image. Files may come in
-// any order; the result lists dependencies first. Each file's IsImport is
-// read from buf's image extension; files without it are not imports. A
-// file importing a file absent from the set is an error naming both.
+// Decode reads a binary FileDescriptorSet or buf image within
+// DefaultLimits. Files may come in any order; the result lists
+// dependencies first. Each file's IsImport is read from buf's image
+// extension; files without it are not imports. A file importing a file
+// absent from the set is an error naming both; so is a file of an edition
+// outside Editions.
 func Decode(data []byte) (*Image, error) {
+	return DecodeWithLimits(data, Limits{})
+}
+
+// DecodeWithLimits is Decode within limits; their zero value means
+// DefaultLimits. Data past a limit is refused before it is decoded.
+func DecodeWithLimits(data []byte, limits Limits) (*Image, error) {
+	if err := limits.Resolved().check(data); err != nil {
+		return nil, err
+	}
 	var set descriptorpb.FileDescriptorSet
 	if err := (proto.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &set); err != nil {
 		return nil, &DecodeError{Msg: fmt.Sprintf("not a serialized FileDescriptorSet or buf image: %v", err)}
@@ -64,16 +75,32 @@ func Decode(data []byte) (*Image, error) {
 }
 
 // DecodeJSON reads a FileDescriptorSet or buf image in protobuf's JSON
-// form, as `buf build -o x.json` writes it (with "bufExtension" objects).
+// form, as `buf build -o x.json` writes it (with "bufExtension" objects),
+// within DefaultLimits.
 func DecodeJSON(data []byte) (*Image, error) {
+	return DecodeJSONWithLimits(data, Limits{})
+}
+
+// DecodeJSONWithLimits is DecodeJSON within limits; their zero value
+// means DefaultLimits. The size is checked before decoding, the number of
+// files and of source locations file by file as they are decoded.
+func DecodeJSONWithLimits(data []byte, limits Limits) (*Image, error) {
+	l := limits.Resolved()
+	if l.MaxBytes > 0 && len(data) > l.MaxBytes {
+		return nil, &DecodeError{Msg: fmt.Sprintf("the image is %d bytes, more than the limit of %d: split the module into smaller images", len(data), l.MaxBytes)}
+	}
 	var set struct {
 		File []json.RawMessage `json:"file"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, &DecodeError{Msg: fmt.Sprintf("not a JSON FileDescriptorSet or buf image: %v", err)}
 	}
+	if l.MaxFiles > 0 && len(set.File) > l.MaxFiles {
+		return nil, &DecodeError{Msg: fmt.Sprintf("the image has more than %d files, the limit: split the module into smaller images", l.MaxFiles)}
+	}
 	files := make([]*descriptorpb.FileDescriptorProto, len(set.File))
 	imports := make([]bool, len(set.File))
+	locations := 0
 	for i, raw := range set.File {
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &fields); err != nil {
@@ -101,6 +128,10 @@ func DecodeJSON(data []byte) (*Image, error) {
 		fd := new(descriptorpb.FileDescriptorProto)
 		if err := protojson.Unmarshal(clean, fd); err != nil {
 			return nil, &DecodeError{File: fd.GetName(), Msg: fmt.Sprintf("file #%d is not a FileDescriptorProto: %v", i+1, err)}
+		}
+		locations += len(fd.GetSourceCodeInfo().GetLocation())
+		if l.MaxSourceLocations > 0 && locations > l.MaxSourceLocations {
+			return nil, l.tooManyLocations(fd.GetName())
 		}
 		files[i] = fd
 	}
@@ -182,9 +213,12 @@ func link(files []*descriptorpb.FileDescriptorProto, imports []bool) (img *Image
 			return nil, &DecodeError{Msg: fmt.Sprintf("file #%d has no name", i+1)}
 		}
 		if _, dup := index[name]; dup {
-			return nil, &DecodeError{File: name, Msg: "appears twice"}
+			return nil, &DecodeError{File: name, Msg: "appears twice: an image holds each file once; build it again with buf build or protoc"}
 		}
 		index[name] = i
+		if err := checkEdition(fd); err != nil {
+			return nil, &DecodeError{File: name, Msg: err.Error()}
+		}
 	}
 	// Depth-first topological sort, keeping the input order otherwise.
 	const (
@@ -207,6 +241,17 @@ func link(files []*descriptorpb.FileDescriptorProto, imports []bool) (img *Image
 			j, ok := index[dep]
 			if !ok {
 				return &DecodeError{File: files[i].GetName(), Msg: fmt.Sprintf("imports %q, which is not in the image: build the image with its imports (buf build includes them; protoc needs --include_imports)", dep)}
+			}
+			if err := visit(j); err != nil {
+				return err
+			}
+		}
+		// Files imported with `import option` (Edition 2024) define the
+		// options the file sets: without them its options cannot be read.
+		for _, dep := range files[i].GetOptionDependency() {
+			j, ok := index[dep]
+			if !ok {
+				return &DecodeError{File: files[i].GetName(), Msg: fmt.Sprintf("imports %q with import option, which is not in the image: build the image with its imports (buf build includes them; protoc needs --include_imports)", dep)}
 			}
 			if err := visit(j); err != nil {
 				return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/pbregistry/pbregistry/image"
 )
 
 // CompilerEditions are the editions the built-in compiler
@@ -19,8 +21,14 @@ import (
 var CompilerEditions = []string{"2023"}
 
 // ImageEditions are the editions whose descriptors pbregistry reads from
-// images: the editions the Go protobuf runtime supports.
-var ImageEditions = []string{"2023", "2024"}
+// images (image.Editions): the editions the Go protobuf runtime supports.
+var ImageEditions = func() []string {
+	out := make([]string, len(image.Editions))
+	for i, e := range image.Editions {
+		out[i] = strings.TrimPrefix(e.String(), "EDITION_")
+	}
+	return out
+}()
 
 // compilerVersion is the version of github.com/bufbuild/protocompile
 // that go.mod requires, named in the diagnostics; TestCompilerEditions

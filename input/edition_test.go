@@ -1,6 +1,8 @@
 package input
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io/fs"
@@ -14,6 +16,8 @@ import (
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/reporter"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/pbregistry/pbregistry/image"
 )
 
 // editionsFixtures is the Edition 2024 corpus and its Edition 2023 copy.
@@ -214,5 +218,68 @@ func TestEdition2024Import(t *testing.T) {
 		if d := ce.Diagnostics[0]; d.Path != "m/b/v1/b.proto" || d.Line != 2 || d.Col != 1 {
 			t.Errorf("--path %v: diagnostic %s, want it at m/b/v1/b.proto:2:1", paths, d)
 		}
+	}
+}
+
+// TestImageInputBounded: an image input is read, and decompressed, no
+// further than the image size limit — a 64 KiB gzip file expanding to
+// 64 MiB is refused at 1 MiB — and the Edition 2024 fixture images load
+// from a file and from stdin, within limits that fit them.
+func TestImageInputBounded(t *testing.T) {
+	root := t.TempDir()
+	var bomb bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range 64 {
+		if _, err := zw.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bomb.binpb.gz"), bomb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	limits := image.Limits{MaxBytes: 1 << 20}
+	for _, ref := range []string{"bomb.binpb.gz", "-#format=binpb,compression=gzip"} {
+		var alloc uint64
+		var err error
+		alloc = allocated(func() {
+			_, err = Load(context.Background(), ref, Options{Dir: root, Stdin: bytes.NewReader(bomb.Bytes()), ImageLimits: limits})
+		})
+		if err == nil || !strings.Contains(err.Error(), "the image is larger than 1048576 bytes, the limit") {
+			t.Errorf("%s: error = %v, want the size limit", ref, err)
+		}
+		t.Logf("%s: %d compressed bytes expanding to 64 MiB refused after allocating %d bytes", ref, bomb.Len(), alloc)
+		if alloc > 8<<20 {
+			t.Errorf("%s: allocated %d bytes to refuse it, want under 8 MiB", ref, alloc)
+		}
+	}
+	fixture := filepath.Join(editionsFixtures, "2024")
+	gz, err := os.ReadFile(filepath.Join(fixture, "after.binpb.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"after.binpb.gz", "-#format=binpb,compression=gzip"} {
+		in, err := Load(context.Background(), ref, Options{Dir: fixture, Stdin: bytes.NewReader(gz)})
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		var got []string
+		for _, f := range in.Modules[0].Files {
+			got = append(got, f.Path())
+		}
+		slices.Sort(got)
+		if want := editionFiles(t, filepath.Join(fixture, "after")); !slices.Equal(got, want) {
+			t.Errorf("%s: input files %v, want %v", ref, got, want)
+		}
+	}
+	_, err = Load(context.Background(), "after.binpb.gz", Options{Dir: fixture, ImageLimits: image.Limits{MaxSourceLocations: 100}})
+	if err == nil || !strings.Contains(err.Error(), "source locations, the limit") {
+		t.Errorf("source location limit: %v", err)
 	}
 }

@@ -11,13 +11,13 @@
 package input
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -51,6 +51,9 @@ type Options struct {
 	// Limits bound each .proto file compiled; the zero value means the
 	// defaults.
 	Limits Limits
+	// ImageLimits bound an image input (its size, after decompression,
+	// is checked as it is read); the zero value means image.DefaultLimits.
+	ImageLimits image.Limits
 }
 
 // Input is a loaded input.
@@ -549,37 +552,51 @@ func hasConfig(dir string) bool {
 }
 
 func (l *loader) loadImage() (*Input, error) {
-	var data []byte
-	var err error
+	// An image is read, and decompressed, up to the size limit of images
+	// and no further: a small gzip file may expand without end.
+	maxBytes := l.opts.ImageLimits.Resolved().MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64 - 1
+	}
+	var r io.Reader
 	if l.ref.Path == "-" {
-		stdin := l.opts.Stdin
-		if stdin == nil {
-			stdin = os.Stdin
+		r = l.opts.Stdin
+		if r == nil {
+			r = os.Stdin
 		}
-		data, err = io.ReadAll(stdin)
 	} else {
-		data, err = os.ReadFile(l.abs(l.ref.Path))
+		f, err := os.Open(l.abs(l.ref.Path))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("input %q: %s does not exist", l.ref.Raw, l.ref.Path)
 		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("input %q: %w", l.ref.Raw, err)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", l.ref.Raw, err)
+		}
+		defer f.Close()
+		r = f
 	}
 	if l.ref.Gzip {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
+		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, fmt.Errorf("input %q: not gzip data: %v", l.ref.Raw, err)
 		}
-		if data, err = io.ReadAll(zr); err != nil {
+		r = zr
+	}
+	data, err := io.ReadAll(io.LimitReader(r, int64(maxBytes)+1))
+	if err != nil {
+		if l.ref.Gzip {
 			return nil, fmt.Errorf("input %q: bad gzip data: %v", l.ref.Raw, err)
 		}
+		return nil, fmt.Errorf("input %q: %w", l.ref.Raw, err)
+	}
+	if len(data) > maxBytes {
+		return nil, fmt.Errorf("input %q: the image is larger than %d bytes, the limit: split the module into smaller images", l.ref.Raw, maxBytes)
 	}
 	var img *image.Image
 	if l.ref.Format == FormatJSON {
-		img, err = image.DecodeJSON(data)
+		img, err = image.DecodeJSONWithLimits(data, l.opts.ImageLimits)
 	} else {
-		img, err = image.Decode(data)
+		img, err = image.DecodeWithLimits(data, l.opts.ImageLimits)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("input %q: %w", l.ref.Raw, err)
