@@ -265,6 +265,9 @@ func FuzzDecode(f *testing.F) {
 	if data, err := proto.Marshal(testSet(f)); err == nil {
 		f.Add(data)
 	}
+	if data, err := proto.Marshal(edition2024Set(f)); err == nil {
+		f.Add(data) // Edition 2024: import option, export and local
+	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, err := Decode(data)

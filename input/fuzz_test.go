@@ -31,6 +31,8 @@ func FuzzCompile(f *testing.F) {
 		"syntax = \"proto2\";\nmessage M { optional group G = 1 { optional int32 a = 2; } extensions 100 to max; }\nextend M { optional string e = 100; }\n",
 		"edition = \"2023\";\npackage p;\nmessage M { int32 a = 1 [features.field_presence = IMPLICIT]; }\nservice S { rpc R(M) returns (stream M); }\n",
 		"syntax = \"proto3\";\nenum E { option allow_alias = true; A = 0; B = 0; }\nmessage M { map<string, E> m = 1; oneof o { int32 x = 2; } reserved 3 to 5; reserved \"y\"; }\n",
+		"\ufeff// c\nedition = \"20\" '24';\npackage p;\nimport option \"google/protobuf/cpp_features.proto\";\nexport message M { local message N {} }\n",
+		"edition = \"\\x32023\";\npackage p;\n", "edition = '", "edition =",
 		"", "syntax", "message {", "\x00\xff",
 	} {
 		f.Add([]byte(s))
