@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing/fstest"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
@@ -53,22 +51,9 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 	}
 	subjects := effectiveSubjects(nil, stored)
 	currNames, prevNames := image.NewIndex(curr), image.NewIndex(prev)
-	scopes := make(map[string]scope, len(subjects))
-	for _, subj := range subjects {
-		scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
-	}
-	owners := func(f compat.Finding) []string {
-		c := currNames.Container(protoreflect.FullName(f.Element))
-		if c == "" {
-			c = prevNames.Container(protoreflect.FullName(f.Element))
-		}
-		var out []string
-		for _, subj := range subjects {
-			if c != "" && scopes[subj.Name][c] {
-				out = append(out, subj.Name)
-			}
-		}
-		return out
+	scopes, err := newSubjectScopes(subjects, currNames, prevNames, newScopeWork(s.limits.MaxScopeEntries))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}
 	moduleCfg := cfg.Modules[0].Breaking.CompatConfig()
 	moduleCfg.Level = compat.LevelFull
@@ -77,23 +62,15 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 		return nil, nil, nil, fmt.Errorf("diff %s: module rules: %w", module, err)
 	}
 	for _, f := range moduleFindings {
-		if len(owners(f)) == 0 {
+		if len(scopes.ownersOf(f)) == 0 {
 			findings = append(findings, Finding{Finding: f})
 		}
 	}
-	for _, subj := range subjects {
-		c := subj.compat.compatConfig()
-		c.Level = compat.LevelFull
-		subjectFindings, err := compat.Check(prev, curr, c)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("diff %s: subject %s: %w", module, subj.Name, err)
-		}
-		for _, f := range subjectFindings {
-			if slices.Contains(owners(f), subj.Name) {
-				findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: LevelFull})
-			}
-		}
+	subjectFindings, err := checkSubjects(prev, curr, subjects, scopes, true)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}
+	findings = append(findings, subjectFindings...)
 	displayPaths(findings, curr)
 	slices.SortStableFunc(findings, func(a, b Finding) int {
 		if c := compat.Compare(a.Finding, b.Finding); c != 0 {

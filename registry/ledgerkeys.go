@@ -133,6 +133,22 @@ func checkLedger(current, baseline []ledgerKey, ledger []LedgerEntry, locate fun
 	return findings
 }
 
+// hasNewKeys reports whether current uses a key that baseline does not:
+// only such keys can reuse what the ledger remembers.
+func hasNewKeys(current, baseline []ledgerKey) bool {
+	type id struct{ scope, kind, key string }
+	inBaseline := make(map[id]bool, len(baseline))
+	for _, k := range baseline {
+		inBaseline[id{k.entry.Scope, string(k.entry.Kind), k.entry.Key}] = true
+	}
+	for _, k := range current {
+		if !inBaseline[id{k.entry.Scope, string(k.entry.Kind), k.entry.Key}] {
+			return true
+		}
+	}
+	return false
+}
+
 func reuseMessage(now, was LedgerEntry) string {
 	short := func(scope string) string {
 		if i := strings.LastIndexByte(scope, '.'); i >= 0 {

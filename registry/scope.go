@@ -3,6 +3,7 @@ package registry
 import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
 )
 
@@ -11,16 +12,176 @@ import (
 // through its fields, nested or not, transitively.
 type scope map[protoreflect.FullName]bool
 
-// scopeOf returns the scope of message name in x; empty if x has no such
-// message.
-func scopeOf(x *image.Index, name string) scope {
-	return x.Reachable(protoreflect.FullName(name))
+// scopeWork counts the work of computing scopes and attributing findings,
+// against a budget: Limits.MaxScopeEntries bounds the members of all the
+// subjects' scopes together, which is what their ledgers store.
+type scopeWork struct {
+	// budget is the number of scope members left; negative: no bound.
+	budget int
+	// limit is the budget's initial value, for error messages.
+	limit int
+	// members counts the scope members computed; lookups counts the
+	// subjects examined while attributing findings. Tests read them.
+	members, lookups int
 }
 
-// union adds the members of other to s.
-func (s scope) union(other scope) scope {
-	for k := range other {
-		s[k] = true
+func newScopeWork(limit int) *scopeWork {
+	if limit <= 0 {
+		return &scopeWork{budget: -1, limit: limit}
 	}
-	return s
+	return &scopeWork{budget: limit, limit: limit}
+}
+
+// scopeOf returns the scope of message name in x (empty if x has no such
+// message), or an *InvalidArgumentError when the subjects' scopes together
+// exceed the budget.
+func (w *scopeWork) scopeOf(x *image.Index, name string) (scope, error) {
+	out := make(scope)
+	md := x.Message(protoreflect.FullName(name))
+	if md == nil {
+		return out, nil
+	}
+	add := func(n protoreflect.FullName) error {
+		if out[n] {
+			return nil
+		}
+		out[n] = true
+		w.members++
+		if w.budget >= 0 {
+			if w.budget == 0 {
+				return invalid("files", "the subjects' messages together hold more than %d messages and enums (counting each once per subject whose data holds it; limits.max_scope_entries): declare fewer subjects, or split the module", w.limit)
+			}
+			w.budget--
+		}
+		return nil
+	}
+	stack := []protoreflect.MessageDescriptor{md}
+	if err := add(md.FullName()); err != nil {
+		return nil, err
+	}
+	for len(stack) > 0 {
+		md := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		fields := md.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			if m := fd.Message(); m != nil && !out[m.FullName()] {
+				if err := add(m.FullName()); err != nil {
+					return nil, err
+				}
+				stack = append(stack, m)
+			}
+			if e := fd.Enum(); e != nil {
+				if err := add(e.FullName()); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// subjectScopes are the scopes of a check's subjects in the two images, and
+// the index from each message or enum to the subjects whose scope holds it,
+// in either image.
+type subjectScopes struct {
+	curr, prev []scope
+	owners     map[protoreflect.FullName][]int
+	currNames  *image.Index
+	prevNames  *image.Index
+	work       *scopeWork
+}
+
+// newSubjectScopes computes the scopes of subjects in curr and prev (prev
+// may be empty), once each.
+func newSubjectScopes(subjects []subject, currNames, prevNames *image.Index, work *scopeWork) (*subjectScopes, error) {
+	s := &subjectScopes{
+		curr: make([]scope, len(subjects)), prev: make([]scope, len(subjects)),
+		owners: make(map[protoreflect.FullName][]int), currNames: currNames, prevNames: prevNames, work: work,
+	}
+	for i, subj := range subjects {
+		var err error
+		if s.curr[i], err = work.scopeOf(currNames, subj.Name); err != nil {
+			return nil, err
+		}
+		if s.prev[i], err = work.scopeOf(prevNames, subj.Name); err != nil {
+			return nil, err
+		}
+		for n := range s.curr[i] {
+			s.owners[n] = append(s.owners[n], i)
+		}
+		for n := range s.prev[i] {
+			if !s.curr[i][n] {
+				s.owners[n] = append(s.owners[n], i)
+			}
+		}
+	}
+	return s, nil
+}
+
+// ownersOf returns the indexes of the subjects whose scope holds the
+// element f is about (through the message or enum that contains it, in the
+// current image or else in the previous one).
+func (s *subjectScopes) ownersOf(f compat.Finding) []int {
+	c := s.currNames.Container(protoreflect.FullName(f.Element))
+	if c == "" {
+		c = s.prevNames.Container(protoreflect.FullName(f.Element))
+	}
+	if c == "" {
+		return nil
+	}
+	owners := s.owners[c]
+	s.work.lookups += len(owners)
+	return owners
+}
+
+// checkSubjects runs every subject's rules on the change from prev to curr
+// with one compat.Check over the union of their rules, then keeps each
+// finding for the subjects whose scope holds it, whose rules include its
+// rule and whose level protects a direction it breaks. With atFull, every
+// subject is checked at FULL (LevelNone included), as Diff shows changes;
+// otherwise subjects at LevelNone are not checked. The work is linear in
+// the size of the images plus the findings times the subjects they
+// concern.
+func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectScopes, atFull bool) ([]Finding, error) {
+	sets := make([]ruleSet, len(subjects))
+	union := ruleSet{}
+	for i, subj := range subjects {
+		if !atFull && subj.compat.Level == LevelNone {
+			continue
+		}
+		set, err := subj.compat.rules("subject " + subj.Name)
+		if err != nil {
+			return nil, err
+		}
+		sets[i] = set
+		for id := range set {
+			union[id] = true
+		}
+	}
+	if len(union) == 0 {
+		return nil, nil
+	}
+	all, err := compat.Check(prev, curr, compat.Config{Version: ruleCatalogVersion, Use: union.ids(), Level: compat.LevelFull})
+	if err != nil {
+		return nil, invalid("files", "subjects' rules: %v", err)
+	}
+	var out []Finding
+	for _, f := range all {
+		for _, i := range scopes.ownersOf(f) {
+			subj := subjects[i]
+			if sets[i] == nil || !sets[i][f.Rule] {
+				continue
+			}
+			level := subj.compat.Level
+			if atFull {
+				level = LevelFull
+			}
+			if cl := level.compatLevel(); cl != compat.LevelFull && f.Directions&cl.Directions() == 0 {
+				continue
+			}
+			out = append(out, Finding{Finding: f, Subject: subj.Name, Level: level})
+		}
+	}
+	return out, nil
 }

@@ -34,9 +34,16 @@ import (
 //     but an older version did may not come back with another meaning.
 //
 // The check reads the baseline, the subjects and the ledger, then commits
-// naming the baseline; if another push landed in between, the store refuses
-// the commit as stale and the check runs again against the new latest, so a
-// version is never accepted against a stale baseline.
+// naming the baseline. Pushes to one module wait their turn within one
+// process; if another process's push landed in between, the store refuses
+// the commit as stale and the check runs again against the new latest,
+// after a jittered backoff, for up to Limits.MaxStaleRetryTime — so a
+// version is never accepted against a stale baseline, and a compatible push
+// does not fail because another landed first.
+//
+// Every request is bounded before any expensive work (see Limits), the
+// compile by Limits.MaxCompileTime, and the check costs time linear in the
+// size of the two schemas and the subjects' scopes.
 type Service struct {
 	store    Store
 	limits   Limits
@@ -47,11 +54,13 @@ type Service struct {
 	// them; policySets caches compiled sets by module configuration.
 	serverPolicies []policies.Spec
 	policySets     *policyCache
+	// locks serializes pushes per module.
+	locks *moduleLocks
 }
 
 // ServiceOptions configure a Service.
 type ServiceOptions struct {
-	// Limits bound pushes; zero means DefaultLimits.
+	// Limits bound requests; each zero field means DefaultLimits' value.
 	Limits Limits
 	// Observer is told about each push; nil means none.
 	Observer Observer
@@ -88,10 +97,8 @@ type PushOutcome struct {
 // NewService returns a Service over store.
 func NewService(store Store, opts ServiceOptions) *Service {
 	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now,
-		serverPolicies: opts.Policies, policySets: newPolicyCache()}
-	if s.limits == (Limits{}) {
-		s.limits = DefaultLimits
-	}
+		serverPolicies: opts.Policies, policySets: newPolicyCache(), locks: newModuleLocks()}
+	s.limits = s.limits.WithDefaults()
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -151,6 +158,8 @@ type Verdict struct {
 	Findings []Finding
 
 	commit *PushCommit
+	// work counts the check's work on scopes, for tests.
+	work *scopeWork
 }
 
 // Accepted reports whether the push may be stored.
@@ -286,6 +295,17 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 	if err := s.limits.CheckFiles(req.Files); err != nil {
 		return nil, err
 	}
+	if err := s.limits.CheckBuild(req.Build); err != nil {
+		return nil, err
+	}
+	if req.Principal != "" {
+		if err := s.limits.CheckPrincipal(req.Principal); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.Module) > MaxModuleNameLength {
+		return nil, ValidateModuleName(req.Module)
+	}
 	p := &prepared{req: req}
 	fsys := make(fstest.MapFS, len(req.Files))
 	for _, f := range req.Files {
@@ -306,12 +326,15 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 				"and this section governs the messages that are not subjects; declare the messages whose data outlives versions as subjects "+
 				"(a subject's compatibility may be *_TRANSITIVE) and write %s here", b.PosOf("compatibility"), b.Compatibility, b.Compatibility.Level)
 		}
+		if n := len(cfg.Subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
+			return nil, invalid("files", "%s declares %d subjects, more than the limit of %d (limits.max_subjects): split the module", ConfigFileName, n, s.limits.MaxSubjects)
+		}
 		p.cfg = cfg
 	}
 	p.module = req.Module
 	if p.cfg != nil && p.cfg.Name != "" {
 		if p.module != "" && p.module != p.cfg.Name {
-			return nil, invalid("module", "the push names module %q but its pbregistry.yaml says %q (%s): make them agree", p.module, p.cfg.Name, p.cfg.NamePos)
+			return nil, invalid("module", "the push names module %q but its pbregistry.yaml says %q (%s): make them agree", p.module, Truncate(p.cfg.Name, 256), p.cfg.NamePos)
 		}
 		p.module = p.cfg.Name
 	}
@@ -335,8 +358,19 @@ func (s *Service) compile(ctx context.Context, p *prepared) error {
 	for _, f := range p.req.Files {
 		fsys[f.Path] = &fstest.MapFile{Data: f.Content, Mode: 0o444}
 	}
-	in, err := input.LoadFS(ctx, fsys, "push to "+p.module)
+	compileCtx, cancel := ctx, context.CancelFunc(func() {})
+	if s.limits.MaxCompileTime > 0 {
+		compileCtx, cancel = context.WithTimeout(ctx, s.limits.MaxCompileTime)
+	}
+	defer cancel()
+	in, err := input.LoadFS(compileCtx, fsys, "push to "+p.module)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("compile push to %s: %w", p.module, ctx.Err())
+		}
+		if compileCtx.Err() != nil {
+			return invalid("files", "the files did not compile within %s: split the module or raise limits.max_compile_time", s.limits.MaxCompileTime)
+		}
 		var compileErr *input.CompileError
 		if errors.As(err, &compileErr) {
 			return invalid("files", "the files do not compile:\n%s", compileErr.Error())
@@ -384,24 +418,32 @@ func (s *Service) CheckPush(ctx context.Context, req PushRequest) (*Verdict, err
 	return v, nil
 }
 
-// maxStaleRetries bounds how often a push is checked again because other
-// pushes landed while it was checked.
-const maxStaleRetries = 8
-
 // Push checks a push and, if it is compatible, stores it as the module's
 // next version. It returns the version (an existing one, with created ==
 // false, when the content was pushed before) and the verdict; an
 // incompatible push returns a *RejectedError holding the verdict.
+//
+// Pushes to one module take turns within the process. When another
+// process's push lands between the check and the commit, the push is
+// checked again against the new latest version after a jittered
+// exponential backoff, for up to Limits.MaxStaleRetryTime; past it, the
+// *StaleBaselineError is returned.
 func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Verdict, error) {
 	start := time.Now()
-	if req.Principal == "" {
-		return Version{}, false, nil, invalid("principal", "no principal: say who pushes")
+	if err := s.limits.CheckPrincipal(req.Principal); err != nil {
+		return Version{}, false, nil, err
 	}
 	p, err := s.prepare(ctx, req)
 	if err != nil {
 		return Version{}, false, nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	unlock, err := s.locks.lock(ctx, p.module)
+	if err != nil {
+		return Version{}, false, nil, fmt.Errorf("push %s: wait for the pushes before it: %w", p.module, err)
+	}
+	defer unlock()
+	retry := newBackoff(s.limits.MaxStaleRetryTime)
+	for {
 		v, err := s.check(ctx, p)
 		if err != nil {
 			return Version{}, false, nil, err
@@ -413,20 +455,29 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Ve
 		if !v.Accepted() {
 			s.observe(PushOutcome{Module: p.module, Findings: v.Findings, Elapsed: time.Since(start)})
 			s.logger.InfoContext(ctx, "push rejected", "module", p.module, "digest", p.digest,
-				"baseline", v.Baseline, "principal", req.Principal, "findings", len(v.Findings))
+				"baseline", v.Baseline, "principal", logString(req.Principal), "commit", logString(req.Build.Commit), "findings", len(v.Findings))
 			return Version{}, false, v, &RejectedError{Verdict: v}
 		}
 		version, created, err := s.store.CommitPush(ctx, *v.commit)
-		if errors.Is(err, ErrStaleBaseline) && attempt < maxStaleRetries {
-			s.logger.DebugContext(ctx, "push raced another, checking again", "module", p.module, "baseline", v.Baseline)
-			continue
+		if errors.Is(err, ErrStaleBaseline) {
+			wait, ok := retry.next()
+			if ok {
+				s.logger.DebugContext(ctx, "push raced another process's, checking again", "module", p.module, "baseline", v.Baseline,
+					"attempt", retry.attempts, "wait", wait)
+				if err := sleepCtx(ctx, wait); err != nil {
+					return Version{}, false, v, fmt.Errorf("push %s: %w", p.module, err)
+				}
+				continue
+			}
+			s.logger.WarnContext(ctx, "push kept racing others' and gave up", "module", p.module, "attempts", retry.attempts,
+				"budget", s.limits.MaxStaleRetryTime)
 		}
 		if err != nil {
 			return Version{}, false, v, fmt.Errorf("push %s: %w", p.module, err)
 		}
 		s.observe(PushOutcome{Module: p.module, Accepted: true, Created: created, Findings: v.Findings, Elapsed: time.Since(start)})
 		s.logger.InfoContext(ctx, "push accepted", "module", p.module, "version", version.Number, "created", created,
-			"digest", p.digest, "principal", req.Principal, "commit", req.Build.Commit)
+			"digest", p.digest, "principal", logString(req.Principal), "commit", logString(req.Build.Commit))
 		return version, created, v, nil
 	}
 }
@@ -478,66 +529,49 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	var findings []Finding
 	findings = append(findings, checkSubjectsExist(subjects, currNames, prevNames, locate)...)
 
+	v.work = newScopeWork(s.limits.MaxScopeEntries)
+	scopes, err := newSubjectScopes(subjects, currNames, prevNames, v.work)
+	if err != nil {
+		return nil, err
+	}
 	var ledger []LedgerEntry
-	for _, subj := range subjects {
-		for _, k := range ledgerKeys(subj.Name, currNames, scopeOf(currNames, subj.Name)) {
+	currentKeys := make([][]ledgerKey, len(subjects))
+	for i, subj := range subjects {
+		currentKeys[i] = ledgerKeys(subj.Name, currNames, scopes.curr[i])
+		for _, k := range currentKeys[i] {
 			ledger = append(ledger, k.entry)
 		}
 	}
 
 	if baseline != nil {
-		scopes := make(map[string]scope, len(subjects))
-		for _, subj := range subjects {
-			scopes[subj.Name] = scopeOf(currNames, subj.Name).union(scopeOf(prevNames, subj.Name))
-		}
-		owner := func(f compat.Finding) []string {
-			c := currNames.Container(protoreflect.FullName(f.Element))
-			if c == "" {
-				c = prevNames.Container(protoreflect.FullName(f.Element))
-			}
-			var out []string
-			if c == "" {
-				return out
-			}
-			for _, subj := range subjects {
-				if scopes[subj.Name][c] {
-					out = append(out, subj.Name)
-				}
-			}
-			return out
-		}
 		moduleFindings, err := compat.Check(baseline, p.image, p.moduleCfg)
 		if err != nil {
 			return nil, invalid("files", "pbregistry.yaml breaking: %v", err)
 		}
 		for _, f := range moduleFindings {
-			if len(owner(f)) == 0 {
+			if len(scopes.ownersOf(f)) == 0 {
 				findings = append(findings, Finding{Finding: f})
 			}
 		}
-		for _, subj := range subjects {
-			if subj.compat.Level == LevelNone {
+		subjectFindings, err := checkSubjects(baseline, p.image, subjects, scopes, false)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, subjectFindings...)
+		for i, subj := range subjects {
+			if subj.compat.Level == LevelNone || !subj.compat.Level.Transitive() || !subj.stored {
 				continue
 			}
-			subjectFindings, err := compat.Check(baseline, p.image, subj.compat.compatConfig())
+			previous := ledgerKeys(subj.Name, prevNames, scopes.prev[i])
+			if !hasNewKeys(currentKeys[i], previous) {
+				continue // only keys the baseline does not use can be reused
+			}
+			known, err := s.store.Ledger(ctx, LedgerQuery{Module: p.module, Subject: subj.Name})
 			if err != nil {
-				return nil, invalid("files", "subject %s: %v", subj.Name, err)
+				return nil, fmt.Errorf("check push %s: %w", p.module, err)
 			}
-			for _, f := range subjectFindings {
-				if slices.Contains(owner(f), subj.Name) {
-					findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
-				}
-			}
-			if subj.compat.Level.Transitive() && subj.stored {
-				known, err := s.store.Ledger(ctx, LedgerQuery{Module: p.module, Subject: subj.Name})
-				if err != nil {
-					return nil, fmt.Errorf("check push %s: %w", p.module, err)
-				}
-				current := ledgerKeys(subj.Name, currNames, scopeOf(currNames, subj.Name))
-				previous := ledgerKeys(subj.Name, prevNames, scopeOf(prevNames, subj.Name))
-				for _, f := range checkLedger(current, previous, known, locate) {
-					findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
-				}
+			for _, f := range checkLedger(currentKeys[i], previous, known, locate) {
+				findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
 			}
 		}
 	}
@@ -597,9 +631,11 @@ type subject struct {
 // store holds: an admin override wins, then the declared configuration,
 // then the stored one; subjects no longer declared are still checked.
 func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
-	byName := make(map[string]*subject)
+	byName := make(map[string]*subject, len(stored)+len(declared))
+	overridden := make(map[string]bool)
 	var order []string
 	for _, st := range stored {
+		overridden[st.Name] = st.Override != nil
 		byName[st.Name] = &subject{Name: st.Name, Kind: st.Kind, PrimaryKey: st.PrimaryKey, compat: st.Pushed.withDefaults(st.Kind), stored: true}
 		order = append(order, st.Name)
 		if st.Override != nil {
@@ -614,13 +650,7 @@ func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
 			order = append(order, d.Name)
 		}
 		sub.Kind, sub.PrimaryKey = d.Kind, d.PrimaryKey
-		overridden := false
-		for _, st := range stored {
-			if st.Name == d.Name && st.Override != nil {
-				overridden = true
-			}
-		}
-		if !overridden {
+		if !overridden[d.Name] {
 			sub.compat = d.Compatibility.withDefaults(d.Kind)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 )
 
-func newService(t *testing.T) *registry.Service {
+func newService(t testing.TB) *registry.Service {
 	t.Helper()
 	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
