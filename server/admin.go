@@ -12,21 +12,23 @@ import (
 )
 
 // SetSubjectConfig implements RegistryServiceHandler (admin only): it sets
-// or, when the request has no compatibility, clears a subject's override.
+// or, when the request has no compatibility, clears a subject's override,
+// through the service, which validates it as it validates pushes and logs
+// it.
 func (s *Server) SetSubjectConfig(ctx context.Context, req *connect.Request[v1.SetSubjectConfigRequest]) (*connect.Response[v1.SetSubjectConfigResponse], error) {
 	if s.readOnly {
 		return nil, readOnlyError("set subject config")
 	}
 	p := auth.FromContext(ctx)
-	if err := p.CanAdmin(fmt.Sprintf("overriding the configuration of subject %s", req.Msg.GetMessage())); err != nil {
+	if err := p.CanAdmin(fmt.Sprintf("overriding the configuration of subject %s", registry.Truncate(req.Msg.GetMessage(), 256))); err != nil {
 		return nil, connectError(err)
 	}
 	var sub registry.Subject
 	var err error
 	if c := req.Msg.GetCompatibility(); c == nil {
-		sub, err = s.store.ClearSubjectConfig(ctx, req.Msg.GetModule(), req.Msg.GetMessage())
+		sub, err = s.service.ClearSubjectConfig(ctx, req.Msg.GetModule(), req.Msg.GetMessage(), p.Name)
 	} else {
-		sub, err = s.store.SetSubjectConfig(ctx, registry.SubjectConfigRequest{
+		sub, err = s.service.SetSubjectConfig(ctx, registry.SubjectConfigRequest{
 			Module:        req.Msg.GetModule(),
 			Subject:       req.Msg.GetMessage(),
 			Compatibility: registry.Compatibility{Level: levelFromProto(c.GetLevel()), Use: c.GetUse(), Except: c.GetExcept()},
@@ -36,11 +38,11 @@ func (s *Server) SetSubjectConfig(ctx context.Context, req *connect.Request[v1.S
 	if err != nil {
 		return nil, connectError(err)
 	}
-	s.logger.InfoContext(ctx, "subject config set", "module", sub.Module, "subject", sub.Name, "principal", p.Name, "cleared", req.Msg.GetCompatibility() == nil)
 	return connect.NewResponse(&v1.SetSubjectConfigResponse{Subject: subjectToProto(sub)}), nil
 }
 
-// ApproveException implements RegistryServiceHandler (admin only).
+// ApproveException implements RegistryServiceHandler (admin only): the
+// service validates the exception as it validates pushes, and logs it.
 func (s *Server) ApproveException(ctx context.Context, req *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error) {
 	if s.readOnly {
 		return nil, readOnlyError("approve exception")
@@ -49,7 +51,7 @@ func (s *Server) ApproveException(ctx context.Context, req *connect.Request[v1.A
 	if err := p.CanAdmin("approving an exception"); err != nil {
 		return nil, connectError(err)
 	}
-	e, err := s.store.CreateException(ctx, registry.ExceptionSpec{
+	e, err := s.service.ApproveException(ctx, registry.ExceptionSpec{
 		Module:    req.Msg.GetModule(),
 		Digest:    req.Msg.GetDigest(),
 		Rule:      req.Msg.GetRule(),
@@ -60,7 +62,6 @@ func (s *Server) ApproveException(ctx context.Context, req *connect.Request[v1.A
 	if err != nil {
 		return nil, connectError(err)
 	}
-	s.logger.InfoContext(ctx, "exception approved", "module", e.Module, "digest", e.Digest, "rule", e.Rule, "element", e.Element, "principal", p.Name, "id", e.ID)
 	return connect.NewResponse(&v1.ApproveExceptionResponse{Exception: exceptionToProto(e)}), nil
 }
 
