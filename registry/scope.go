@@ -21,8 +21,9 @@ type scopeWork struct {
 	// limit is the budget's initial value, for error messages.
 	limit int
 	// members counts the scope members computed; lookups counts the
-	// subjects examined while attributing findings. Tests read them.
-	members, lookups int
+	// subjects examined while attributing findings; checks counts the
+	// compat.Check runs for subjects. Tests read them.
+	members, lookups, checks int
 }
 
 func newScopeWork(limit int) *scopeWork {
@@ -162,6 +163,7 @@ func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectS
 	if len(union) == 0 {
 		return nil, nil
 	}
+	scopes.work.checks++
 	all, err := compat.Check(prev, curr, compat.Config{Version: ruleCatalogVersion, Use: union.ids(), Level: compat.LevelFull})
 	if err != nil {
 		return nil, invalid("files", "subjects' rules: %v", err)
