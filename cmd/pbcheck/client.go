@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,4 +207,83 @@ func pushRejection(err error) (*v1.PushRejection, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Retries of calls that may succeed when made again: the registry aborted
+// the call (another push to the module landed first and the registry's own
+// retries ran out), was unavailable, or shed load and said when to come
+// back (resource_exhausted with Retry-After). A push is safe to repeat: the
+// registry answers a push of content it holds with the version holding it.
+var (
+	// maxRetries bounds the retries of one call.
+	maxRetries = 5
+	// retryBase is the first backoff; each retry doubles it, up to
+	// retryMax, with full jitter.
+	retryBase = 500 * time.Millisecond
+	retryMax  = 10 * time.Second
+	// maxRetryAfter bounds how long a Retry-After may make pbcheck wait.
+	maxRetryAfter = 60 * time.Second
+)
+
+// retryable returns how long to wait before calling again after err, and
+// whether to call again at all; attempt counts the retries made so far.
+func retryable(err error, attempt int) (time.Duration, bool) {
+	var ce *connect.Error
+	if !errors.As(err, &ce) || attempt >= maxRetries {
+		return 0, false
+	}
+	secs, perr := strconv.Atoi(strings.TrimSpace(ce.Meta().Get("Retry-After")))
+	retryAfter := perr == nil && secs >= 0
+	switch ce.Code() {
+	case connect.CodeAborted, connect.CodeUnavailable:
+	case connect.CodeResourceExhausted:
+		if !retryAfter {
+			return 0, false // too large a request: retrying does not help
+		}
+	default:
+		return 0, false
+	}
+	if retryAfter {
+		return min(time.Duration(secs)*time.Second, maxRetryAfter) + jitter(retryBase), true
+	}
+	ceiling := retryMax
+	if attempt < 16 {
+		ceiling = min(retryMax, retryBase<<attempt)
+	}
+	return jitter(ceiling), true
+}
+
+// jitter returns a random duration in (0, d].
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(d))) + 1
+}
+
+// withRetries calls call until it succeeds, fails in a way retrying does
+// not mend, or maxRetries retries are spent, backing off between calls and
+// noting each retry on stderr; what names the call in the notes.
+func withRetries[T any](ctx context.Context, stderr io.Writer, what string, call func(context.Context) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := call(ctx)
+		if err == nil {
+			return resp, nil
+		}
+		wait, ok := retryable(err, attempt)
+		if !ok {
+			return resp, err
+		}
+		var ce *connect.Error
+		errors.As(err, &ce) // retryable only retries Connect errors
+		fmt.Fprintf(stderr, "pbcheck: %s: %s: %s; retrying in %s (retry %d of %d)\n",
+			what, ce.Code(), ce.Message(), wait.Round(time.Millisecond), attempt+1, maxRetries)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return resp, err
+		}
+	}
 }

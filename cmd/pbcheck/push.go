@@ -20,7 +20,10 @@ Pushes the module in <dir> (default "."): its pbregistry.yaml and the .proto
 files under its roots. The registry checks it against its latest version,
 with each subject's compatibility level, and stores it as the next version;
 pushing content it already holds returns that version. Prints the version,
-or the findings that block the push (exit code 100).`
+or the findings that block the push (exit code 100). A push the registry
+aborts (another landed first) or cannot take now (unavailable, or
+resource_exhausted with Retry-After) is retried up to 5 times with
+jittered exponential backoff, each retry noted on stderr.`
 
 // pushFlags are pbcheck push's flags.
 type pushFlags struct {
@@ -93,11 +96,14 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	resp, err := client.Push(ctx, connect.NewRequest(&v1.PushRequest{
+	req := &v1.PushRequest{
 		Module: f.module,
 		Files:  files,
 		Build:  &v1.BuildInfo{GitCommit: f.gitCommit, GitBranch: f.gitBranch, CiUrl: f.ciURL, Labels: labels},
-	}))
+	}
+	resp, err := withRetries(ctx, e.stderr, "push "+dir, func(ctx context.Context) (*connect.Response[v1.PushResponse], error) {
+		return client.Push(ctx, connect.NewRequest(req))
+	})
 	if err != nil {
 		if rej, ok := pushRejection(err); ok {
 			var ce *connect.Error
