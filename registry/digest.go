@@ -87,11 +87,11 @@ func WriteCanonical(w io.Writer, files []File, config []byte) error {
 func ValidateDigest(field, d string) error {
 	hexPart, ok := strings.CutPrefix(d, DigestPrefix)
 	if !ok || len(hexPart) != 2*sha256.Size {
-		return invalid(field, "digest %q is not \"sha256:\" followed by 64 lowercase hex digits", d)
+		return invalid(field, "digest %q is not \"sha256:\" followed by 64 lowercase hex digits", Truncate(d, 80))
 	}
 	for _, r := range hexPart {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return invalid(field, "digest %q is not \"sha256:\" followed by 64 lowercase hex digits", d)
+			return invalid(field, "digest %q is not \"sha256:\" followed by 64 lowercase hex digits", Truncate(d, 80))
 		}
 	}
 	return nil

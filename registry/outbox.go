@@ -61,7 +61,7 @@ type OutboxConsumer struct {
 // valid consumer name: 1 to 100 letters, digits, '.', '_' or '-'.
 func ValidateConsumerName(name string) error {
 	if name == "" || len(name) > 100 {
-		return invalid("consumer", "consumer name %q must be 1 to 100 characters", name)
+		return invalid("consumer", "consumer name %q must be 1 to 100 characters", Truncate(name, 128))
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {

@@ -58,11 +58,11 @@ func DecodePageToken(kind, token string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
-		return "", invalid("page_token", "page token %q is corrupt: pass the NextPageToken of the previous page", token)
+		return "", invalid("page_token", "page token %q is corrupt: pass the NextPageToken of the previous page", Truncate(token, 128))
 	}
 	cursor, ok := strings.CutPrefix(string(b), kind+":")
 	if !ok {
-		return "", invalid("page_token", "page token %q belongs to another list", token)
+		return "", invalid("page_token", "page token %q belongs to another list", Truncate(token, 128))
 	}
 	return cursor, nil
 }
@@ -76,7 +76,7 @@ func DecodePageTokenInt(kind, token string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(cursor, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, invalid("page_token", "page token %q is corrupt: pass the NextPageToken of the previous page", token)
+		return 0, invalid("page_token", "page token %q is corrupt: pass the NextPageToken of the previous page", Truncate(token, 128))
 	}
 	return n, nil
 }

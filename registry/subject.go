@@ -70,12 +70,12 @@ type Compatibility struct {
 // validate returns an *InvalidArgumentError if c is malformed.
 func (c Compatibility) validate(field string) error {
 	if !c.Level.Valid() {
-		return invalid(field+".level", "unknown compatibility level %q: use one of %v", c.Level, Levels)
+		return invalid(field+".level", "unknown compatibility level %q: use one of %v", Truncate(string(c.Level), 64), Levels)
 	}
 	for name, rules := range map[string][]string{"use": c.Use, "except": c.Except} {
 		for i, r := range rules {
 			if r == "" || strings.ContainsAny(r, " \t\r\n") {
-				return invalid(fmt.Sprintf("%s.%s[%d]", field, name, i), "rule ID or category %q is empty or contains spaces", r)
+				return invalid(fmt.Sprintf("%s.%s[%d]", field, name, i), "rule ID or category %q is empty or contains spaces", Truncate(r, 64))
 			}
 		}
 	}
@@ -127,7 +127,7 @@ func ValidateSubjectName(field, name string) error {
 		return invalid(field, "the subject name is empty: use the message's fully-qualified name, e.g. \"acme.commerce.v1.Order\"")
 	}
 	if !protoreflect.FullName(name).IsValid() {
-		return invalid(field, "subject %q is not a fully-qualified message name, e.g. \"acme.commerce.v1.Order\"", name)
+		return invalid(field, "subject %q is not a fully-qualified message name, e.g. \"acme.commerce.v1.Order\"", Truncate(name, 256))
 	}
 	return nil
 }
