@@ -437,6 +437,13 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Ve
 	if err != nil {
 		return Version{}, false, nil, err
 	}
+	// Compile before waiting for the module: pushes to one module take
+	// turns to check and commit, not to compile.
+	if _, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); errors.Is(err, ErrNotFound) {
+		if err := s.compile(ctx, p); err != nil {
+			return Version{}, false, nil, err
+		}
+	}
 	unlock, err := s.locks.lock(ctx, p.module)
 	if err != nil {
 		return Version{}, false, nil, fmt.Errorf("push %s: wait for the pushes before it: %w", p.module, err)
