@@ -3,14 +3,21 @@ package registry_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 )
 
@@ -90,54 +97,117 @@ func TestLogsTruncateClientStrings(t *testing.T) {
 
 // TestConcurrentCompatiblePushesNeverAbort is probe 7 of issue 8: 8
 // pushers of always-compatible content (each push differs in a comment) on
-// one module, through two Services over one SQLite database as two
-// registryd processes would share it, all succeed: within a process pushes
-// take turns, and across them a push that lost the race is checked again.
+// one module, through two Services over one database as two registryd
+// processes would share it, all succeed, on SQLite and on Postgres: within
+// a process pushes take turns, and across them a push that lost the race
+// is checked again.
 func TestConcurrentCompatiblePushesNeverAbort(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			open := sqliteOpener(t)
+			if backend == "postgres" {
+				open = postgresOpener(t)
+			}
+			var services []*registry.Service
+			var logs syncBuffer
+			for range 2 {
+				services = append(services, registry.NewService(open(), registry.ServiceOptions{
+					Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+				}))
+			}
+			mustPush(t, services[0], billingConfig, billingProto("", "", ""))
+			const pushers, each = 8, 5
+			var wg sync.WaitGroup
+			errs := make(chan error, pushers*each)
+			for i := range pushers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s := services[i%2]
+					for j := range each {
+						proto := billingProto("", "", "") + fmt.Sprintf("// pusher %d, push %d\n", i, j)
+						_, created, _, err := s.Push(context.Background(), registry.PushRequest{Files: module(billingConfig, proto), Principal: "ci"})
+						if err == nil && !created {
+							err = fmt.Errorf("pusher %d push %d: not created", i, j)
+						}
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("push: %v", err)
+				}
+			}
+			m, err := services[1].Store().GetModule(context.Background(), "acme/billing")
+			if err != nil || m.LatestVersion != 1+pushers*each {
+				t.Errorf("latest version %d, %v; want %d", m.LatestVersion, err, 1+pushers*each)
+			}
+			t.Logf("cross-process races retried: %d", strings.Count(logs.String(), "checking again"))
+		})
+	}
+}
+
+// sqliteOpener returns a function opening stores over one SQLite database,
+// closed when t ends.
+func sqliteOpener(t *testing.T) func() registry.Store {
 	dir := t.TempDir()
-	var services []*registry.Service
-	var logs syncBuffer
-	for range 2 {
+	return func() registry.Store {
 		store, err := sqlite.Dir(context.Background(), dir, sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		services = append(services, registry.NewService(store, registry.ServiceOptions{
-			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		}))
+		return store
 	}
-	mustPush(t, services[0], billingConfig, billingProto("", "", ""))
-	const pushers, each = 8, 5
-	var wg sync.WaitGroup
-	errs := make(chan error, pushers*each)
-	for i := range pushers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := services[i%2]
-			for j := range each {
-				proto := billingProto("", "", "") + fmt.Sprintf("// pusher %d, push %d\n", i, j)
-				_, created, _, err := s.Push(context.Background(), registry.PushRequest{Files: module(billingConfig, proto), Principal: "ci"})
-				if err == nil && !created {
-					err = fmt.Errorf("pusher %d push %d: not created", i, j)
-				}
-				errs <- err
-			}
-		}()
+}
+
+// postgresOpener returns a function opening stores over a schema of t's own
+// in the database of PBREGISTRY_TEST_DATABASE_URL, dropped when t ends.
+// Without a database, it skips t — or fails it under CI.
+func postgresOpener(t *testing.T) func() registry.Store {
+	base := os.Getenv("PBREGISTRY_TEST_DATABASE_URL")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PBREGISTRY_TEST_DATABASE_URL is not set: CI must run the PostgreSQL tests (see scripts/test)")
+		}
+		t.Skip("PBREGISTRY_TEST_DATABASE_URL is not set: skipping PostgreSQL tests (scripts/test sets it)")
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	exec := func(sql string) {
+		conn, err := pgx.Connect(ctx, base)
 		if err != nil {
-			t.Errorf("push: %v", err)
+			t.Fatalf("connect to PBREGISTRY_TEST_DATABASE_URL: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
 		}
 	}
-	m, err := services[1].Store().GetModule(context.Background(), "acme/billing")
-	if err != nil || m.LatestVersion != 1+pushers*each {
-		t.Errorf("latest version %d, %v; want %d", m.LatestVersion, err, 1+pushers*each)
+	exec("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("PBREGISTRY_TEST_DATABASE_URL must be a URL: %v", err)
 	}
-	t.Logf("cross-process races retried: %d", strings.Count(logs.String(), "checking again"))
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return func() registry.Store {
+		store, err := postgres.Open(ctx, u.String(), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		return store
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent loggers.
