@@ -227,3 +227,23 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestSubjectsLimitCountsStoredSubjects: subjects earlier versions
+// declared stay subjects, so the limit on subjects counts them with the
+// ones a push declares.
+func TestSubjectsLimitCountsStoredSubjects(t *testing.T) {
+	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := registry.NewService(store, registry.ServiceOptions{Limits: registry.Limits{MaxSubjects: 3}})
+	mustPush(t, s, billingConfig, billingProto("", "", ""))
+	config := "version: v1\nmodule: acme/billing\nroots: [proto]\nsubjects:\n  - message: acme.billing.v1.Refund\n    kind: event\n"
+	proto := billingProto("", "", "") + "message Refund {\n  string event_id = 1;\n  google.protobuf.Timestamp occurred_at = 2;\n}\n"
+	_, _, err = push(t, s, config, proto)
+	var invalid *registry.InvalidArgumentError
+	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "would have 4 subjects") || !strings.Contains(err.Error(), "limits.max_subjects") {
+		t.Fatalf("push adding a fourth subject: %v, want the subjects limit named", err)
+	}
+}

@@ -531,6 +531,9 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	}
 
 	subjects := effectiveSubjects(p.declared, stored)
+	if n := len(subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
+		return nil, invalid("files", "module %s would have %d subjects (those %s declares and those earlier versions declared), more than the limit of %d (limits.max_subjects): split the module, or ask an admin to retire subjects", p.module, n, ConfigFileName, s.limits.MaxSubjects)
+	}
 	currNames, prevNames := image.NewIndex(p.image), image.NewIndex(baseline)
 	locate := compat.LocationOf
 	var findings []Finding
