@@ -61,7 +61,7 @@ enum Status { STATUS_UNSPECIFIED = 0; STATUS_OPEN = 1; STATUS_CLOSED = 2; }
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := checkSubjects(prev, curr, subjects, scopes, atFull)
+			got, err := checkSubjects(prev, curr, subjects, scopes, atFull, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +103,14 @@ enum Status { STATUS_UNSPECIFIED = 0; STATUS_OPEN = 1; STATUS_CLOSED = 2; }
 			slices.Sort(wantKeys)
 			if !slices.Equal(gotKeys, wantKeys) {
 				t.Errorf("one check for all subjects:\n%s\n\none check per subject:\n%s", join(gotKeys), join(wantKeys))
+			}
+			// The bound on findings: exactly as many pass, one fewer is
+			// refused with the limit named.
+			if _, err := checkSubjects(prev, curr, subjects, scopes, atFull, len(got)); err != nil {
+				t.Errorf("%d findings within a bound of %d: %v", len(got), len(got), err)
+			}
+			if _, err := checkSubjects(prev, curr, subjects, scopes, atFull, len(got)-1); err == nil || !strings.Contains(err.Error(), "limits.max_subject_findings") {
+				t.Errorf("%d findings within a bound of %d: %v, want the limit named", len(got), len(got)-1, err)
 			}
 		})
 	}

@@ -66,7 +66,7 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 			findings = append(findings, Finding{Finding: f})
 		}
 	}
-	subjectFindings, err := checkSubjects(prev, curr, subjects, scopes, true)
+	subjectFindings, err := checkSubjects(prev, curr, subjects, scopes, true, s.limits.MaxSubjectFindings)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}

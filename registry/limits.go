@@ -55,6 +55,10 @@ type Limits struct {
 	// each once per subject whose data holds it: what their ledgers
 	// record, and what a check walks.
 	MaxScopeEntries int
+	// MaxSubjectFindings bounds the findings of the subjects' rules in
+	// one check, each change counted once per subject whose data holds
+	// it.
+	MaxSubjectFindings int
 
 	// MaxCompileTime bounds how long the files of one push may take to
 	// compile; a compile that takes longer is cancelled.
@@ -70,15 +74,15 @@ type Limits struct {
 // paths; build metadata of 256 bytes (commit), 1 KiB (branch) and 2 KiB
 // (CI URL); 64 labels of 128-byte keys and 1 KiB values; 256-byte
 // principals, 4 KiB reasons, 10,000 subjects per module, 512-byte names and
-// 200 rules per list, 1,000,000 scope entries; 60 s to compile a push; 30 s of retries when
+// 200 rules per list, 1,000,000 scope entries, 100,000 subject findings; 60 s to compile a push; 30 s of retries when
 // concurrent pushes keep landing first.
 var DefaultLimits = Limits{
 	MaxFiles: 5000, MaxFileBytes: 4 << 20, MaxTotalBytes: 64 << 20, MaxPathBytes: 1024,
 	MaxGitCommitBytes: 256, MaxGitBranchBytes: 1024, MaxCIURLBytes: 2048,
 	MaxLabels: 64, MaxLabelKeyBytes: 128, MaxLabelValueBytes: 1024,
 	MaxPrincipalBytes: 256, MaxReasonBytes: 4096, MaxSubjects: 10000, MaxNameBytes: 512, MaxRules: 200,
-	MaxScopeEntries: 1_000_000,
-	MaxCompileTime:  60 * time.Second, MaxStaleRetryTime: 30 * time.Second,
+	MaxScopeEntries: 1_000_000, MaxSubjectFindings: 100_000,
+	MaxCompileTime: 60 * time.Second, MaxStaleRetryTime: 30 * time.Second,
 }
 
 // WithDefaults returns l with each zero field set to DefaultLimits' value.
@@ -105,6 +109,7 @@ func (l Limits) WithDefaults() Limits {
 	setInt(&l.MaxNameBytes, d.MaxNameBytes)
 	setInt(&l.MaxRules, d.MaxRules)
 	setInt(&l.MaxScopeEntries, d.MaxScopeEntries)
+	setInt(&l.MaxSubjectFindings, d.MaxSubjectFindings)
 	if l.MaxCompileTime == 0 {
 		l.MaxCompileTime = d.MaxCompileTime
 	}

@@ -143,8 +143,9 @@ func (s *subjectScopes) ownersOf(f compat.Finding) []int {
 // subject is checked at FULL (LevelNone included), as Diff shows changes;
 // otherwise subjects at LevelNone are not checked. The work is linear in
 // the size of the images plus the findings times the subjects they
-// concern.
-func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectScopes, atFull bool) ([]Finding, error) {
+// concern; past maxFindings of those (when positive), the check is refused
+// with an *InvalidArgumentError.
+func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectScopes, atFull bool, maxFindings int) ([]Finding, error) {
 	sets := make([]ruleSet, len(subjects))
 	union := ruleSet{}
 	for i, subj := range subjects {
@@ -181,6 +182,10 @@ func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectS
 			}
 			if cl := level.compatLevel(); cl != compat.LevelFull && f.Directions&cl.Directions() == 0 {
 				continue
+			}
+			if maxFindings > 0 && len(out) == maxFindings {
+				return nil, invalid("files", "the changes break the subjects' rules more than %d times (each change counted once per subject whose data holds it; limits.max_subject_findings): "+
+					"check the change with fewer subjects, e.g. with pbcheck breaking, and push it in steps", maxFindings)
 			}
 			out = append(out, Finding{Finding: f, Subject: subj.Name, Level: level})
 		}

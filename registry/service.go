@@ -563,7 +563,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 				findings = append(findings, Finding{Finding: f})
 			}
 		}
-		subjectFindings, err := checkSubjects(baseline, p.image, subjects, scopes, false)
+		subjectFindings, err := checkSubjects(baseline, p.image, subjects, scopes, false, s.limits.MaxSubjectFindings)
 		if err != nil {
 			return nil, err
 		}
