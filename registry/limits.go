@@ -73,9 +73,10 @@ type Limits struct {
 // registry healthy: 5,000 files, 4 MiB per file, 64 MiB per push, 1 KiB
 // paths; build metadata of 256 bytes (commit), 1 KiB (branch) and 2 KiB
 // (CI URL); 64 labels of 128-byte keys and 1 KiB values; 256-byte
-// principals, 4 KiB reasons, 10,000 subjects per module, 512-byte names and
-// 200 rules per list, 1,000,000 scope entries, 100,000 subject findings; 60 s to compile a push; 30 s of retries when
-// concurrent pushes keep landing first.
+// principals, 4 KiB reasons, 10,000 subjects per module, 512-byte names,
+// 200 rules per list, 1,000,000 scope entries and 100,000 subject findings;
+// 60 s to compile a push; 30 s of retries when concurrent pushes keep
+// landing first.
 var DefaultLimits = Limits{
 	MaxFiles: 5000, MaxFileBytes: 4 << 20, MaxTotalBytes: 64 << 20, MaxPathBytes: 1024,
 	MaxGitCommitBytes: 256, MaxGitBranchBytes: 1024, MaxCIURLBytes: 2048,
