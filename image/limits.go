@@ -30,6 +30,11 @@ type Limits struct {
 // largest push the registry accepts by default).
 var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxFiles: 20_000, MaxSourceLocations: 2_000_000}
 
+// StoredLimits are for images a registry wrote itself after checking them
+// at push: none, so that a version accepted under a larger configured
+// push limit stays readable.
+var StoredLimits = Limits{MaxBytes: -1, MaxFiles: -1, MaxSourceLocations: -1}
+
 // pick returns v, or def when v is 0, or 0 (no limit) when v is negative.
 func pick(v, def int) int {
 	switch {

@@ -87,7 +87,7 @@ func (s *Service) loadImage(ctx context.Context, module string, number int64) (*
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", module, err)
 	}
-	img, err := image.Decode(data)
+	img, err := image.DecodeWithLimits(data, image.StoredLimits)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: decode version %d: %w", module, number, err)
 	}

@@ -522,7 +522,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check push %s: read version %d: %w", p.module, mod.LatestVersion, err)
 		}
-		if baseline, err = image.Decode(data); err != nil {
+		if baseline, err = image.DecodeWithLimits(data, image.StoredLimits); err != nil {
 			return nil, fmt.Errorf("check push %s: decode version %d: %w", p.module, mod.LatestVersion, err)
 		}
 		if stored, err = s.store.ListSubjects(ctx, p.module); err != nil {
