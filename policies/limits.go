@@ -32,27 +32,27 @@ type Limits struct {
 	// whose estimated cost on the largest realistic element (see
 	// docs/policies.md) exceeds it is refused when compiled; one that
 	// exceeds it while evaluated stops the check with a *LimitError.
-	MaxEvalCost uint64
+	MaxEvalCost uint64 `yaml:"max_eval_cost"`
 	// MaxCheckCost is the most all evaluations of one check may cost
 	// together (max_check_cost): Lint and Changes of one push share it
 	// (see Budget).
-	MaxCheckCost uint64
+	MaxCheckCost uint64 `yaml:"max_check_cost"`
 	// MaxExprLength is the length of one expression, in characters
 	// (max_expr_length).
-	MaxExprLength int
+	MaxExprLength int `yaml:"max_expr_length"`
 	// MaxExprDepth is how deeply an expression may nest: the CEL parser's
 	// recursion limit (max_expr_depth).
-	MaxExprDepth int
+	MaxExprDepth int `yaml:"max_expr_depth"`
 	// MaxPolicies is the number of policies one source — a module's
 	// pbregistry.yaml, or registryd's configuration — may define
 	// (max_policies).
-	MaxPolicies int
+	MaxPolicies int `yaml:"max_policies"`
 	// MaxNameLength is the length of a policy name, in bytes
 	// (max_policy_name_length).
-	MaxNameLength int
+	MaxNameLength int `yaml:"max_policy_name_length"`
 	// MaxTextLength is the length of a policy's message and description,
 	// in bytes (max_policy_text_length).
-	MaxTextLength int
+	MaxTextLength int `yaml:"max_policy_text_length"`
 }
 
 // DefaultLimits fit the built-in policies (whose costliest expression is

@@ -17,56 +17,56 @@ import (
 // one means no limit.
 type Limits struct {
 	// MaxFiles is the number of files a push may hold.
-	MaxFiles int
+	MaxFiles int `yaml:"max_files"`
 	// MaxFileBytes is the size of one file.
-	MaxFileBytes int
+	MaxFileBytes int `yaml:"max_file_bytes"`
 	// MaxTotalBytes is the size of all files together.
-	MaxTotalBytes int
+	MaxTotalBytes int `yaml:"max_total_bytes"`
 	// MaxPathBytes is the length of a file path.
-	MaxPathBytes int
+	MaxPathBytes int `yaml:"max_path_bytes"`
 
 	// MaxGitCommitBytes is the length of build.git_commit.
-	MaxGitCommitBytes int
+	MaxGitCommitBytes int `yaml:"max_git_commit_bytes"`
 	// MaxGitBranchBytes is the length of build.git_branch.
-	MaxGitBranchBytes int
+	MaxGitBranchBytes int `yaml:"max_git_branch_bytes"`
 	// MaxCIURLBytes is the length of build.ci_url.
-	MaxCIURLBytes int
+	MaxCIURLBytes int `yaml:"max_ci_url_bytes"`
 	// MaxLabels is the number of build labels.
-	MaxLabels int
+	MaxLabels int `yaml:"max_labels"`
 	// MaxLabelKeyBytes is the length of a label's key.
-	MaxLabelKeyBytes int
+	MaxLabelKeyBytes int `yaml:"max_label_key_bytes"`
 	// MaxLabelValueBytes is the length of a label's value.
-	MaxLabelValueBytes int
+	MaxLabelValueBytes int `yaml:"max_label_value_bytes"`
 	// MaxPrincipalBytes is the length of a principal's name.
-	MaxPrincipalBytes int
+	MaxPrincipalBytes int `yaml:"max_principal_bytes"`
 	// MaxReasonBytes is the length of an exception's reason.
-	MaxReasonBytes int
+	MaxReasonBytes int `yaml:"max_reason_bytes"`
 	// MaxSubjects is the number of subjects a module's pbregistry.yaml
 	// may declare.
-	MaxSubjects int
+	MaxSubjects int `yaml:"max_subjects"`
 	// MaxNameBytes is the length of a rule ID, category, policy name or
 	// element name an admin request carries.
-	MaxNameBytes int
+	MaxNameBytes int `yaml:"max_name_bytes"`
 	// MaxRules is the number of rule IDs and categories in a subject's
 	// use: or except: list.
-	MaxRules int
+	MaxRules int `yaml:"max_rules"`
 	// MaxScopeEntries bounds the messages and enums of all the subjects'
 	// scopes together, in the pushed schema and its baseline, counting
 	// each once per subject whose data holds it: what their ledgers
 	// record, and what a check walks.
-	MaxScopeEntries int
+	MaxScopeEntries int `yaml:"max_scope_entries"`
 	// MaxSubjectFindings bounds the findings of the subjects' rules in
 	// one check, each change counted once per subject whose data holds
 	// it.
-	MaxSubjectFindings int
+	MaxSubjectFindings int `yaml:"max_subject_findings"`
 
 	// MaxCompileTime bounds how long the files of one push may take to
 	// compile; a compile that takes longer is cancelled.
-	MaxCompileTime time.Duration
+	MaxCompileTime time.Duration `yaml:"max_compile_time"`
 	// MaxStaleRetryTime bounds how long a push is checked again, with
 	// backoff, while other pushes to its module land first (across
 	// processes; within one process pushes to a module wait their turn).
-	MaxStaleRetryTime time.Duration
+	MaxStaleRetryTime time.Duration `yaml:"max_stale_retry_time"`
 }
 
 // DefaultLimits are generous for real modules and small enough to keep a

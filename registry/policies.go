@@ -73,7 +73,7 @@ func (s *Service) policySet(p *prepared) (*policies.Set, error) {
 		}
 		module = specs
 	}
-	set, err := policies.Compile(policies.Sources{Server: s.serverPolicies, Module: module})
+	set, err := policies.Compile(policies.Sources{Server: s.serverPolicies, Module: module, Limits: s.policyLimits})
 	if err != nil {
 		return nil, invalid("files", "%v", err)
 	}

@@ -53,7 +53,9 @@ type Service struct {
 	// serverPolicies are enforced on every module, which cannot change
 	// them; policySets caches compiled sets by module configuration.
 	serverPolicies []policies.Spec
-	policySets     *policyCache
+	// policyLimits bound the policies of every push.
+	policyLimits policies.Limits
+	policySets   *policyCache
 	// locks serializes pushes per module.
 	locks *moduleLocks
 }
@@ -70,6 +72,9 @@ type ServiceOptions struct {
 	// enforced on every module on top of the built-in ones; modules cannot
 	// override them.
 	Policies []policies.Spec
+	// PolicyLimits bound policies and their evaluation; each zero field
+	// means policies.DefaultLimits' value.
+	PolicyLimits policies.Limits
 }
 
 // Observer is told what happens to pushes, for metrics.
@@ -97,7 +102,7 @@ type PushOutcome struct {
 // NewService returns a Service over store.
 func NewService(store Store, opts ServiceOptions) *Service {
 	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now,
-		serverPolicies: opts.Policies, policySets: newPolicyCache(), locks: newModuleLocks()}
+		serverPolicies: opts.Policies, policyLimits: opts.PolicyLimits, policySets: newPolicyCache(), locks: newModuleLocks()}
 	s.limits = s.limits.WithDefaults()
 	if s.logger == nil {
 		s.logger = slog.Default()

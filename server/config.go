@@ -62,33 +62,23 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 }
 
-// LimitsConfig bounds requests and pushes.
+// LimitsConfig bounds requests, pushes and policies: the keys of
+// registry.Limits and policies.Limits, inline, plus max_request_bytes.
+// docs/operations.md lists every key with its default.
 type LimitsConfig struct {
 	// MaxRequestBytes is the largest request body, after decompression.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
-	// MaxFiles, MaxFileBytes, MaxTotalBytes and MaxPathBytes bound a
-	// push's files; see registry.Limits.
-	MaxFiles      int `yaml:"max_files"`
-	MaxFileBytes  int `yaml:"max_file_bytes"`
-	MaxTotalBytes int `yaml:"max_total_bytes"`
-	MaxPathBytes  int `yaml:"max_path_bytes"`
+	// Limits bound a push: its files, build metadata, subjects, admin
+	// strings, compile time and retries (registry.Limits).
+	registry.Limits `yaml:",inline"`
+	// Policies bound policies and what evaluating them may cost
+	// (policies.Limits).
+	Policies policies.Limits `yaml:",inline"`
 }
 
 // PushLimits returns the push limits, each zero replaced by its default.
 func (l LimitsConfig) PushLimits() registry.Limits {
-	d := registry.DefaultLimits
-	pick := func(v, def int) int {
-		if v > 0 {
-			return v
-		}
-		return def
-	}
-	return registry.Limits{
-		MaxFiles:      pick(l.MaxFiles, d.MaxFiles),
-		MaxFileBytes:  pick(l.MaxFileBytes, d.MaxFileBytes),
-		MaxTotalBytes: pick(l.MaxTotalBytes, d.MaxTotalBytes),
-		MaxPathBytes:  pick(l.MaxPathBytes, d.MaxPathBytes),
-	}
+	return l.Limits.WithDefaults()
 }
 
 // RequestLimit returns the largest request body: MaxRequestBytes, or the
@@ -127,7 +117,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if !strings.Contains(msg, " not found in type ") {
 			return nil, fmt.Errorf("%s: %s: write a number for counts, bytes and rates, a duration such as 30s for timeouts, true or false for anonymous_read", name, msg)
 		}
-		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes), policies, "+
+		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes and the others docs/operations.md lists), policies, "+
 			"http (read_header_timeout, read_timeout, write_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
 			"rate_limits (per_ip, per_token: requests_per_second, burst) and database (max_conns, lock_timeout, statement_timeout)", name, msg)
 	}
@@ -137,7 +127,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, err
 		}
 		// Compile now, so that a mistake stops registryd at start.
-		if _, err := policies.Compile(policies.Sources{Server: specs}); err != nil {
+		if _, err := policies.Compile(policies.Sources{Server: specs, Limits: c.Limits.Policies}); err != nil {
 			return nil, err
 		}
 		c.Policies = specs

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/server"
 )
 
@@ -255,7 +256,7 @@ func TestInflightBytes(t *testing.T) {
 		HTTP: server.HTTPConfig{MaxInflightBytes: inflight},
 		// Requests of 8 MiB, pushes of at most 1 MiB: each request is
 		// read and decoded whole, then refused at once.
-		Limits: server.LimitsConfig{MaxRequestBytes: 8 << 20, MaxTotalBytes: 1 << 20},
+		Limits: server.LimitsConfig{MaxRequestBytes: 8 << 20, Limits: registry.Limits{MaxTotalBytes: 1 << 20}},
 	}
 	in := start(t, "", server.Options{Config: cfg})
 	body := checkPushBody(t, size)

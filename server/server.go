@@ -73,10 +73,11 @@ func New(opts Options) *Server {
 		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body, slow_reader.", "reason")
 	s.observer = newObserver(s.metrics, s.logger, newLabelSets(s.store, s.cfg.Policies))
 	s.service = registry.NewService(s.store, registry.ServiceOptions{
-		Limits:   s.cfg.Limits.PushLimits(),
-		Observer: s.observer,
-		Logger:   s.logger,
-		Policies: s.cfg.Policies,
+		Limits:       s.cfg.Limits.PushLimits(),
+		Observer:     s.observer,
+		Logger:       s.logger,
+		Policies:     s.cfg.Policies,
+		PolicyLimits: s.cfg.Limits.Policies,
 	})
 	return s
 }

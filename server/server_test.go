@@ -18,6 +18,7 @@ import (
 	"github.com/pbregistry/pbregistry/auth"
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
 )
@@ -212,7 +213,7 @@ func TestIdempotentPush(t *testing.T) {
 // TestLimits: each input limit refuses the push with InvalidArgument and
 // says which limit; the request size limit with ResourceExhausted.
 func TestLimits(t *testing.T) {
-	cfg := &server.Config{Limits: server.LimitsConfig{MaxFiles: 3, MaxFileBytes: 2000, MaxTotalBytes: 3000, MaxPathBytes: 60, MaxRequestBytes: 8000}}
+	cfg := &server.Config{Limits: server.LimitsConfig{MaxRequestBytes: 8000, Limits: registry.Limits{MaxFiles: 3, MaxFileBytes: 2000, MaxTotalBytes: 3000, MaxPathBytes: 60}}}
 	in := start(t, "", server.Options{Config: cfg})
 	c := in.client("")
 	big := func(n int) []byte { return []byte("syntax = \"proto3\";\n" + strings.Repeat("// padding\n", n/11)) }
