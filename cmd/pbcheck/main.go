@@ -53,6 +53,7 @@ func commands() []command {
 		{"lint", "evaluate the policies in force on a schema", runLint},
 		{"push", "push a module to a registry (exit 100 when rejected)", runPush},
 		{"registry", "read a registry: ls, show, diff", runRegistry},
+		{"pbtable", "write the Postgres DDL of a pbtable, or its migration", runPbtable},
 		{"rules", "list breaking rules and categories", runRules},
 	}
 }

@@ -1,0 +1,109 @@
+package pgddl
+
+import "fmt"
+
+// helperComment heads the helper functions of every pbtable.
+const helperComment = `Helper functions shared by every pbtable of the schema: IMMUTABLE and
+total (they return NULL instead of raising), so that a generated column
+can never abort a write. SQL-standard bodies (RETURN …) bind the functions
+they call when created, whatever the search_path of the session writing.
+No table lock; replacing them does not recompute stored columns.`
+
+// helperFuncs returns the CREATE OR REPLACE FUNCTION statements of the
+// shared helpers, qualified by p (the schema prefix).
+func helperFuncs(p string) string {
+	intRE := `'^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$'`
+	floatRE := `'^-?[0-9]{1,400}(\.[0-9]{0,800})?([eE][+-]?[0-9]{1,3})?$'`
+	tsRE := `'^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(([Zz])|([+-])([0-9]{2}):([0-9]{2}))$'`
+	return fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]spbtable_to_integer(j jsonb, lo numeric, hi numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN n = trunc(n) AND n BETWEEN lo AND hi THEN trunc(n) END
+        FROM (SELECT CASE jsonb_typeof(j)
+                       WHEN 'number' THEN j::numeric
+                       WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ %[2]s THEN (j #>> '{}')::numeric END
+                     END AS n) AS s);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_int32(j jsonb) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN %[1]spbtable_to_integer(j, -2147483648, 2147483647)::integer;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_uint32(j jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN %[1]spbtable_to_integer(j, 0, 4294967295)::bigint;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_int64(j jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN %[1]spbtable_to_integer(j, -9223372036854775808, 9223372036854775807)::bigint;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_uint64(j jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN %[1]spbtable_to_integer(j, 0, 18446744073709551615);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_number(j jsonb, max numeric, tiny numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN abs(n) <= tiny THEN 0 WHEN abs(n) <= max THEN n END
+        FROM (SELECT CASE jsonb_typeof(j)
+                       WHEN 'number' THEN j::numeric
+                       WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ %[3]s THEN (j #>> '{}')::numeric END
+                     END AS n) AS s);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_double(j jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::double precision
+            ELSE %[1]spbtable_to_number(j, 1.7976931348623157e308, 2.4703282292062328e-324)::double precision END;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_float(j jsonb) RETURNS real
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::real
+            ELSE %[1]spbtable_to_number(j, 3.4028234663852886e38, 7.006492321624085e-46)::real END;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_bool(j jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'boolean' THEN j::boolean END;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_string(j jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN j #>> '{}' END;
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_bytes(j jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN s ~ '^[A-Za-z0-9+/_-]*$' AND length(s) %% 4 <> 1
+                    THEN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64') END
+        FROM (SELECT rtrim(j #>> '{}', '=') AS s WHERE jsonb_typeof(j) = 'string') AS t);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_to_timestamp(j jsonb) RETURNS timestamp with time zone
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN m[1]::integer BETWEEN 1 AND 9999 AND m[2]::integer BETWEEN 1 AND 12
+                     AND m[4]::integer <= 23 AND m[5]::integer <= 59 AND m[6]::integer <= 59
+                     AND (m[9] IS NOT NULL OR (m[11]::integer <= 23 AND m[12]::integer <= 59))
+               THEN CASE WHEN m[3]::integer BETWEEN 1 AND extract(day FROM make_date(m[1]::integer, m[2]::integer, 1) + interval '1 month' - interval '1 day')
+               THEN timezone('UTC', make_timestamp(m[1]::integer, m[2]::integer, m[3]::integer, m[4]::integer, m[5]::integer,
+                                                   (m[6] || '.' || left(rpad(coalesce(substr(m[7], 2), ''), 6, '0'), 6))::double precision)
+                                    - CASE WHEN m[9] IS NOT NULL THEN interval '0'
+                                           ELSE make_interval(mins => (CASE m[10] WHEN '-' THEN -1 ELSE 1 END) * (m[11]::integer * 60 + m[12]::integer)) END) END END
+        FROM (SELECT regexp_match(j #>> '{}', %[4]s) AS m WHERE jsonb_typeof(j) = 'string') AS s);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_from_timestamp(t timestamp with time zone) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT to_jsonb(to_char(u, 'YYYY-MM-DD"T"HH24:MI:SS')
+                        || CASE WHEN f = '000000' THEN '' WHEN f LIKE '%%000' THEN '.' || left(f, 3) ELSE '.' || f END || 'Z')
+        FROM (SELECT timezone('UTC', t) AS u, to_char(timezone('UTC', t), 'US') AS f) AS s);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_put(obj jsonb, keys text[], val jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN val IS NULL THEN o - keys ELSE (o - keys) || jsonb_build_object(keys[1], val) END
+        FROM (SELECT CASE WHEN jsonb_typeof(obj) = 'object' THEN obj ELSE '{}'::jsonb END AS o) AS s);
+
+CREATE OR REPLACE FUNCTION %[1]spbtable_reject(tbl text, col text, json_key text, want text, got jsonb) RETURNS void
+LANGUAGE plpgsql AS $pbtable$
+BEGIN
+  RAISE EXCEPTION USING
+    ERRCODE = '22023',
+    TABLE = tbl,
+    COLUMN = col,
+    MESSAGE = format('pbtable %%s: column %%s%%s wants %%s, got %%s', tbl, quote_ident(col),
+                     CASE WHEN json_key = '' THEN '' ELSE format(' (JSON key %%s)', to_jsonb(json_key)) END, want, left(got::text, 200)),
+    HINT = 'Fix the value, or drop the key: the row must be the message in proto-JSON (https://protobuf.dev/programming-guides/json/).';
+END
+$pbtable$;`, p, intRE, floatRE, tsRE)
+}
