@@ -101,7 +101,7 @@ BEGIN
     ERRCODE = '22023',
     TABLE = tbl,
     COLUMN = col,
-    MESSAGE = format('pbtable %%s: column %%s%%s wants %%s, got %%s', tbl, quote_ident(col),
+    MESSAGE = format('pbtable %%s: column %%s%%s wants %%s, got %%s', tbl, '"' || col || '"',
                      CASE WHEN json_key = '' THEN '' ELSE format(' (JSON key %%s)', to_jsonb(json_key)) END, want, left(got::text, 200)),
     HINT = 'Fix the value, or drop the key: the row must be the message in proto-JSON (https://protobuf.dev/programming-guides/json/).';
 END
