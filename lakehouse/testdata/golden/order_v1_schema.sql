@@ -33,23 +33,23 @@ CREATE OR REPLACE FUNCTION "shop".pbtable_to_uint64(j jsonb) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN "shop".pbtable_to_integer(j, 0, 18446744073709551615);
 
-CREATE OR REPLACE FUNCTION "shop".pbtable_to_number(j jsonb, max numeric, tiny numeric) RETURNS numeric
+CREATE OR REPLACE FUNCTION "shop".pbtable_to_number(j jsonb, bound numeric, tiny numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN abs(n) <= tiny THEN 0 WHEN abs(n) <= max THEN n END
+RETURN (SELECT CASE WHEN abs(n) <= tiny THEN 0 WHEN abs(n) < bound THEN n END
         FROM (SELECT CASE jsonb_typeof(j)
                        WHEN 'number' THEN j::numeric
-                       WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,400}(\.[0-9]{0,800})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+                       WHEN 'string' THEN CASE WHEN length(j #>> '{}') <= 1000 AND (j #>> '{}') ~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
                      END AS n) AS s);
 
 CREATE OR REPLACE FUNCTION "shop".pbtable_to_double(j jsonb) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::double precision
-            ELSE "shop".pbtable_to_number(j, 1.7976931348623157e308, 2.4703282292062328e-324)::double precision END;
+            ELSE "shop".pbtable_to_number(j, 1.7976931348623158e308, 2.4703282292062328e-324)::double precision END;
 
 CREATE OR REPLACE FUNCTION "shop".pbtable_to_float(j jsonb) RETURNS real
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::real
-            ELSE "shop".pbtable_to_number(j, 3.4028234663852886e38, 7.006492321624085e-46)::real END;
+            ELSE "shop".pbtable_to_number(j, 3.4028235677973366e38, 7.006492321624085e-46)::real END;
 
 CREATE OR REPLACE FUNCTION "shop".pbtable_to_bool(j jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
