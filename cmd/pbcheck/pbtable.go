@@ -163,7 +163,7 @@ func loadPbtable(ctx context.Context, e *env, ref string, f *pbtableFlags) (*pbt
 			continue
 		}
 		if s.Kind != config.KindPBTable {
-			return nil, fmt.Errorf("pbtable: subject %s of %s is a %s, not a pbtable: only pbtables have tables", s.Message, ref, s.Kind)
+			return nil, fmt.Errorf("pbtable: subject %s of %s has kind %s, not pbtable: only pbtables have tables", s.Message, ref, s.Kind)
 		}
 		if len(v.key) == 0 {
 			v.key = s.PrimaryKey
