@@ -345,6 +345,9 @@ func TestPostgres(t *testing.T) {
 		{"key not a string", `{"key": {"id": 5}}`, "key__id"},
 		{"float out of range", `{"key": {"id": "x"}, "ratio": 1e39}`, "ratio"},
 		{"row not an object", `[1, 2]`, "row"},
+		{"repeated not an array", `{"key": {"id": "x"}, "tags": "x"}`, "tags"},
+		{"map not an object", `{"key": {"id": "x"}, "counts": [1]}`, "counts"},
+		{"message not an object", `{"key": {"id": "x"}, "line": 5}`, "line"},
 	}
 	for _, b := range bad {
 		for _, target := range []string{`"order"`, "order_view"} {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/pbregistry/pbregistry/lakehouse"
 )
 
@@ -50,9 +52,47 @@ BEGIN
 `, ch.expr, read, p, literal(n.table), literal(c.Name), literal(ch.key), literal(want))
 		}
 	}
+	for _, c := range t.Columns {
+		if c.Kind != lakehouse.KindJSON || len(c.Path) != 1 {
+			continue
+		}
+		typ, want := jsonShape(c.Field)
+		if typ == "" {
+			continue
+		}
+		for _, k := range c.Path[0].JSONKeys {
+			fmt.Fprintf(&b, `  v := %s->%s;
+  IF jsonb_typeof(v) NOT IN ('null', %s) THEN
+    PERFORM %spbtable_reject(%s, %s, %s, %s, v);
+  END IF;
+`, row, literal(k), literal(typ), p, literal(n.table), literal(c.Name), literal(k), literal(want))
+		}
+	}
 	b.WriteString("  RETURN NEW;\nEND\n$pbtable$;")
 	return Statement{
 		Comment: "Validation on the way in: a value proto-JSON parsers refuse is refused with an\nerror naming the column and the JSON key (SQLSTATE 22023). No table lock.",
 		SQL:     b.String(),
 	}, nil
+}
+
+// jsonShape returns the JSON type a field kept as JSON must have at the
+// top of a row, and how to say so; "" when any JSON value will do.
+func jsonShape(f protoreflect.FieldDescriptor) (typ, want string) {
+	switch {
+	case f.IsList():
+		return "array", "a JSON array (a repeated field)"
+	case f.IsMap():
+		return "object", "a JSON object (a map field)"
+	case f.Kind() != protoreflect.MessageKind:
+		return "", ""
+	}
+	switch f.Message().FullName() {
+	case "google.protobuf.Value":
+		return "", ""
+	case "google.protobuf.ListValue":
+		return "array", "a JSON array (a google.protobuf.ListValue)"
+	case "google.protobuf.Duration", "google.protobuf.FieldMask":
+		return "string", "a JSON string (a " + string(f.Message().FullName()) + ")"
+	}
+	return "object", "a JSON object (a " + string(f.Message().FullName()) + " message)"
 }

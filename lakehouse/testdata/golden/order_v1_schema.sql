@@ -239,6 +239,22 @@ BEGIN
   IF jsonb_typeof(v) <> 'null' AND "shop"."pbtable_to_int64"(v) IS NULL THEN
     PERFORM "shop".pbtable_reject('orders', 'wrapped', 'wrapped', 'an int64 as a JSON string or number', v);
   END IF;
+  v := NEW."doc"->'key';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM "shop".pbtable_reject('orders', 'key', 'key', 'a JSON object (a acme.shop.v1.OrderKey message)', v);
+  END IF;
+  v := NEW."doc"->'tags';
+  IF jsonb_typeof(v) NOT IN ('null', 'array') THEN
+    PERFORM "shop".pbtable_reject('orders', 'tags', 'tags', 'a JSON array (a repeated field)', v);
+  END IF;
+  v := NEW."doc"->'counts';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM "shop".pbtable_reject('orders', 'counts', 'counts', 'a JSON object (a map field)', v);
+  END IF;
+  v := NEW."doc"->'line';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM "shop".pbtable_reject('orders', 'line', 'line', 'a JSON object (a acme.shop.v1.Line message)', v);
+  END IF;
   RETURN NEW;
 END
 $pbtable$;

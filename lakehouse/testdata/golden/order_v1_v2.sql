@@ -237,6 +237,22 @@ BEGIN
   IF jsonb_typeof(v) <> 'null' AND "pbtable_to_string"(v) IS NULL THEN
     PERFORM pbtable_reject('order', 'legacy_note', 'legacy_note', 'a JSON string', v);
   END IF;
+  v := NEW."row"->'key';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM pbtable_reject('order', 'key', 'key', 'a JSON object (a acme.shop.v1.OrderKey message)', v);
+  END IF;
+  v := NEW."row"->'tags';
+  IF jsonb_typeof(v) NOT IN ('null', 'array') THEN
+    PERFORM pbtable_reject('order', 'tags', 'tags', 'a JSON array (a repeated field)', v);
+  END IF;
+  v := NEW."row"->'counts';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM pbtable_reject('order', 'counts', 'counts', 'a JSON object (a map field)', v);
+  END IF;
+  v := NEW."row"->'line';
+  IF jsonb_typeof(v) NOT IN ('null', 'object') THEN
+    PERFORM pbtable_reject('order', 'line', 'line', 'a JSON object (a acme.shop.v1.Line message)', v);
+  END IF;
   RETURN NEW;
 END
 $pbtable$;
