@@ -28,7 +28,7 @@ const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
 // connect opens a connection to the test database with a schema of its own
 // on its search_path and TimeZone UTC; the schema is dropped at t's
 // cleanup. Without a database it skips t, or fails it under CI.
-func connect(t *testing.T) *pgx.Conn {
+func connect(t testing.TB) *pgx.Conn {
 	t.Helper()
 	base := os.Getenv(urlEnv)
 	if base == "" {
@@ -63,7 +63,7 @@ func connect(t *testing.T) *pgx.Conn {
 
 // apply runs s as pbcheck's users would: its transactional statements in
 // one transaction, then the concurrent ones one by one.
-func apply(t *testing.T, conn *pgx.Conn, s *pgddl.Script) {
+func apply(t testing.TB, conn *pgx.Conn, s *pgddl.Script) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := conn.Begin(ctx)

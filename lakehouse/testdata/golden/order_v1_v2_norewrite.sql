@@ -7,16 +7,22 @@ BEGIN;
 
 -- Helper functions shared by every pbtable of the schema: IMMUTABLE and
 -- total (they return NULL instead of raising), so that a generated column
--- can never abort a write. SQL-standard bodies (RETURN …) bind the functions
--- they call when created, whatever the search_path of the session writing.
+-- can never abort a write. Single-expression SQL bodies (RETURN …) are
+-- inlined into the expressions that call them, and bind the functions they
+-- call when created, whatever the search_path of the session writing; the
+-- PL/pgSQL ones call built-in functions only.
 -- No table lock; replacing them does not recompute stored columns.
+CREATE OR REPLACE FUNCTION pbtable_integer_value(j jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE jsonb_typeof(j)
+         WHEN 'number' THEN j::numeric
+         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+       END;
+
 CREATE OR REPLACE FUNCTION pbtable_to_integer(j jsonb, lo numeric, hi numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN n = trunc(n) AND n BETWEEN lo AND hi THEN trunc(n) END
-        FROM (SELECT CASE jsonb_typeof(j)
-                       WHEN 'number' THEN j::numeric
-                       WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
-                     END AS n) AS s);
+RETURN CASE WHEN pbtable_integer_value(j) BETWEEN lo AND hi AND pbtable_integer_value(j) = trunc(pbtable_integer_value(j))
+            THEN trunc(pbtable_integer_value(j)) END;
 
 CREATE OR REPLACE FUNCTION pbtable_to_int32(j jsonb) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -34,13 +40,17 @@ CREATE OR REPLACE FUNCTION pbtable_to_uint64(j jsonb) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pbtable_to_integer(j, 0, 18446744073709551615);
 
+CREATE OR REPLACE FUNCTION pbtable_number_value(j jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE jsonb_typeof(j)
+         WHEN 'number' THEN j::numeric
+         WHEN 'string' THEN CASE WHEN length(j #>> '{}') <= 1000 AND (j #>> '{}') ~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+       END;
+
 CREATE OR REPLACE FUNCTION pbtable_to_number(j jsonb, bound numeric, tiny numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN abs(n) <= tiny THEN 0 WHEN abs(n) < bound THEN n END
-        FROM (SELECT CASE jsonb_typeof(j)
-                       WHEN 'number' THEN j::numeric
-                       WHEN 'string' THEN CASE WHEN length(j #>> '{}') <= 1000 AND (j #>> '{}') ~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
-                     END AS n) AS s);
+RETURN CASE WHEN abs(pbtable_number_value(j)) <= tiny THEN 0
+            WHEN abs(pbtable_number_value(j)) < bound THEN pbtable_number_value(j) END;
 
 CREATE OR REPLACE FUNCTION pbtable_to_double(j jsonb) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -60,34 +70,53 @@ CREATE OR REPLACE FUNCTION pbtable_to_string(j jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN j #>> '{}' END;
 
+CREATE OR REPLACE FUNCTION pbtable_base64(s text) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN s ~ '^[A-Za-z0-9+/_-]*$' AND length(s) % 4 <> 1
+            THEN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64') END;
+
 CREATE OR REPLACE FUNCTION pbtable_to_bytes(j jsonb) RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN s ~ '^[A-Za-z0-9+/_-]*$' AND length(s) % 4 <> 1
-                    THEN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64') END
-        FROM (SELECT rtrim(j #>> '{}', '=') AS s WHERE jsonb_typeof(j) = 'string') AS t);
+RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN pbtable_base64(rtrim(j #>> '{}', '=')) END;
 
 CREATE OR REPLACE FUNCTION pbtable_to_timestamp(j jsonb) RETURNS timestamp with time zone
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN m[1]::integer BETWEEN 1 AND 9999 AND m[2]::integer BETWEEN 1 AND 12
-                     AND m[4]::integer <= 23 AND m[5]::integer <= 59 AND m[6]::integer <= 59
-                     AND (m[9] IS NOT NULL OR (m[11]::integer <= 23 AND m[12]::integer <= 59))
-               THEN CASE WHEN m[3]::integer BETWEEN 1 AND extract(day FROM make_date(m[1]::integer, m[2]::integer, 1) + interval '1 month' - interval '1 day')
-               THEN timezone('UTC', make_timestamp(m[1]::integer, m[2]::integer, m[3]::integer, m[4]::integer, m[5]::integer,
-                                                   (m[6] || '.' || left(rpad(coalesce(substr(m[7], 2), ''), 6, '0'), 6))::double precision)
-                                    - CASE WHEN m[9] IS NOT NULL THEN interval '0'
-                                           ELSE make_interval(mins => (CASE m[10] WHEN '-' THEN -1 ELSE 1 END) * (m[11]::integer * 60 + m[12]::integer)) END) END END
-        FROM (SELECT regexp_match(j #>> '{}', '^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(([Zz])|([+-])([0-9]{2}):([0-9]{2}))$') AS m WHERE jsonb_typeof(j) = 'string') AS s);
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  m text[];
+BEGIN
+  IF jsonb_typeof(j) IS DISTINCT FROM 'string' THEN
+    RETURN NULL;
+  END IF;
+  m := regexp_match(j #>> '{}', '^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(([Zz])|([+-])([0-9]{2}):([0-9]{2}))$');
+  IF m IS NULL OR m[1]::integer NOT BETWEEN 1 AND 9999 OR m[2]::integer NOT BETWEEN 1 AND 12
+     OR m[4]::integer > 23 OR m[5]::integer > 59 OR m[6]::integer > 59
+     OR (m[9] IS NULL AND (m[11]::integer > 23 OR m[12]::integer > 59)) THEN
+    RETURN NULL;
+  END IF;
+  IF m[3]::integer NOT BETWEEN 1 AND extract(day FROM make_date(m[1]::integer, m[2]::integer, 1) + interval '1 month' - interval '1 day') THEN
+    RETURN NULL;
+  END IF;
+  RETURN timezone('UTC', make_timestamp(m[1]::integer, m[2]::integer, m[3]::integer, m[4]::integer, m[5]::integer,
+                                        (m[6] || '.' || left(rpad(coalesce(substr(m[7], 2), ''), 6, '0'), 6))::double precision)
+                         - CASE WHEN m[9] IS NOT NULL THEN interval '0'
+                                ELSE make_interval(mins => (CASE m[10] WHEN '-' THEN -1 ELSE 1 END) * (m[11]::integer * 60 + m[12]::integer)) END);
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_from_timestamp(t timestamp with time zone) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT to_jsonb(to_char(u, 'YYYY-MM-DD"T"HH24:MI:SS')
-                        || CASE WHEN f = '000000' THEN '' WHEN f LIKE '%000' THEN '.' || left(f, 3) ELSE '.' || f END || 'Z')
-        FROM (SELECT timezone('UTC', t) AS u, to_char(timezone('UTC', t), 'US') AS f) AS s);
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  f text := to_char(timezone('UTC', t), 'US');
+BEGIN
+  RETURN to_jsonb(to_char(timezone('UTC', t), 'YYYY-MM-DD"T"HH24:MI:SS')
+                  || CASE WHEN f = '000000' THEN '' WHEN f LIKE '%000' THEN '.' || left(f, 3) ELSE '.' || f END || 'Z');
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_put(obj jsonb, keys text[], val jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT CASE WHEN val IS NULL THEN o - keys ELSE (o - keys) || jsonb_build_object(keys[1], val) END
-        FROM (SELECT CASE WHEN jsonb_typeof(obj) = 'object' THEN obj ELSE '{}'::jsonb END AS o) AS s);
+RETURN CASE WHEN val IS NULL THEN (CASE WHEN jsonb_typeof(obj) = 'object' THEN obj ELSE '{}'::jsonb END) - keys
+            ELSE ((CASE WHEN jsonb_typeof(obj) = 'object' THEN obj ELSE '{}'::jsonb END) - keys) || jsonb_build_object(keys[1], val) END;
 
 CREATE OR REPLACE FUNCTION pbtable_reject(tbl text, col text, json_key text, want text, got jsonb) RETURNS void
 LANGUAGE plpgsql AS $pbtable$
