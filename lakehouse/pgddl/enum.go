@@ -19,20 +19,31 @@ func (n names) enumStatement(c *lakehouse.Column) Statement {
 				fmt.Fprintf(&renamed, " WHEN %s THEN %s", literal(old), literal(v.Name))
 			}
 		}
-		fmt.Fprintf(&numbers, "\n                   WHEN %d THEN %s", v.Number, literal(v.Name))
+		fmt.Fprintf(&numbers, "\n           WHEN %d THEN %s", v.Number, literal(v.Name))
 	}
 	str := "j #>> '{}'"
 	if renamed.Len() > 0 {
 		str = fmt.Sprintf("CASE j #>> '{}'%s ELSE j #>> '{}' END", renamed.String())
 	}
-	to32 := n.helperPrefix() + "pbtable_to_int32(j)"
 	sql := fmt.Sprintf(`CREATE OR REPLACE FUNCTION %s(j jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
-         WHEN 'string' THEN %s
-         WHEN 'number' THEN CASE %s%s
-                   ELSE %s::text END
-       END;`, n.qualified(n.enumFunc(c)), str, to32, numbers.String(), to32)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  IF jsonb_typeof(j) = 'string' THEN
+    RETURN %s;
+  END IF;
+  IF jsonb_typeof(j) IS DISTINCT FROM 'number' THEN
+    RETURN NULL;
+  END IF;
+  n := j::numeric;
+  IF n <> trunc(n) OR n NOT BETWEEN -2147483648 AND 2147483647 THEN
+    RETURN NULL;
+  END IF;
+  RETURN CASE n::integer%s
+           ELSE n::integer::text END;
+END
+$pbtable$;`, n.qualified(n.enumFunc(c)), str, numbers.String())
 	return Statement{
 		Comment: fmt.Sprintf("Enum %s as a name, for column %s: names and numbers of every version.\nAn unknown number reads as its decimal text. No table lock; replacing the\nfunction does not recompute stored columns.", c.Enum.FullName, c.Name),
 		SQL:     sql,

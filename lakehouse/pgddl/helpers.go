@@ -5,69 +5,23 @@ import "fmt"
 // helperComment heads the helper functions of every pbtable.
 const helperComment = `Helper functions shared by every pbtable of the schema: IMMUTABLE and
 total (they return NULL instead of raising), so that a generated column
-can never abort a write. Single-expression SQL bodies (RETURN …) are
-inlined into the expressions that call them, and bind the functions they
-call when created, whatever the search_path of the session writing; the
-PL/pgSQL ones call built-in functions only.
+can never abort a write. Each calls built-in functions only, so it works
+whatever the search_path of the session writing. The readers are PL/pgSQL,
+compiled once per session: inlined SQL would make every INSERT plan large
+generated-column expressions again.
 No table lock; replacing them does not recompute stored columns.`
 
 // helperFuncs returns the CREATE OR REPLACE FUNCTION statements of the
 // shared helpers, qualified by p (the schema prefix).
 func helperFuncs(p string) string {
-	intRE := `'^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$'`
-	floatRE := `'^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$'`
 	tsRE := `'^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(([Zz])|([+-])([0-9]{2}):([0-9]{2}))$'`
-	return fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]spbtable_integer_value(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
-         WHEN 'number' THEN j::numeric
-         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ %[2]s THEN (j #>> '{}')::numeric END
-       END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_integer(j jsonb, lo numeric, hi numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN %[1]spbtable_integer_value(j) BETWEEN lo AND hi AND %[1]spbtable_integer_value(j) = trunc(%[1]spbtable_integer_value(j))
-            THEN trunc(%[1]spbtable_integer_value(j)) END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_int32(j jsonb) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN %[1]spbtable_to_integer(j, -2147483648, 2147483647)::integer;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_uint32(j jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN %[1]spbtable_to_integer(j, 0, 4294967295)::bigint;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_int64(j jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN %[1]spbtable_to_integer(j, -9223372036854775808, 9223372036854775807)::bigint;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_uint64(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN %[1]spbtable_to_integer(j, 0, 18446744073709551615);
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_number_value(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
-         WHEN 'number' THEN j::numeric
-         WHEN 'string' THEN CASE WHEN length(j #>> '{}') <= 1000 AND (j #>> '{}') ~ %[3]s THEN (j #>> '{}')::numeric END
-       END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_number(j jsonb, bound numeric, tiny numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN abs(%[1]spbtable_number_value(j)) <= tiny THEN 0
-            WHEN abs(%[1]spbtable_number_value(j)) < bound THEN %[1]spbtable_number_value(j) END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_double(j jsonb) RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::double precision
-            ELSE %[1]spbtable_to_number(j, 1.7976931348623158e308, 2.4703282292062328e-324)::double precision END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_float(j jsonb) RETURNS real
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::real
-            ELSE %[1]spbtable_to_number(j, 3.4028235677973366e38, 7.006492321624085e-46)::real END;
-
-CREATE OR REPLACE FUNCTION %[1]spbtable_to_bool(j jsonb) RETURNS boolean
+	return intFunc(p, "pbtable_to_int32", "integer", "-2147483648", "2147483647") +
+		intFunc(p, "pbtable_to_uint32", "bigint", "0", "4294967295") +
+		intFunc(p, "pbtable_to_int64", "bigint", "-9223372036854775808", "9223372036854775807") +
+		intFunc(p, "pbtable_to_uint64", "numeric", "0", "18446744073709551615") +
+		floatFunc(p, "pbtable_to_double", "double precision", "1.7976931348623158e308", "2.4703282292062328e-324") +
+		floatFunc(p, "pbtable_to_float", "real", "3.4028235677973366e38", "7.006492321624085e-46") +
+		fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]spbtable_to_bool(j jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'boolean' THEN j::boolean END;
 
@@ -75,14 +29,21 @@ CREATE OR REPLACE FUNCTION %[1]spbtable_to_string(j jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN j #>> '{}' END;
 
-CREATE OR REPLACE FUNCTION %[1]spbtable_base64(s text) RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN s ~ '^[A-Za-z0-9+/_-]*$' AND length(s) %% 4 <> 1
-            THEN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64') END;
-
 CREATE OR REPLACE FUNCTION %[1]spbtable_to_bytes(j jsonb) RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN %[1]spbtable_base64(rtrim(j #>> '{}', '=')) END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  s text;
+BEGIN
+  IF jsonb_typeof(j) IS DISTINCT FROM 'string' THEN
+    RETURN NULL;
+  END IF;
+  s := rtrim(j #>> '{}', '=');
+  IF s !~ '^[A-Za-z0-9+/_-]*$' OR length(s) %% 4 = 1 THEN
+    RETURN NULL;
+  END IF;
+  RETURN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64');
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION %[1]spbtable_to_timestamp(j jsonb) RETURNS timestamp with time zone
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
@@ -92,7 +53,7 @@ BEGIN
   IF jsonb_typeof(j) IS DISTINCT FROM 'string' THEN
     RETURN NULL;
   END IF;
-  m := regexp_match(j #>> '{}', %[4]s);
+  m := regexp_match(j #>> '{}', %[2]s);
   IF m IS NULL OR m[1]::integer NOT BETWEEN 1 AND 9999 OR m[2]::integer NOT BETWEEN 1 AND 12
      OR m[4]::integer > 23 OR m[5]::integer > 59 OR m[6]::integer > 59
      OR (m[9] IS NULL AND (m[11]::integer > 23 OR m[12]::integer > 59)) THEN
@@ -134,5 +95,71 @@ BEGIN
                      CASE WHEN json_key = '' THEN '' ELSE format(' (JSON key %%s)', to_jsonb(json_key)) END, want, left(got::text, 200)),
     HINT = 'Fix the value, or drop the key: the row must be the message in proto-JSON (https://protobuf.dev/programming-guides/json/).';
 END
-$pbtable$;`, p, intRE, floatRE, tsRE)
+$pbtable$;`, p, tsRE)
+}
+
+// intRE is what an integer in a JSON string must look like (protobuf's
+// JSON parsers accept exponents and fractions when the value is whole).
+const intRE = `'^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$'`
+
+// floatRE is what a number in a JSON string must look like.
+const floatRE = `'^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$'`
+
+// intFunc returns the reader of an integer kind: a JSON number or string
+// holding a whole number from lo to hi.
+func intFunc(p, name, typ, lo, hi string) string {
+	return fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s%[2]s(j jsonb) RETURNS %[3]s
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  n := CASE jsonb_typeof(j)
+         WHEN 'number' THEN j::numeric
+         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ %[6]s THEN (j #>> '{}')::numeric END
+       END;
+  IF n BETWEEN %[4]s AND %[5]s AND n = trunc(n) THEN
+    RETURN trunc(n);
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
+
+`, p, name, typ, lo, hi, intRE)
+}
+
+// floatFunc returns the reader of a floating-point kind: a JSON number, a
+// number in a string, or "NaN", "Infinity", "-Infinity". Magnitudes that
+// round to infinity read as NULL, those that round to zero as 0.
+func floatFunc(p, name, typ, bound, tiny string) string {
+	return fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s%[2]s(j jsonb) RETURNS %[3]s
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+  s text;
+BEGIN
+  IF jsonb_typeof(j) = 'number' THEN
+    n := j::numeric;
+  ELSIF jsonb_typeof(j) = 'string' THEN
+    s := j #>> '{}';
+    IF s IN ('NaN', 'Infinity', '-Infinity') THEN
+      RETURN s::%[3]s;
+    END IF;
+    IF length(s) > 1000 OR s !~ %[6]s THEN
+      RETURN NULL;
+    END IF;
+    n := s::numeric;
+  ELSE
+    RETURN NULL;
+  END IF;
+  IF abs(n) <= %[5]s THEN
+    RETURN 0;
+  END IF;
+  IF abs(n) < %[4]s THEN
+    RETURN n::%[3]s;
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
+
+`, p, name, typ, bound, tiny, floatRE)
 }

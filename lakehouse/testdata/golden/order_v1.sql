@@ -6,60 +6,134 @@ BEGIN;
 
 -- Helper functions shared by every pbtable of the schema: IMMUTABLE and
 -- total (they return NULL instead of raising), so that a generated column
--- can never abort a write. Single-expression SQL bodies (RETURN …) are
--- inlined into the expressions that call them, and bind the functions they
--- call when created, whatever the search_path of the session writing; the
--- PL/pgSQL ones call built-in functions only.
+-- can never abort a write. Each calls built-in functions only, so it works
+-- whatever the search_path of the session writing. The readers are PL/pgSQL,
+-- compiled once per session: inlined SQL would make every INSERT plan large
+-- generated-column expressions again.
 -- No table lock; replacing them does not recompute stored columns.
-CREATE OR REPLACE FUNCTION pbtable_integer_value(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
+CREATE OR REPLACE FUNCTION pbtable_to_int32(j jsonb) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  n := CASE jsonb_typeof(j)
          WHEN 'number' THEN j::numeric
          WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
        END;
-
-CREATE OR REPLACE FUNCTION pbtable_to_integer(j jsonb, lo numeric, hi numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN pbtable_integer_value(j) BETWEEN lo AND hi AND pbtable_integer_value(j) = trunc(pbtable_integer_value(j))
-            THEN trunc(pbtable_integer_value(j)) END;
-
-CREATE OR REPLACE FUNCTION pbtable_to_int32(j jsonb) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pbtable_to_integer(j, -2147483648, 2147483647)::integer;
+  IF n BETWEEN -2147483648 AND 2147483647 AND n = trunc(n) THEN
+    RETURN trunc(n);
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_uint32(j jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pbtable_to_integer(j, 0, 4294967295)::bigint;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  n := CASE jsonb_typeof(j)
+         WHEN 'number' THEN j::numeric
+         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+       END;
+  IF n BETWEEN 0 AND 4294967295 AND n = trunc(n) THEN
+    RETURN trunc(n);
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_int64(j jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pbtable_to_integer(j, -9223372036854775808, 9223372036854775807)::bigint;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  n := CASE jsonb_typeof(j)
+         WHEN 'number' THEN j::numeric
+         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+       END;
+  IF n BETWEEN -9223372036854775808 AND 9223372036854775807 AND n = trunc(n) THEN
+    RETURN trunc(n);
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_uint64(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pbtable_to_integer(j, 0, 18446744073709551615);
-
-CREATE OR REPLACE FUNCTION pbtable_number_value(j jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  n := CASE jsonb_typeof(j)
          WHEN 'number' THEN j::numeric
-         WHEN 'string' THEN CASE WHEN length(j #>> '{}') <= 1000 AND (j #>> '{}') ~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
+         WHEN 'string' THEN CASE WHEN (j #>> '{}') ~ '^-?[0-9]{1,40}(\.[0-9]{0,40})?([eE][+-]?[0-9]{1,3})?$' THEN (j #>> '{}')::numeric END
        END;
-
-CREATE OR REPLACE FUNCTION pbtable_to_number(j jsonb, bound numeric, tiny numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN abs(pbtable_number_value(j)) <= tiny THEN 0
-            WHEN abs(pbtable_number_value(j)) < bound THEN pbtable_number_value(j) END;
+  IF n BETWEEN 0 AND 18446744073709551615 AND n = trunc(n) THEN
+    RETURN trunc(n);
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_double(j jsonb) RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::double precision
-            ELSE pbtable_to_number(j, 1.7976931348623158e308, 2.4703282292062328e-324)::double precision END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+  s text;
+BEGIN
+  IF jsonb_typeof(j) = 'number' THEN
+    n := j::numeric;
+  ELSIF jsonb_typeof(j) = 'string' THEN
+    s := j #>> '{}';
+    IF s IN ('NaN', 'Infinity', '-Infinity') THEN
+      RETURN s::double precision;
+    END IF;
+    IF length(s) > 1000 OR s !~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN
+      RETURN NULL;
+    END IF;
+    n := s::numeric;
+  ELSE
+    RETURN NULL;
+  END IF;
+  IF abs(n) <= 2.4703282292062328e-324 THEN
+    RETURN 0;
+  END IF;
+  IF abs(n) < 1.7976931348623158e308 THEN
+    RETURN n::double precision;
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_float(j jsonb) RETURNS real
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' AND (j #>> '{}') IN ('NaN', 'Infinity', '-Infinity') THEN (j #>> '{}')::real
-            ELSE pbtable_to_number(j, 3.4028235677973366e38, 7.006492321624085e-46)::real END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+  s text;
+BEGIN
+  IF jsonb_typeof(j) = 'number' THEN
+    n := j::numeric;
+  ELSIF jsonb_typeof(j) = 'string' THEN
+    s := j #>> '{}';
+    IF s IN ('NaN', 'Infinity', '-Infinity') THEN
+      RETURN s::real;
+    END IF;
+    IF length(s) > 1000 OR s !~ '^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN
+      RETURN NULL;
+    END IF;
+    n := s::numeric;
+  ELSE
+    RETURN NULL;
+  END IF;
+  IF abs(n) <= 7.006492321624085e-46 THEN
+    RETURN 0;
+  END IF;
+  IF abs(n) < 3.4028235677973366e38 THEN
+    RETURN n::real;
+  END IF;
+  RETURN NULL;
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_bool(j jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -69,14 +143,21 @@ CREATE OR REPLACE FUNCTION pbtable_to_string(j jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN j #>> '{}' END;
 
-CREATE OR REPLACE FUNCTION pbtable_base64(s text) RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN s ~ '^[A-Za-z0-9+/_-]*$' AND length(s) % 4 <> 1
-            THEN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64') END;
-
 CREATE OR REPLACE FUNCTION pbtable_to_bytes(j jsonb) RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN pbtable_base64(rtrim(j #>> '{}', '=')) END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  s text;
+BEGIN
+  IF jsonb_typeof(j) IS DISTINCT FROM 'string' THEN
+    RETURN NULL;
+  END IF;
+  s := rtrim(j #>> '{}', '=');
+  IF s !~ '^[A-Za-z0-9+/_-]*$' OR length(s) % 4 = 1 THEN
+    RETURN NULL;
+  END IF;
+  RETURN decode(rpad(translate(s, '-_', '+/'), (length(s) + 3) / 4 * 4, '='), 'base64');
+END
+$pbtable$;
 
 CREATE OR REPLACE FUNCTION pbtable_to_timestamp(j jsonb) RETURNS timestamp with time zone
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
@@ -134,16 +215,28 @@ $pbtable$;
 -- An unknown number reads as its decimal text. No table lock; replacing the
 -- function does not recompute stored columns.
 CREATE OR REPLACE FUNCTION "order__status"(j jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE jsonb_typeof(j)
-         WHEN 'string' THEN j #>> '{}'
-         WHEN 'number' THEN CASE pbtable_to_int32(j)
-                   WHEN -1 THEN 'STATUS_VOID'
-                   WHEN 0 THEN 'STATUS_UNSPECIFIED'
-                   WHEN 1 THEN 'STATUS_OPEN'
-                   WHEN 2 THEN 'STATUS_PAID'
-                   ELSE pbtable_to_int32(j)::text END
-       END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $pbtable$
+DECLARE
+  n numeric;
+BEGIN
+  IF jsonb_typeof(j) = 'string' THEN
+    RETURN j #>> '{}';
+  END IF;
+  IF jsonb_typeof(j) IS DISTINCT FROM 'number' THEN
+    RETURN NULL;
+  END IF;
+  n := j::numeric;
+  IF n <> trunc(n) OR n NOT BETWEEN -2147483648 AND 2147483647 THEN
+    RETURN NULL;
+  END IF;
+  RETURN CASE n::integer
+           WHEN -1 THEN 'STATUS_VOID'
+           WHEN 0 THEN 'STATUS_UNSPECIFIED'
+           WHEN 1 THEN 'STATUS_OPEN'
+           WHEN 2 THEN 'STATUS_PAID'
+           ELSE n::integer::text END;
+END
+$pbtable$;
 
 -- The table: the row as proto-JSON, and the key and each top-level scalar
 -- field as a stored generated column. A new table: no lock on existing data.
