@@ -37,10 +37,14 @@
 //     writing NULL drops it too.
 //
 // Why triggers and not rules: PostgreSQL refuses INSERT … ON CONFLICT on a
-// view that has INSTEAD rules, and a rule rewrites the query, so volatile
-// expressions of the statement (now(), nextval(), random()) are evaluated
-// once per rule action rather than once. An INSTEAD OF trigger sees each
-// row once, can upsert, and can return the stored row for RETURNING.
+// view that has INSTEAD rules ("INSERT with ON CONFLICT clause cannot be
+// used with table that has INSERT or UPDATE rules"), and a rule rewrites
+// the query, so volatile expressions of the statement (now(), nextval(),
+// random()) are evaluated once per rule action rather than once. An
+// INSTEAD OF trigger sees each row once, computes it once, and returns the
+// stored row for RETURNING. A view has no unique index for ON CONFLICT
+// (key) to name either, so the trigger does the upsert itself: every
+// INSERT through the view is an upsert on the primary key.
 //
 // Migrate writes the script from one version to another: new fields get
 // new generated columns (ALTER TABLE … ADD COLUMN, which rewrites the

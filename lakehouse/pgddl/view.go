@@ -49,7 +49,7 @@ func (n names) viewStatements(t *lakehouse.Table, cols []viewColumn) ([]Statemen
 		return nil, err
 	}
 	trigger := Statement{
-		Comment: "INSTEAD OF, not INSTEAD rules: PostgreSQL refuses ON CONFLICT on views with\nrules, and rules evaluate volatile expressions once per action.\nSHARE ROW EXCLUSIVE on the view, briefly.",
+		Comment: "INSTEAD OF, not INSTEAD rules: PostgreSQL refuses INSERT ... ON CONFLICT on views\nwith rules, and rules evaluate volatile expressions once per action. A view has\nno unique index for ON CONFLICT (key), so the trigger upserts on the key itself.\nSHARE ROW EXCLUSIVE on the view, briefly.",
 		SQL: fmt.Sprintf("CREATE TRIGGER %s INSTEAD OF INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s();",
 			quote(n.object("_view_write")), n.qualified(n.view), n.qualified(n.object("_view_write"))),
 	}

@@ -558,8 +558,9 @@ BEGIN
 END
 $pbtable$;
 
--- INSTEAD OF, not INSTEAD rules: PostgreSQL refuses ON CONFLICT on views with
--- rules, and rules evaluate volatile expressions once per action.
+-- INSTEAD OF, not INSTEAD rules: PostgreSQL refuses INSERT ... ON CONFLICT on views
+-- with rules, and rules evaluate volatile expressions once per action. A view has
+-- no unique index for ON CONFLICT (key), so the trigger upserts on the key itself.
 -- SHARE ROW EXCLUSIVE on the view, briefly.
 CREATE TRIGGER "order_view_write" INSTEAD OF INSERT OR UPDATE OR DELETE ON "order_view" FOR EACH ROW EXECUTE FUNCTION "order_view_write"();
 
