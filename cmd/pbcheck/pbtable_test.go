@@ -30,6 +30,7 @@ func TestPbtable(t *testing.T) {
 		{"ddl with subject and names", []string{"pbtable", "ddl", "v1", "--subject", "acme.shop.v1.Order", "--schema", "shop", "--table", "orders", "--view", "orders_v", "--row-column", "doc"}, "order_v1_schema.sql"},
 		{"migrate", []string{"pbtable", "migrate", "v1", "v2"}, "order_v1_v2.sql"},
 		{"migrate with --from --to", []string{"pbtable", "migrate", "--from", "v1", "--to", "v2"}, "order_v1_v2.sql"},
+		{"migrate with history", []string{"pbtable", "migrate", "v1", "v2", "--history", "v1"}, "order_v1_v2.sql"},
 		{"migrate without rewrite", []string{"pbtable", "migrate", "v1", "v2", "--no-rewrite"}, "order_v1_v2_norewrite.sql"},
 	}
 	for _, tt := range tests {
