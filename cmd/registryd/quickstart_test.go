@@ -54,8 +54,9 @@ func linePattern(line string) *regexp.Regexp {
 
 // TestQuickstart runs README's quickstart as written, against a registryd
 // started as README says (go run ./cmd/registryd is this binary, with a
-// data directory of its own and a free port): `go run ./cmd/pbcheck` is
-// the built pbcheck, localhost:8080 the server's address, /tmp/ a
+// data directory of its own and a free port): `pbcheck` is the built
+// pbcheck (so `go install ./cmd/pbcheck` is skipped, and exit codes are
+// the binary's own, not `go run`'s), localhost:8080 the server's address, /tmp/ a
 // temporary directory. Each command's output must show the lines README
 // shows, in order. Commands of tools that are not installed (grpcurl and
 // buf, unless PBREGISTRY_GRPCURL and PBREGISTRY_BUF name them, as
@@ -87,9 +88,14 @@ func TestQuickstart(t *testing.T) {
 	var exports []string
 	for _, step := range steps {
 		cmd := strings.ReplaceAll(step.command, "/tmp/", tmp+"/")
-		cmd = strings.ReplaceAll(cmd, "go run ./cmd/pbcheck", pbcheckBin)
 		cmd = strings.ReplaceAll(cmd, "localhost:8080", addr)
 		tool, _, _ := strings.Cut(cmd, " ")
+		if cmd == "go install ./cmd/pbcheck" {
+			continue // pbcheckBin is that binary
+		}
+		if tool == "pbcheck" {
+			cmd = pbcheckBin + strings.TrimPrefix(cmd, tool)
+		}
 		if tool == "export" {
 			exports = append(exports, cmd)
 			continue
