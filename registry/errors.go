@@ -25,6 +25,10 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrReadOnly: the store was opened read-only and refuses writes.
 	ErrReadOnly = errors.New("store is read-only")
+	// ErrUnavailable: the store gave up waiting — for a lock another
+	// writer holds, a statement past its timeout, a free connection — and
+	// wrote nothing. The request may succeed if retried later.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Code is the machine-readable class of a registry error, for APIs to map to
@@ -40,6 +44,7 @@ const (
 	CodeInvalidArgument Code = "invalid_argument"
 	CodeConflict        Code = "conflict"
 	CodeReadOnly        Code = "read_only"
+	CodeUnavailable     Code = "unavailable"
 	CodeInternal        Code = "internal"
 )
 
@@ -61,6 +66,8 @@ func ErrorCode(err error) Code {
 		return CodeConflict
 	case errors.Is(err, ErrReadOnly):
 		return CodeReadOnly
+	case errors.Is(err, ErrUnavailable):
+		return CodeUnavailable
 	default:
 		return CodeInternal
 	}

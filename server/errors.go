@@ -54,6 +54,8 @@ func connectError(err error) error {
 		code = connect.CodeFailedPrecondition
 	case errors.Is(err, registry.ErrStaleBaseline):
 		code = connect.CodeAborted
+	case errors.Is(err, registry.ErrUnavailable):
+		code = connect.CodeUnavailable
 	case errors.Is(err, context.Canceled):
 		code = connect.CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pbregistry/pbregistry/registry/internal/migration"
 )
@@ -32,9 +31,19 @@ func mustLoad() []migration.Migration {
 // takes a transaction-scoped advisory lock keyed by the current schema:
 // processes starting at once take turns, and the later ones find the
 // migrations applied. DDL is transactional in PostgreSQL, so a failed
-// migration leaves nothing.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// migration leaves nothing. The transaction runs with
+// MigrationStatementTimeout and MigrationLockTimeout instead of the
+// connections' shorter timeouts.
+func migrate(ctx context.Context, pool *pool) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		for _, set := range []string{
+			fmt.Sprintf("SET LOCAL statement_timeout = %d", MigrationStatementTimeout.Milliseconds()),
+			fmt.Sprintf("SET LOCAL lock_timeout = %d", MigrationLockTimeout.Milliseconds()),
+		} {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return fmt.Errorf("migrate: %s: %w", set, err)
+			}
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('pbregistry.migrate.' || coalesce(current_schema(), '')))`); err != nil {
 			return fmt.Errorf("migrate: take the migration lock: %w", err)
 		}
@@ -67,7 +76,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // checkSchema returns an error unless the database has the schema version
 // this binary needs (or a newer one, which a read-only store reads as far
 // as it knows it).
-func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+func checkSchema(ctx context.Context, pool *pool) error {
 	var current int
 	if err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w (open the database read-write once to create its schema)", err)

@@ -20,7 +20,8 @@ func (s *Store) CommitPush(ctx context.Context, c registry.PushCommit) (registry
 	if err := s.writable("commit push " + c.Module); err != nil {
 		return registry.Version{}, false, err
 	}
-	return registry.CommitPushFrame(ctx, &c, s.GetVersionByDigest, s.commitPush)
+	v, created, err := registry.CommitPushFrame(ctx, &c, s.GetVersionByDigest, s.commitPush)
+	return v, created, s.pool.busy(ctx, err, c.Module)
 }
 
 // commitPush runs CommitPush's transaction.
