@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -72,15 +73,21 @@ func freshSchema(t *testing.T) string {
 
 // withSearchPath returns dsn, a URL or key=value string, with search_path.
 func withSearchPath(t *testing.T, dsn, schema string) string {
+	return withParam(t, dsn, "search_path", schema)
+}
+
+// withParam returns dsn, a URL or key=value string, with parameter key
+// set to value (a value without spaces or quotes).
+func withParam(t *testing.T, dsn, key, value string) string {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema
+		return dsn + " " + key + "=" + value
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatalf("parse %s: %v", urlEnv, err)
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set(key, value)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -119,7 +126,61 @@ func TestShared(t *testing.T) {
 }
 
 func TestCrash(t *testing.T) {
-	storetest.RunCrash(t, freshSchema(t), openDSN)
+	storetest.RunCrash(t, storetest.CrashBackend{
+		DSN:  freshSchema(t),
+		Open: openDSN,
+		ChildDSN: func(dsn, child string) string {
+			return withParam(t, dsn, "application_name", child)
+		},
+		Sessions: crashChildSessions,
+		Snapshot: crashSnapshot,
+	})
+}
+
+// crashChildSessions counts the server sessions of a crash child, which
+// connects with its name as application_name.
+func crashChildSessions(ctx context.Context, dsn, child string) (int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, child).Scan(&n)
+	return n, err
+}
+
+// crashSnapshot reads module's state in one REPEATABLE READ transaction.
+func crashSnapshot(ctx context.Context, dsn, module string) (storetest.CrashSnapshot, error) {
+	var snap storetest.CrashSnapshot
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return snap, err
+	}
+	defer conn.Close(ctx)
+	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(latest_version), 0) FROM modules WHERE name = $1`, module).Scan(&snap.Latest); err != nil {
+			return fmt.Errorf("latest version: %w", err)
+		}
+		rows, _ := tx.Query(ctx, `SELECT v.number FROM versions v JOIN modules m ON m.id = v.module_id WHERE m.name = $1 ORDER BY v.number`, module)
+		if snap.Versions, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return fmt.Errorf("versions: %w", err)
+		}
+		rows, _ = tx.Query(ctx, `SELECT version FROM outbox WHERE module = $1 ORDER BY version`, module)
+		if snap.OutboxVersions, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(l.first_version), 0) FROM ledger l
+			JOIN subjects s ON s.id = l.subject_id JOIN modules m ON m.id = s.module_id WHERE m.name = $1`, module).Scan(&snap.LedgerFirstVersion); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(s.last_version), 0) FROM subjects s
+			JOIN modules m ON m.id = s.module_id WHERE m.name = $1`, module).Scan(&snap.SubjectLastVersion); err != nil {
+			return fmt.Errorf("subjects: %w", err)
+		}
+		return nil
+	})
+	return snap, err
 }
 
 // TestConcurrentOpen: processes starting at once on an empty database

@@ -79,8 +79,8 @@ func TestLockTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := freshSchema(t)
 			url := dsn
-			if tc.urlParam != "" {
-				url += "&" + tc.urlParam
+			if k, v, ok := strings.Cut(tc.urlParam, "="); ok {
+				url = withParam(t, dsn, k, v)
 			}
 			s := open(t, url, tc.opts)
 			ctx, cancel := context.WithTimeout(context.Background(), guard)
@@ -176,7 +176,7 @@ func TestMigrationOutlastsLockTimeout(t *testing.T) {
 	}()
 	// Release the migration lock only once Open has waited for it
 	// longer than its lock_timeout.
-	waitForLockWaiter(t, dsn, 4*50*time.Millisecond)
+	waitForLockWaiter(t, dsn, 4*50*time.Millisecond, opened)
 	release()
 	if err := <-opened; err != nil {
 		t.Fatalf("Open waiting for the migration lock: %v", err)
@@ -184,8 +184,8 @@ func TestMigrationOutlastsLockTimeout(t *testing.T) {
 }
 
 // waitForLockWaiter waits until a session of dsn's database has waited
-// for a lock for at least d.
-func waitForLockWaiter(t *testing.T, dsn string, d time.Duration) {
+// for a lock for at least d; it fails t if opened says Open gave up first.
+func waitForLockWaiter(t *testing.T, dsn string, d time.Duration, opened <-chan error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
@@ -205,6 +205,10 @@ func waitForLockWaiter(t *testing.T, dsn string, d time.Duration) {
 		if waited {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-opened:
+			t.Fatalf("Open returned before waiting %s for the migration lock: %v", d, err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }

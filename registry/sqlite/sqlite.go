@@ -55,7 +55,10 @@ type Store struct {
 	r *sql.DB
 }
 
-var _ registry.Store = (*Store)(nil)
+var (
+	_ registry.Store  = (*Store)(nil)
+	_ registry.Pinger = (*Store)(nil)
+)
 
 // Dir opens the store of the data directory dir, creating the directory
 // and the database as needed (unless read-only).
@@ -125,6 +128,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// Ping implements registry.Pinger: a query on a read connection that
+// touches no table, so it answers while a write holds the write lock.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping sqlite store %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Path returns the database file's path.

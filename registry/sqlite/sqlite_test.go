@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,7 +68,61 @@ func TestShared(t *testing.T) {
 }
 
 func TestCrash(t *testing.T) {
-	storetest.RunCrash(t, filepath.Join(t.TempDir(), "registry.db"), openDSN)
+	storetest.RunCrash(t, storetest.CrashBackend{
+		DSN:      filepath.Join(t.TempDir(), "registry.db"),
+		Open:     openDSN,
+		Snapshot: crashSnapshot,
+	})
+}
+
+// crashSnapshot reads module's state in one read transaction: SQLite's
+// snapshot is taken by its first read and kept to its end.
+func crashSnapshot(ctx context.Context, path, module string) (storetest.CrashSnapshot, error) {
+	var snap storetest.CrashSnapshot
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		return snap, err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return snap, err
+	}
+	defer tx.Rollback()
+	ints := func(query string) ([]int64, error) {
+		rows, err := tx.QueryContext(ctx, query, module)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var n int64
+			if err := rows.Scan(&n); err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, rows.Err()
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(latest_version), 0) FROM modules WHERE name = ?`, module).Scan(&snap.Latest); err != nil {
+		return snap, fmt.Errorf("latest version: %w", err)
+	}
+	if snap.Versions, err = ints(`SELECT v.number FROM versions v JOIN modules m ON m.id = v.module_id WHERE m.name = ? ORDER BY v.number`); err != nil {
+		return snap, fmt.Errorf("versions: %w", err)
+	}
+	if snap.OutboxVersions, err = ints(`SELECT version FROM outbox WHERE module = ? ORDER BY version`); err != nil {
+		return snap, fmt.Errorf("outbox: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(l.first_version), 0) FROM ledger l
+		JOIN subjects s ON s.id = l.subject_id JOIN modules m ON m.id = s.module_id WHERE m.name = ?`, module).Scan(&snap.LedgerFirstVersion); err != nil {
+		return snap, fmt.Errorf("ledger: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(s.last_version), 0) FROM subjects s
+		JOIN modules m ON m.id = s.module_id WHERE m.name = ?`, module).Scan(&snap.SubjectLastVersion); err != nil {
+		return snap, fmt.Errorf("subjects: %w", err)
+	}
+	return snap, nil
 }
 
 func TestOpenErrors(t *testing.T) {

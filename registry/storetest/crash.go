@@ -10,8 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +31,61 @@ const crashModule = "acme/crash"
 // DSNOpenFunc opens the store on the database named by dsn, in the test
 // process or in a crash child.
 type DSNOpenFunc func(ctx context.Context, dsn string) (registry.Store, error)
+
+// CrashBackend is what RunCrash needs of a backend.
+type CrashBackend struct {
+	// DSN names an empty database.
+	DSN string
+	// Open opens the store on a DSN, in the test process or a crash
+	// child.
+	Open DSNOpenFunc
+	// ChildDSN returns the DSN a crash child opens, tagged with the
+	// child's name so that Sessions finds its sessions; nil means DSN.
+	ChildDSN func(dsn, child string) string
+	// Sessions returns how many sessions of the crash child named child
+	// the database server still runs. A killed process's server session
+	// lives on until it notices the process is gone — and it completes a
+	// COMMIT it received first. Nil means the database dies with the
+	// process (an embedded database).
+	Sessions func(ctx context.Context, dsn, child string) (int, error)
+	// Snapshot reads crashModule's state in one read transaction.
+	Snapshot func(ctx context.Context, dsn, module string) (CrashSnapshot, error)
+}
+
+// CrashSnapshot is a module's state as one read transaction sees it: the
+// crash checks compare its parts, which a writer committing between
+// separate reads would make disagree.
+type CrashSnapshot struct {
+	// Latest is the module's latest version, 0 if it does not exist.
+	Latest int64
+	// Versions are the numbers of its versions, ascending.
+	Versions []int64
+	// OutboxVersions are the versions of its outbox events, ascending,
+	// one per event.
+	OutboxVersions []int64
+	// LedgerFirstVersion is the greatest first version of its ledger
+	// entries, 0 if none.
+	LedgerFirstVersion int64
+	// SubjectLastVersion is the greatest last version of its subjects, 0
+	// if none.
+	SubjectLastVersion int64
+}
+
+// check fails t unless s is the state of a module with versions 1..want,
+// one outbox event each, and no ledger or subject beyond want. Every
+// version pushed here declares OrderSubject, so its last version is want.
+func (s CrashSnapshot) check(t *testing.T, want int64) {
+	t.Helper()
+	one := make([]int64, want)
+	for i := range one {
+		one[i] = int64(i + 1)
+	}
+	if s.Latest != want || !slices.Equal(s.Versions, one) || !slices.Equal(s.OutboxVersions, one) ||
+		s.LedgerFirstVersion > want || s.SubjectLastVersion != want {
+		t.Fatalf("one snapshot of %s: %+v; want latest version %d, versions and outbox events 1..%[2]d, ledger and subject not beyond %[2]d",
+			crashModule, s, want)
+	}
+}
 
 // crashOrder tells a crash child what to do.
 type crashOrder struct {
@@ -102,18 +159,30 @@ type child struct {
 	cmd    *exec.Cmd
 	lines  chan string
 	stderr *syncBuffer
+	// name tags the child's database sessions.
+	name string
+	// b is the backend, which knows how to find them.
+	b CrashBackend
 }
 
-// startChild starts the test binary as a crash child with order o.
-func startChild(t *testing.T, o crashOrder) *child {
+// children numbers the crash children of this process.
+var children atomic.Int64
+
+// startChild starts the test binary as a crash child with order o, whose
+// DSN it tags with the child's name.
+func startChild(t *testing.T, b CrashBackend, o crashOrder) *child {
 	t.Helper()
+	name := fmt.Sprintf("pbregistry-crash-%d-%d", os.Getpid(), children.Add(1))
+	if b.ChildDSN != nil {
+		o.DSN = b.ChildDSN(o.DSN, name)
+	}
 	raw, err := json.Marshal(o)
 	must(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+string(raw))
 	stdout, err := cmd.StdoutPipe()
 	must(t, err)
-	c := &child{cmd: cmd, lines: make(chan string, 1024), stderr: &syncBuffer{}}
+	c := &child{cmd: cmd, lines: make(chan string, 1024), stderr: &syncBuffer{}, name: name, b: b}
 	cmd.Stderr = c.stderr
 	must(t, cmd.Start())
 	go func() {
@@ -123,7 +192,7 @@ func startChild(t *testing.T, o crashOrder) *child {
 			c.lines <- sc.Text()
 		}
 	}()
-	t.Cleanup(func() { c.kill() })
+	t.Cleanup(func() { c.kill(t) })
 	return c
 }
 
@@ -149,13 +218,32 @@ func (c *child) await(t *testing.T, prefix string) string {
 	}
 }
 
-// kill SIGKILLs the child and reaps it.
-func (c *child) kill() {
-	if c.cmd.ProcessState != nil {
+// kill SIGKILLs the child, reaps it and waits until the database has no
+// session of it left: then nothing the child started can still commit.
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	if c.cmd.ProcessState == nil {
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+	}
+	if c.b.Sessions == nil {
 		return
 	}
-	_ = c.cmd.Process.Kill()
-	_ = c.cmd.Wait()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := c.b.Sessions(context.Background(), c.b.DSN, c.name)
+		if err != nil {
+			t.Fatalf("count the sessions of killed crash child %s: %v", c.name, err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("killed crash child %s still has %d database sessions after a minute", c.name, n)
+		}
+		// The server offers no notice of a session's end: poll.
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader.
@@ -184,22 +272,23 @@ func (b *syncBuffer) String() string {
 // SIGKILLed; then the database, reopened, holds either the whole version
 // (killed after commit) or nothing of it, and the next push works. Then
 // children pushing in a loop are killed at random moments, and the history
-// must stay whole. dsn names an empty database that open opens.
-func RunCrash(t *testing.T, dsn string, open DSNOpenFunc) {
+// must stay whole. Each check starts once the child and its database
+// sessions are gone, and compares parts of the state read in one snapshot.
+func RunCrash(t *testing.T, b CrashBackend) {
 	for _, stage := range txhook.Stages {
 		t.Run(string(stage), func(t *testing.T) {
 			seed := "crash-" + string(stage)
-			base := withStore(t, dsn, open, func(c context.Context, s registry.Store) int64 {
+			base := withStore(t, b, func(c context.Context, s registry.Store) int64 {
 				n, err := latest(c, s, crashModule)
 				must(t, err)
 				return n
 			})
-			ch := startChild(t, crashOrder{DSN: dsn, Seed: seed, Stage: stage})
+			ch := startChild(t, b, crashOrder{DSN: b.DSN, Seed: seed, Stage: stage})
 			ch.await(t, "PAUSED")
 			time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
-			ch.kill()
+			ch.kill(t)
 
-			withStore(t, dsn, open, func(c context.Context, s registry.Store) int64 {
+			withStore(t, b, func(c context.Context, s registry.Store) int64 {
 				p := Push(crashModule, base, seed)
 				_, err := s.GetVersionByDigest(c, crashModule, p.Digest)
 				committed := stage == txhook.AfterCommit
@@ -210,51 +299,59 @@ func RunCrash(t *testing.T, dsn string, open DSNOpenFunc) {
 				} else {
 					wantErr(t, "digest of the killed push", err, registry.ErrNotFound)
 				}
-				checkCrashHistory(c, t, s, want)
+				checkCrashHistory(c, t, b, s, want)
 				v, created, err := s.CommitPush(c, p)
 				must(t, err)
 				if created == committed || v.Number != base+1 {
 					t.Fatalf("push after the kill = version %d, created %v; want version %d, created %v", v.Number, created, base+1, !committed)
 				}
-				checkCrashHistory(c, t, s, base+1)
+				checkCrashHistory(c, t, b, s, base+1)
 				return 0
 			})
 		})
 	}
 	t.Run("RandomKills", func(t *testing.T) {
 		for round := range 5 {
-			ch := startChild(t, crashOrder{DSN: dsn, Seed: fmt.Sprint("random-", round)})
+			ch := startChild(t, b, crashOrder{DSN: b.DSN, Seed: fmt.Sprint("random-", round)})
 			ch.await(t, "READY")
 			time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
-			ch.kill()
-			withStore(t, dsn, open, func(c context.Context, s registry.Store) int64 {
+			ch.kill(t)
+			withStore(t, b, func(c context.Context, s registry.Store) int64 {
 				n, err := latest(c, s, crashModule)
 				must(t, err)
-				checkCrashHistory(c, t, s, n)
-				if _, _, err := PushRetrying(c, s, crashModule, fmt.Sprint("after-random-", round)); err != nil {
+				checkCrashHistory(c, t, b, s, n)
+				v, _, err := PushRetrying(c, s, crashModule, fmt.Sprint("after-random-", round))
+				if err != nil {
 					t.Fatalf("push after a random kill: %v", err)
 				}
-				checkCrashHistory(c, t, s, n+1)
+				if v.Number != n+1 {
+					t.Fatalf("push after a random kill = version %d, want %d: something else wrote after the check", v.Number, n+1)
+				}
+				checkCrashHistory(c, t, b, s, n+1)
 				return 0
 			})
 		}
 	})
 }
 
-// withStore opens the store at dsn, runs f and closes the store.
-func withStore(t *testing.T, dsn string, open DSNOpenFunc, f func(context.Context, registry.Store) int64) int64 {
+// withStore opens b's store, runs f and closes the store.
+func withStore(t *testing.T, b CrashBackend, f func(context.Context, registry.Store) int64) int64 {
 	t.Helper()
 	c := ctx(t)
-	s, err := open(c, dsn)
+	s, err := b.Open(c, b.DSN)
 	must(t, err)
 	defer func() { must(t, s.Close()) }()
 	return f(c, s)
 }
 
 // checkCrashHistory checks that crashModule has exactly versions 1..want,
-// whole, and a ledger that no later version wrote into.
-func checkCrashHistory(c context.Context, t *testing.T, s registry.Store, want int64) {
+// whole, and a ledger that no later version wrote into: first in one
+// snapshot of the database, then through the store.
+func checkCrashHistory(c context.Context, t *testing.T, b CrashBackend, s registry.Store, want int64) {
 	t.Helper()
+	snap, err := b.Snapshot(c, b.DSN, crashModule)
+	must(t, err)
+	snap.check(t, want)
 	if want == 0 {
 		_, err := s.GetModule(c, crashModule)
 		wantErr(t, "module without versions", err, registry.ErrNotFound)

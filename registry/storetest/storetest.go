@@ -48,6 +48,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"PaginateModules", testPaginateModules},
 		{"PaginateVersions", testPaginateVersions},
 		{"NotFound", testNotFound},
+		{"Ping", testPing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
