@@ -13,22 +13,46 @@ import (
 	"github.com/pbregistry/pbregistry/registry"
 )
 
-// healthz answers 200 "ok" when the store answers a query within five
-// seconds, 503 with the error otherwise.
+// Budgets of a health check: a module-level query, then, if it fails, a
+// ping of the database. Together under the 5 s that probes usually allow.
+const (
+	healthQueryBudget = 2 * time.Second
+	healthPingBudget  = 2 * time.Second
+)
+
+// healthz answers 200 "ok" when the store answers a module-level query
+// within healthQueryBudget; 200 "degraded: …" with the query's error when
+// it does not but the database answers a ping (registry.Pinger) — a peer
+// stalled in a push holds a module's lock, the pool is busy: this process
+// still serves what it can, and restarting it would not help; 503 with the
+// error when the database does not answer (or the store cannot ping).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := contextWithTimeout(r, 5*time.Second)
-	defer cancel()
-	if _, err := s.store.ListModules(ctx, registry.PageRequest{Size: 1}); err != nil {
-		s.logger.ErrorContext(ctx, "health check failed", "error", err)
-		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	mode := "read-write"
 	if s.readOnly {
 		mode = "read-only"
 	}
-	fmt.Fprintf(w, "ok (%s)\n", mode)
+	ctx, cancel := contextWithTimeout(r, healthQueryBudget)
+	_, qerr := s.store.ListModules(ctx, registry.PageRequest{Size: 1})
+	cancel()
+	if qerr == nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "ok (%s)\n", mode)
+		return
+	}
+	down := qerr
+	if p, ok := s.store.(registry.Pinger); ok {
+		ctx, cancel := contextWithTimeout(r, healthPingBudget)
+		down = p.Ping(ctx)
+		cancel()
+	}
+	if down != nil {
+		s.logger.ErrorContext(r.Context(), "health check failed", "error", down, "query_error", qerr)
+		http.Error(w, "store unavailable: "+down.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	s.logger.WarnContext(r.Context(), "health check degraded: the database answers a ping but not a module query", "error", qerr)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "degraded (%s): the database answers, but a module query did not within %s: %v\n", mode, healthQueryBudget, qerr)
 }
 
 // serveMetrics writes the metrics in the Prometheus text format, for
