@@ -23,6 +23,7 @@ const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
 
 func TestMain(m *testing.M) {
 	storetest.CrashChildMain(openDSN)
+	lingerChildMain()
 	os.Exit(m.Run())
 }
 
