@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,9 +61,11 @@ func (p *pool) busy(ctx context.Context, err error, module string) error {
 	case errors.As(err, &pe) && pe.Code == codeLockNotAvailable:
 		return &busyError{cause: err, msg: fmt.Sprintf(
 			"a row is locked by another writer that has not finished within %s (lock_timeout): retry", p.lockTimeout)}
-	case errors.As(err, &pe) && pe.Code == codeQueryCanceled:
+	case errors.As(err, &pe) && pe.Code == codeQueryCanceled && strings.Contains(pe.Message, "statement timeout"):
 		return &busyError{cause: err, msg: fmt.Sprintf(
 			"the database did not finish a statement within %s (statement_timeout): retry later", p.statementTimeout)}
+	case errors.As(err, &pe) && pe.Code == codeQueryCanceled:
+		return &busyError{cause: err, msg: fmt.Sprintf("the database cancelled a statement (%s): retry later", pe.Message)}
 	case errors.Is(err, context.DeadlineExceeded):
 		// The caller's context is not done: the deadline was the pool's
 		// acquire timeout, set by acquireTimeout.
