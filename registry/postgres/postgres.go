@@ -88,7 +88,10 @@ func DefaultMaxConns() int32 {
 
 // Store is a registry.Store on PostgreSQL.
 type Store struct {
-	pool     *pool
+	pool *pool
+	// pinger is a pool of one connection for Ping, which thus answers
+	// while every connection of pool is busy.
+	pinger   *pgxpool.Pool
 	readOnly bool
 }
 
@@ -129,12 +132,20 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		acquire = DefaultAcquireTimeout
 	}
 	cfg.ConnConfig.Tracer = acquireTimeout(acquire)
+	pingCfg := cfg.Copy()
+	pingCfg.MaxConns, pingCfg.MinConns, pingCfg.MinIdleConns = 1, 0, 0
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store on %s: %w", cfg.ConnConfig.Host, err)
 	}
+	pinger, err := pgxpool.NewWithConfig(ctx, pingCfg)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("open postgres store on %s: %w", cfg.ConnConfig.Host, err)
+	}
 	s := &Store{
 		pool:     &pool{Pool: p, lockTimeout: lockTimeout, statementTimeout: statementTimeout, acquireTimeout: acquire},
+		pinger:   pinger,
 		readOnly: opts.ReadOnly,
 	}
 	if opts.ReadOnly {
@@ -143,7 +154,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		err = migrate(ctx, s.pool)
 	}
 	if err != nil {
-		p.Close()
+		s.Close()
 		return nil, fmt.Errorf("open postgres store on %s: %w", cfg.ConnConfig.Host, err)
 	}
 	return s, nil
@@ -162,19 +173,21 @@ func setParam(params map[string]string, name string, d, def time.Duration) strin
 	return d.String()
 }
 
-// Ping implements registry.Pinger: a query that touches no table, so it
-// answers even while a module's rows are locked.
+// Ping implements registry.Pinger: a query that touches no table, on a
+// connection of its own, so it answers while a module's rows are locked
+// and while every connection of the store's pool is busy.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+	if err := s.pinger.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
 	return nil
 }
 
-// Close closes the pool.
+// Close closes the pools.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.pinger.Close()
 	return nil
 }
 

@@ -131,7 +131,8 @@ func TestStatementTimeout(t *testing.T) {
 
 // TestAcquireTimeout: when every connection of the pool is taken (here the
 // single one, by a push paused inside its transaction), a request gives
-// up after the acquire timeout with a retryable error.
+// up after the acquire timeout with a retryable error; Ping, on its own
+// connection, answers.
 func TestAcquireTimeout(t *testing.T) {
 	s := open(t, freshSchema(t), postgres.Options{MaxConns: 1, AcquireTimeout: 200 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
@@ -151,6 +152,9 @@ func TestAcquireTimeout(t *testing.T) {
 	<-paused
 	_, err := s.GetModule(ctx, "acme/y")
 	wantUnavailable(t, "GetModule with no free connection", err, "no database connection became free within 200ms", "1 connections", "retry later")
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping with no free connection in the pool: %v", err)
+	}
 	close(resume)
 	if err := <-pushed; err != nil {
 		t.Fatalf("the paused push: %v", err)
