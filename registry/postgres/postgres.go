@@ -32,9 +32,10 @@ import (
 )
 
 // Options tune Open. A setting left zero takes its value from the database
-// URL if the URL sets it (pool_max_conns, lock_timeout, statement_timeout,
-// idle_in_transaction_session_timeout, in Postgres's syntax, e.g.
-// lock_timeout=2s), else its default.
+// URL if the URL sets it — pool_max_conns, pool_acquire_timeout (a Go
+// duration, e.g. 10s), lock_timeout, statement_timeout and
+// idle_in_transaction_session_timeout (Postgres's syntax, e.g. 2s) — else
+// its default.
 type Options struct {
 	// ReadOnly opens the store for reads only, e.g. on a read replica: no
 	// migrations run, every write fails with registry.ErrReadOnly, and the
@@ -128,6 +129,17 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		params["default_transaction_read_only"] = "on"
 	}
 	acquire := opts.AcquireTimeout
+	if v, ok := params["pool_acquire_timeout"]; ok {
+		// Not a server parameter: the pool's own, like pool_max_conns.
+		delete(params, "pool_acquire_timeout")
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("open postgres store: database URL: pool_acquire_timeout=%q: give a positive duration such as 10s", v)
+		}
+		if acquire <= 0 {
+			acquire = d
+		}
+	}
 	if acquire <= 0 {
 		acquire = DefaultAcquireTimeout
 	}

@@ -232,6 +232,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"malformed URL", "postgres://%zz", postgres.Options{}},
 		{"read-only without schema", dsn, postgres.Options{ReadOnly: true}},
+		{"bad pool_acquire_timeout", withParam(t, dsn, "pool_acquire_timeout", "soon"), postgres.Options{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

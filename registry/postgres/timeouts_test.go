@@ -134,33 +134,50 @@ func TestStatementTimeout(t *testing.T) {
 // up after the acquire timeout with a retryable error; Ping, on its own
 // connection, answers.
 func TestAcquireTimeout(t *testing.T) {
-	s := open(t, freshSchema(t), postgres.Options{MaxConns: 1, AcquireTimeout: 200 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	paused, resume := make(chan struct{}), make(chan struct{})
-	pushed := make(chan error, 1)
-	go func() {
-		hook := registry.WithCommitHook(ctx, func(stage string) {
-			if stage == "after-module-lock" {
-				close(paused)
-				<-resume
+	tests := []struct {
+		name     string
+		opts     postgres.Options
+		params   [][2]string
+		wantSays string
+	}{
+		{"options", postgres.Options{MaxConns: 1, AcquireTimeout: 200 * time.Millisecond}, nil, "within 200ms"},
+		{"URL parameters", postgres.Options{}, [][2]string{{"pool_max_conns", "1"}, {"pool_acquire_timeout", "300ms"}}, "within 300ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := freshSchema(t)
+			for _, p := range tc.params {
+				dsn = withParam(t, dsn, p[0], p[1])
+			}
+			s := open(t, dsn, tc.opts)
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			paused, resume := make(chan struct{}), make(chan struct{})
+			pushed := make(chan error, 1)
+			go func() {
+				hook := registry.WithCommitHook(ctx, func(stage string) {
+					if stage == "after-module-lock" {
+						close(paused)
+						<-resume
+					}
+				})
+				_, _, err := s.CommitPush(hook, storetest.Push("acme/x", 0, "a"))
+				pushed <- err
+			}()
+			<-paused
+			_, err := s.GetModule(ctx, "acme/y")
+			wantUnavailable(t, "GetModule with no free connection", err, "no database connection became free "+tc.wantSays, "1 connections", "retry later")
+			if err := s.Ping(ctx); err != nil {
+				t.Errorf("Ping with no free connection in the pool: %v", err)
+			}
+			close(resume)
+			if err := <-pushed; err != nil {
+				t.Fatalf("the paused push: %v", err)
+			}
+			if _, err := s.GetModule(ctx, "acme/x"); err != nil {
+				t.Errorf("GetModule once the connection is free: %v", err)
 			}
 		})
-		_, _, err := s.CommitPush(hook, storetest.Push("acme/x", 0, "a"))
-		pushed <- err
-	}()
-	<-paused
-	_, err := s.GetModule(ctx, "acme/y")
-	wantUnavailable(t, "GetModule with no free connection", err, "no database connection became free within 200ms", "1 connections", "retry later")
-	if err := s.Ping(ctx); err != nil {
-		t.Errorf("Ping with no free connection in the pool: %v", err)
-	}
-	close(resume)
-	if err := <-pushed; err != nil {
-		t.Fatalf("the paused push: %v", err)
-	}
-	if _, err := s.GetModule(ctx, "acme/x"); err != nil {
-		t.Errorf("GetModule once the connection is free: %v", err)
 	}
 }
 
