@@ -25,7 +25,11 @@ import (
 func TestStalledPeer(t *testing.T) {
 	dsn := freshSchema(t)
 	a := startRegistryd(t, []string{pauseEnv + "=after-module-lock"}, "--database-url", dsn)
-	b := startRegistryd(t, nil, "--database-url", dsn+"&lock_timeout=1s")
+	withLockTimeout := dsn + " lock_timeout=1s"
+	if strings.Contains(dsn, "://") {
+		withLockTimeout = dsn + "&lock_timeout=1s" // freshSchema's URL has a query
+	}
+	b := startRegistryd(t, nil, "--database-url", withLockTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cb := b.client("")
