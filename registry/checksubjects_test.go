@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -155,8 +157,62 @@ func TestModuleLockHonoursContext(t *testing.T) {
 	if _, err := m.lock(ctx, "acme/a"); err != context.Canceled {
 		t.Errorf("lock of a held module with a cancelled context = %v, want context.Canceled", err)
 	}
-	unlock()
-	other()
+	unlock(nil)
+	other(nil)
+	if n := len(m.locks); n != 0 {
+		t.Errorf("%d locks remembered after every lock was released", n)
+	}
+}
+
+// TestModuleLockSharesUnavailable: pushes queued behind a holder that found
+// its module unavailable (a stalled peer holds the row) fail with that
+// error as soon as they get the lock, instead of each waiting out the
+// database's lock timeout again; a push that arrives afterwards tries
+// again, and a holder that failed for another reason passes nothing on.
+func TestModuleLockSharesUnavailable(t *testing.T) {
+	m := newModuleLocks()
+	holder, err := m.lock(context.Background(), "acme/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const waiters = 5
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			unlock, err := m.lock(context.Background(), "acme/a")
+			if err == nil {
+				unlock(nil)
+			}
+			errs <- err
+		}()
+	}
+	// Wait until every waiter is queued (users counts the holder too).
+	for {
+		m.mu.Lock()
+		n := m.locks["acme/a"].users
+		m.mu.Unlock()
+		if n == waiters+1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	busy := fmt.Errorf("module acme/a is locked by another push: %w", ErrUnavailable)
+	holder(busy)
+	for range waiters {
+		if err := <-errs; !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "queued ahead of this one") {
+			t.Errorf("queued push: %v, want the holder's ErrUnavailable", err)
+		}
+	}
+	later, err := m.lock(context.Background(), "acme/a")
+	if err != nil {
+		t.Fatalf("a push arriving after the failure: %v, want the lock", err)
+	}
+	later(errors.New("some other failure"))
+	again, err := m.lock(context.Background(), "acme/a")
+	if err != nil {
+		t.Fatalf("after a holder's other failure: %v, want the lock", err)
+	}
+	again(nil)
 	if n := len(m.locks); n != 0 {
 		t.Errorf("%d locks remembered after every lock was released", n)
 	}

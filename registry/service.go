@@ -453,7 +453,15 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Ve
 	if err != nil {
 		return Version{}, false, nil, fmt.Errorf("push %s: wait for the pushes before it: %w", p.module, err)
 	}
-	defer unlock()
+	version, created, v, err := s.checkAndCommit(ctx, p, req, start)
+	unlock(err)
+	return version, created, v, err
+}
+
+// checkAndCommit checks a prepared push against the module's latest
+// version and commits it, checking again with backoff while other
+// processes' pushes land first. The caller holds the module's lock.
+func (s *Service) checkAndCommit(ctx context.Context, p *prepared, req PushRequest, start time.Time) (Version, bool, *Verdict, error) {
 	retry := newBackoff(s.limits.MaxStaleRetryTime)
 	for {
 		v, err := s.check(ctx, p)
