@@ -2,70 +2,27 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
 )
 
-// postgresSchema creates a schema of its own for t on the test database,
-// dropped at t's cleanup, and returns the database URL with search_path
-// set to it. Without a database it skips t — or fails it under CI.
+// postgresSchema creates a schema of its own for t (see pgtest.Schema)
+// and returns the database URL with search_path set to it.
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	const env = "PBREGISTRY_TEST_DATABASE_URL"
-	base := os.Getenv(env)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see scripts/test)", env)
-		}
-		t.Skipf("%s is not set: skipping PostgreSQL tests (scripts/test sets it)", env)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", env, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL: %v", env, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := pgtest.Schema(t, "pbregistry_test_")
+	return dsn
 }
 
 // TestHealthz: /healthz tells a store that answers (200 ok) from one whose

@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
-
-const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
 
 // TestSoakAndVerify runs a short soak of two real registryd on PostgreSQL
 // with faults: every acknowledged push is kept. Then it alters the soak's
@@ -110,42 +104,9 @@ func TestSoakAndVerify(t *testing.T) {
 }
 
 // freshSchema returns the URL of a new schema of the test database,
-// dropped at the end of the test.
+// dropped at the end of the test (see pgtest.Schema).
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(urlEnv)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see scripts/test)", urlEnv)
-		}
-		t.Skipf("%s is not set: skipping the soak (scripts/test sets it)", urlEnv)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "bench_soak_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema in %s: %v", urlEnv, err)
-	}
-	t.Cleanup(func() {
-		if err := exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
+	dsn, _ := pgtest.Schema(t, "bench_soak_test_")
+	return dsn
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +15,10 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/jackc/pgx/v5"
 
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 )
 
 // Paths of the binaries TestMain builds.
@@ -191,55 +188,12 @@ func runPbcheck(t *testing.T, dir string, env []string, args ...string) (int, st
 	return 0, string(out)
 }
 
-// urlEnv names the PostgreSQL database the tests use.
-const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
-
-// freshSchema creates a schema of its own for t, dropped at t's cleanup,
-// and returns the database URL with search_path set to it. Without a
-// database it skips t — or fails it under CI.
+// freshSchema creates a schema of its own for t (see pgtest.Schema) and
+// returns the database URL with search_path set to it.
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(urlEnv)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see scripts/test)", urlEnv)
-		}
-		t.Skipf("%s is not set: skipping PostgreSQL tests (scripts/test sets it)", urlEnv)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	exec := func(sql string) error {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema in %s: %v", urlEnv, err)
-	}
-	t.Cleanup(func() {
-		if err := exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", urlEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := pgtest.Schema(t, "pbregistry_test_")
+	return dsn
 }
 
 // backends returns the store flags of each backend: SQLite in a fresh

@@ -12,6 +12,7 @@ import (
 	"connectrpc.com/connect"
 
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 )
 
 // TestStalledPeer: registryd A stops (SIGSTOP) inside a push transaction
@@ -25,9 +26,9 @@ import (
 func TestStalledPeer(t *testing.T) {
 	dsn := freshSchema(t)
 	a := startRegistryd(t, []string{pauseEnv + "=after-module-lock"}, "--database-url", dsn)
-	withLockTimeout := dsn + " lock_timeout=1s"
-	if strings.Contains(dsn, "://") {
-		withLockTimeout = dsn + "&lock_timeout=1s" // freshSchema's URL has a query
+	withLockTimeout, err := pgtest.WithParam(dsn, "lock_timeout", "1s")
+	if err != nil {
+		t.Fatal(err)
 	}
 	b := startRegistryd(t, nil, "--database-url", withLockTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -2,24 +2,18 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/registry/storetest"
 )
-
-// urlEnv names the database the tests use.
-const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
 
 func TestMain(m *testing.M) {
 	storetest.CrashChildMain(openDSN)
@@ -32,44 +26,12 @@ func openDSN(ctx context.Context, dsn string) (registry.Store, error) {
 	return postgres.Open(ctx, dsn, postgres.Options{})
 }
 
-// freshSchema creates a schema of its own for t, dropped at t's cleanup,
-// and returns the database URL with search_path set to it. Without a
-// database, it skips t — or fails it under CI.
+// freshSchema creates a schema of its own for t (see pgtest.Schema) and
+// returns the database URL with search_path set to it.
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(urlEnv)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see scripts/test)", urlEnv)
-		}
-		t.Skipf("%s is not set: skipping PostgreSQL tests (scripts/test sets it)", urlEnv)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", urlEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, base, schema)
+	dsn, _ := pgtest.Schema(t, "pbregistry_test_")
+	return dsn
 }
 
 // withSearchPath returns dsn, a URL or key=value string, with search_path.
@@ -80,17 +42,12 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 // withParam returns dsn, a URL or key=value string, with parameter key
 // set to value (a value without spaces or quotes).
 func withParam(t *testing.T, dsn, key, value string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " " + key + "=" + value
-	}
-	u, err := url.Parse(dsn)
+	t.Helper()
+	out, err := pgtest.WithParam(dsn, key, value)
 	if err != nil {
-		t.Fatalf("parse %s: %v", urlEnv, err)
+		t.Fatal(err)
 	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return out
 }
 
 // open opens a store on dsn, closed at t's cleanup.
