@@ -60,6 +60,8 @@ type Config struct {
 	RateLimits RateLimitsConfig `yaml:"rate_limits"`
 	// Database tunes the PostgreSQL store.
 	Database DatabaseConfig `yaml:"database"`
+	// Stacks are the per-stack git repositories the registry publishes.
+	Stacks StacksConfig `yaml:"stacks"`
 }
 
 // LimitsConfig bounds requests, pushes and policies: the keys of

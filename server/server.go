@@ -35,6 +35,9 @@ type Options struct {
 	// the push runs; crash tests use it to pause a push inside its
 	// transaction (registry.WithCommitHook).
 	PushContext func(context.Context) context.Context
+	// Git, when set, serves the stacks' git repositories under /git/
+	// (submodule.Handler, which authenticates reads itself).
+	Git http.Handler
 }
 
 // Server is registryd: the RegistryService handler over a registry.Service
@@ -51,13 +54,14 @@ type Server struct {
 	rejected    *Counter
 	observer    *observer
 	pushContext func(context.Context) context.Context
+	git         http.Handler
 }
 
 var _ pbregistryv1connect.RegistryServiceHandler = (*Server)(nil)
 
 // New returns a Server.
 func New(opts Options) *Server {
-	s := &Server{store: opts.Store, auth: opts.Auth, readOnly: opts.ReadOnly, logger: opts.Logger, pushContext: opts.PushContext}
+	s := &Server{store: opts.Store, auth: opts.Auth, readOnly: opts.ReadOnly, logger: opts.Logger, pushContext: opts.PushContext, git: opts.Git}
 	if s.auth == nil {
 		s.auth = auth.Open()
 	}
@@ -93,6 +97,7 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 //	GET /healthz                       200 "ok" when the store answers
 //	GET /metrics                       Prometheus text exposition, for readers (or scope metrics)
 //	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
+//	/git/{stack}.git/*                 the stacks' repositories, read-only smart HTTP (Options.Git)
 //
 // Every request but the health checks is first rate limited (429 +
 // Retry-After; Connect: resource_exhausted), then counted against the
@@ -116,6 +121,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", auth.Middleware(s.auth, http.HandlerFunc(s.serveMetrics)))
 	mux.Handle("GET /modules/", auth.Middleware(s.auth, http.HandlerFunc(s.downloadImage)))
+	if s.git != nil {
+		mux.Handle("/git/", s.git)
+	}
 	return s.admission(mux)
 }
 

@@ -49,6 +49,12 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 	defer store.Close()
 
 	opts := server.Options{Store: store, Auth: authn, Config: cfg, ReadOnly: f.readOnly, Logger: logger}
+	git, stopStacks, err := startStacks(ctx, f, cfg, store, authn, logger)
+	if err != nil {
+		return err
+	}
+	defer stopStacks()
+	opts.Git = git
 	if stage := os.Getenv(pauseEnv); stage != "" {
 		if opts.PushContext, err = pauseAt(stage, stderr, logger); err != nil {
 			return err

@@ -1,0 +1,21 @@
+package server
+
+import "github.com/pbregistry/pbregistry/submodule"
+
+// StacksConfig is the stacks: section of registryd's configuration: the
+// per-stack git repositories published on every accepted push and served
+// at /git/<stack>.git. Its keys, validated as the file is parsed:
+//
+//	stacks:
+//	  dir: /var/lib/pbregistry/git   # default: <data-dir>/git
+//	  public_url: https://registry.acme.com
+//	  poll_interval: 2s
+//	  repos:
+//	    - name: go
+//	      modules: ["acme/**"]
+//	      packages: ["acme.**"]
+//	      prefix: ""
+//	      files: {buf.gen.yaml: "version: v2\n"}
+//
+// See submodule.Config.
+type StacksConfig = submodule.Config

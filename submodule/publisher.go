@@ -1,0 +1,453 @@
+package submodule
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/pbregistry/pbregistry/registry"
+)
+
+// ConsumerPrefix starts the outbox consumer name of every stack:
+// "submodule.<stack>".
+const ConsumerPrefix = "submodule."
+
+// Defaults of PublisherOptions.
+const (
+	DefaultLease        = 2 * time.Minute
+	DefaultPollInterval = 2 * time.Second
+	retryBase           = 100 * time.Millisecond
+	retryMax            = 30 * time.Second
+	// searchDepth bounds the walk of main's history for a publication
+	// whose tags a crash left unwritten.
+	searchDepth = 10000
+)
+
+// PublisherOptions configure a Publisher.
+type PublisherOptions struct {
+	// Logger logs publications; nil means slog.Default().
+	Logger *slog.Logger
+	// Worker identifies this process on its outbox claims; "" means
+	// host:pid.
+	Worker string
+	// Lease is how long a claimed event is held; 0 means DefaultLease.
+	Lease time.Duration
+}
+
+// Publisher publishes every accepted module version into the repository of
+// every stack that holds the module.
+type Publisher struct {
+	store  registry.Store
+	cfg    Config
+	logger *slog.Logger
+	worker string
+	lease  time.Duration
+}
+
+// NewPublisher returns a Publisher of cfg's stacks (cfg.Dir must be set),
+// registering its outbox consumers with backfill so that a new stack gets
+// every module's history.
+func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts PublisherOptions) (*Publisher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("stacks.dir is empty: name the directory of the stacks' repositories")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("stacks.dir: %w", err)
+	}
+	p := &Publisher{store: store, cfg: cfg, logger: opts.Logger, worker: opts.Worker, lease: opts.Lease}
+	if p.logger == nil {
+		p.logger = slog.Default()
+	}
+	if p.worker == "" {
+		host, _ := os.Hostname()
+		p.worker = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if p.lease <= 0 {
+		p.lease = DefaultLease
+	}
+	for _, s := range cfg.Repos {
+		if _, err := store.RegisterConsumer(ctx, ConsumerPrefix+s.Name, true); err != nil {
+			return nil, fmt.Errorf("register outbox consumer %s: %w", ConsumerPrefix+s.Name, err)
+		}
+	}
+	return p, nil
+}
+
+// Run publishes until ctx is done: one loop per stack, each claiming the
+// oldest unpublished event, publishing it (retrying with exponential
+// backoff and full jitter while its lease lasts) and acknowledging it.
+func (p *Publisher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range p.cfg.Repos {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.run(ctx, &p.cfg.Repos[i])
+		}()
+	}
+	wg.Wait()
+}
+
+func (p *Publisher) run(ctx context.Context, s *Stack) {
+	poll := p.cfg.PollInterval.D()
+	if poll <= 0 {
+		poll = DefaultPollInterval
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		did, err := p.step(ctx, s)
+		var wait time.Duration
+		switch {
+		case err != nil:
+			failures++
+			wait = jitter(failures)
+			p.logger.Error("stack publication failed; retrying", "stack", s.Name, "error", err, "retry_in", wait)
+		case did:
+			failures = 0
+			continue
+		default:
+			failures = 0
+			wait = poll
+		}
+		if sleep(ctx, wait) != nil {
+			return
+		}
+	}
+}
+
+// PublishPending publishes every pending event of stack, oldest first,
+// and returns how many events it handled.
+func (p *Publisher) PublishPending(ctx context.Context, stack string) (int, error) {
+	s, ok := p.cfg.Stack(stack)
+	if !ok {
+		return 0, fmt.Errorf("no stack %q in stacks.repos", stack)
+	}
+	n := 0
+	for {
+		did, err := p.step(ctx, s)
+		if err != nil || !did {
+			return n, err
+		}
+		n++
+	}
+}
+
+// step claims one event of s and handles it; did is false when none was
+// pending.
+func (p *Publisher) step(ctx context.Context, s *Stack) (did bool, err error) {
+	consumer := ConsumerPrefix + s.Name
+	ds, err := p.store.ClaimOutbox(ctx, registry.OutboxClaim{Consumer: consumer, Worker: p.worker, Limit: 1, Lease: p.lease})
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", consumer, err)
+	}
+	if len(ds) == 0 {
+		return false, nil
+	}
+	d := ds[0]
+	for attempt := 1; ; attempt++ {
+		_, err = p.Publish(ctx, s.Name, d.Event)
+		if err == nil {
+			break
+		}
+		wait := jitter(attempt)
+		if ctx.Err() != nil || time.Now().Add(wait).After(d.LeaseUntil.Add(-p.lease/4)) {
+			// Let the lease run out, so that the event — still the
+			// oldest — is claimed again, by this worker or another.
+			p.logger.Error("stack publication failed; the event will be claimed again when its lease ends",
+				"stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "attempts", d.Attempts, "error", err)
+			if serr := sleep(ctx, time.Until(d.LeaseUntil)); serr != nil {
+				return false, serr
+			}
+			return false, err
+		}
+		p.logger.Warn("stack publication failed; retrying", "stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "error", err, "retry_in", wait)
+		if serr := sleep(ctx, wait); serr != nil {
+			return false, serr
+		}
+	}
+	if err := p.store.AckOutbox(ctx, consumer, d.Event.ID); err != nil {
+		return false, fmt.Errorf("acknowledge event %d of %s: %w", d.Event.ID, consumer, err)
+	}
+	return true, nil
+}
+
+// Result says what a publication did.
+type Result struct {
+	// Commit is the publication's commit; zero when nothing was
+	// committed.
+	Commit plumbing.Hash
+	// Release is the stack-wide publication number (tag r<N>).
+	Release int64
+	// Already reports that the version had been published before.
+	Already bool
+	// Skipped says why the event needs no publication ("" if it did).
+	Skipped string
+}
+
+// Publish publishes the module version of event e into stack's repository,
+// idempotently: publishing an event again — after a crash between the
+// commit and the acknowledgement, or by another registryd — adds no
+// commit. It does not acknowledge e.
+func (p *Publisher) Publish(ctx context.Context, stack string, e registry.OutboxEvent) (Result, error) {
+	s, ok := p.cfg.Stack(stack)
+	switch {
+	case !ok:
+		return Result{}, fmt.Errorf("no stack %q in stacks.repos", stack)
+	case e.Type != registry.EventVersionAccepted:
+		return Result{Skipped: "event type " + e.Type}, nil
+	case !s.HasModule(e.Module):
+		return Result{Skipped: "module not in stack"}, nil
+	}
+	path := RepoPath(p.cfg.Dir, s.Name)
+	lock, err := lockFile(ctx, path+".lock")
+	if err != nil {
+		return Result{}, fmt.Errorf("publish %s v%d to stack %s: %w", e.Module, e.Version, s.Name, err)
+	}
+	defer lock.unlock()
+	res, err := p.publish(ctx, s, path, e)
+	if err != nil {
+		return res, fmt.Errorf("publish %s v%d to stack %s: %w", e.Module, e.Version, s.Name, err)
+	}
+	if res.Commit != plumbing.ZeroHash && !res.Already {
+		p.logger.Info("published", "stack", s.Name, "module", e.Module, "version", e.Version, "release", res.Release, "commit", res.Commit.String())
+	}
+	return res, nil
+}
+
+func (p *Publisher) publish(ctx context.Context, s *Stack, path string, e registry.OutboxEvent) (Result, error) {
+	r, err := openRepo(path)
+	if err != nil {
+		return Result{}, err
+	}
+	tagName := fmt.Sprintf("%s/v%d", e.Module, e.Version)
+	if err := ValidateRefName(tagName); err != nil {
+		return Result{}, fmt.Errorf("module %s cannot be tagged: %w", e.Module, err)
+	}
+	if ok, err := hasTag(r, tagName); err != nil || ok {
+		return Result{Already: ok}, err
+	}
+	prevCommit, err := head(r)
+	if err != nil {
+		return Result{}, err
+	}
+	prev, err := lockAt(prevCommit, p.cfg.PublicURL, s.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	v, err := p.store.GetVersion(ctx, e.Module, e.Version)
+	if err != nil {
+		return Result{}, fmt.Errorf("read the version: %w", err)
+	}
+	sig := object.Signature{Name: "pbregistry", Email: "pbregistry@" + hostOf(p.cfg.PublicURL), When: v.CreatedAt}
+	if m := prev.Module(e.Module); m != nil && m.Version >= e.Version {
+		// Published, but a crash lost its tags; or superseded.
+		c, err := findPublication(r, prevCommit, e.Module, e.Version, searchDepth)
+		if err != nil || c == nil {
+			return Result{Already: true, Skipped: fmt.Sprintf("main already holds %s v%d", e.Module, m.Version)}, err
+		}
+		rel := releaseOf(c.Message)
+		if err := p.tags(r, c.Hash, tagName, rel, sig, c.Message); err != nil {
+			return Result{}, err
+		}
+		return Result{Commit: c.Hash, Release: rel, Already: true}, nil
+	}
+
+	next := &Lock{Registry: p.cfg.PublicURL, Stack: s.Name}
+	for _, m := range prev.Modules {
+		if m.Name != e.Module && s.HasModule(m.Name) {
+			next.Modules = append(next.Modules, m)
+		}
+	}
+	subjects, err := p.subjects(ctx, v)
+	if err != nil {
+		return Result{}, err
+	}
+	next.Modules = append(next.Modules, LockModule{Name: v.Module, Version: v.Number, Digest: v.Digest, Subjects: subjects})
+	tree, err := p.tree(ctx, s, next)
+	if err != nil {
+		return Result{}, err
+	}
+	treeHash, err := tree.Write(r.Storer)
+	if err != nil {
+		return Result{}, err
+	}
+	if prevCommit != nil && prevCommit.TreeHash == treeHash {
+		return Result{Skipped: "tree unchanged"}, nil
+	}
+	release := int64(1)
+	var parents []plumbing.Hash
+	if prevCommit != nil {
+		release = releaseOf(prevCommit.Message) + 1
+		parents = []plumbing.Hash{prevCommit.Hash}
+	}
+	msg := Changelog(v, release, prev, next)
+	c := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: treeHash, ParentHashes: parents}
+	o := r.Storer.NewEncodedObject()
+	if err := c.Encode(o); err != nil {
+		return Result{}, fmt.Errorf("encode commit: %w", err)
+	}
+	commit, err := r.Storer.SetEncodedObject(o)
+	if err != nil {
+		return Result{}, fmt.Errorf("store commit: %w", err)
+	}
+	var old *plumbing.Reference
+	if prevCommit != nil {
+		old = plumbing.NewHashReference(mainRef, prevCommit.Hash)
+	}
+	// Never force: main moves only from the commit this was built on.
+	if err := r.Storer.CheckAndSetReference(plumbing.NewHashReference(mainRef, commit), old); err != nil {
+		return Result{}, fmt.Errorf("move main to %s: %w", commit, err)
+	}
+	if err := p.tags(r, commit, tagName, release, sig, msg); err != nil {
+		return Result{}, err
+	}
+	return Result{Commit: commit, Release: release}, nil
+}
+
+// tags writes a publication's tags: the module version's and r<release>.
+func (p *Publisher) tags(r *git.Repository, commit plumbing.Hash, tagName string, release int64, sig object.Signature, msg string) error {
+	if err := tag(r, tagName, commit, sig, msg); err != nil {
+		return err
+	}
+	if release > 0 {
+		return tag(r, fmt.Sprintf("r%d", release), commit, sig, msg)
+	}
+	return nil
+}
+
+// subjects returns the subjects of version v.
+func (p *Publisher) subjects(ctx context.Context, v registry.Version) ([]LockSubject, error) {
+	all, err := p.store.ListSubjects(ctx, v.Module)
+	if err != nil {
+		return nil, fmt.Errorf("list subjects: %w", err)
+	}
+	var out []LockSubject
+	for _, s := range all {
+		if s.FirstVersion <= v.Number && s.LastVersion >= v.Number {
+			out = append(out, LockSubject{Name: s.Name, Kind: string(s.Kind), Version: s.FirstVersion})
+		}
+	}
+	return out, nil
+}
+
+// tree builds the stack's tree for lock: every module's .proto files at
+// its locked version whose package the stack takes, at their import
+// paths under the stack's prefix, the extra files, the lock and the
+// README. A module with no file in the stack is left out of the lock.
+func (p *Publisher) tree(ctx context.Context, s *Stack, lock *Lock) (Tree, error) {
+	t := Tree{}
+	kept := lock.Modules[:0]
+	for _, m := range lock.Modules {
+		n, err := p.addModule(ctx, t, s, m)
+		if err != nil {
+			return nil, fmt.Errorf("module %s v%d: %w", m.Name, m.Version, err)
+		}
+		if n > 0 {
+			kept = append(kept, m)
+		}
+	}
+	lock.Modules = kept
+	for path, content := range s.Files {
+		if err := t.Add(path, []byte(content)); err != nil {
+			return nil, fmt.Errorf("stacks.repos (%s) files: %w", s.Name, err)
+		}
+	}
+	if err := t.Add(LockFile, lock.Marshal()); err != nil {
+		return nil, err
+	}
+	if err := t.Add(ReadmeFile, Readme(s, p.cfg.PublicURL, lock)); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// addModule adds a module version's files to t and returns how many.
+func (p *Publisher) addModule(ctx context.Context, t Tree, s *Stack, m LockModule) (int, error) {
+	files, err := p.store.GetFiles(ctx, m.Name, m.Version)
+	if err != nil {
+		return 0, fmt.Errorf("read files: %w", err)
+	}
+	raw, err := p.store.GetDescriptorSet(ctx, m.Name, m.Version)
+	if err != nil {
+		return 0, fmt.Errorf("read descriptor set: %w", err)
+	}
+	var fds descriptorpb.FileDescriptorSet
+	if err := proto.Unmarshal(raw, &fds); err != nil {
+		return 0, fmt.Errorf("decode descriptor set: %w", err)
+	}
+	n := 0
+	for _, fd := range fds.GetFile() {
+		if !s.HasPackage(fd.GetPackage()) {
+			continue
+		}
+		// The stored file at the import path, under the module's root
+		// (the shortest match); none for dependencies.
+		var content []byte
+		best := -1
+		for _, f := range files {
+			if (f.Path == fd.GetName() || strings.HasSuffix(f.Path, "/"+fd.GetName())) && (best < 0 || len(f.Path) < best) {
+				content, best = f.Content, len(f.Path)
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		p := fd.GetName()
+		if s.Prefix != "" {
+			p = s.Prefix + "/" + p
+		}
+		if err := t.Add(p, content); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// hostOf returns the host of a URL, for the committer's e-mail.
+func hostOf(u string) string {
+	if pu, err := url.Parse(u); err == nil && pu.Hostname() != "" {
+		return pu.Hostname()
+	}
+	return "localhost"
+}
+
+// jitter returns the wait before retry attempt: exponential from
+// retryBase to retryMax, with full jitter.
+func jitter(attempt int) time.Duration {
+	ceiling := retryMax
+	if attempt < 20 {
+		ceiling = min(retryMax, retryBase<<attempt)
+	}
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
