@@ -223,17 +223,41 @@ func (p *Publisher) Publish(ctx context.Context, stack string, e registry.Outbox
 	if err != nil {
 		return res, fmt.Errorf("publish %s v%d to stack %s: %w", e.Module, e.Version, s.Name, err)
 	}
-	if res.Commit != plumbing.ZeroHash && !res.Already {
-		p.logger.Info("published", "stack", s.Name, "module", e.Module, "version", e.Version, "release", res.Release, "commit", res.Commit.String())
-	}
 	return res, nil
 }
 
+// publish publishes e's module version, and first every earlier version
+// of the module that main does not hold yet: events claimed by several
+// workers can arrive out of order, and each version gets its own commit,
+// in order, exactly once.
 func (p *Publisher) publish(ctx context.Context, s *Stack, path string, e registry.OutboxEvent) (Result, error) {
 	r, err := openRepo(path)
 	if err != nil {
 		return Result{}, err
 	}
+	c, err := head(r)
+	if err != nil {
+		return Result{}, err
+	}
+	prev, err := lockAt(c, p.cfg.PublicURL, s.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	from := int64(1)
+	if m := prev.Module(e.Module); m != nil {
+		from = min(m.Version+1, e.Version)
+	}
+	var res Result
+	for n := from; n <= e.Version; n++ {
+		if res, err = p.publishVersion(ctx, r, s, registry.OutboxEvent{Type: e.Type, Module: e.Module, Version: n}); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// publishVersion publishes one module version unless main holds it.
+func (p *Publisher) publishVersion(ctx context.Context, r *git.Repository, s *Stack, e registry.OutboxEvent) (Result, error) {
 	tagName := fmt.Sprintf("%s/v%d", e.Module, e.Version)
 	if err := ValidateRefName(tagName); err != nil {
 		return Result{}, fmt.Errorf("module %s cannot be tagged: %w", e.Module, err)
@@ -316,6 +340,7 @@ func (p *Publisher) publish(ctx context.Context, s *Stack, path string, e regist
 	if err := p.tags(r, commit, tagName, release, sig, msg); err != nil {
 		return Result{}, err
 	}
+	p.logger.Info("published", "stack", s.Name, "module", e.Module, "version", e.Version, "release", release, "commit", commit.String())
 	return Result{Commit: commit, Release: release}, nil
 }
 

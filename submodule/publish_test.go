@@ -1,0 +1,197 @@
+package submodule_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/postgres"
+	"github.com/pbregistry/pbregistry/submodule"
+)
+
+// commits returns main's commit subjects in the stack's repository,
+// newest first.
+func (e *env) commits() []string {
+	e.t.Helper()
+	out := e.git(e.t.TempDir(), "--git-dir", submodule.RepoPath(e.cfg.Dir, "go"), "log", "--format=%s", "main")
+	return strings.Split(strings.TrimSpace(out), "\n")
+}
+
+func (e *env) tags() string {
+	e.t.Helper()
+	return strings.Join(lines(e.git(e.t.TempDir(), "--git-dir", submodule.RepoPath(e.cfg.Dir, "go"), "tag", "-l")), " ")
+}
+
+func accepted(module string, n int64) registry.OutboxEvent {
+	return registry.OutboxEvent{Type: registry.EventVersionAccepted, Module: module, Version: n}
+}
+
+// TestPublishIdempotent publishes the same events again, as after a crash
+// between the commit and the acknowledgement, and after a crash between
+// moving main and writing the tags: one commit per version, every tag.
+func TestPublishIdempotent(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, true)
+	e.push()
+	e.push()
+	for _, n := range []int64{1, 1, 2, 2} {
+		if _, err := e.pub.Publish(ctx, "go", accepted("acme/commerce", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "acme/commerce v2|acme/commerce v1"
+	if got := strings.Join(e.commits(), "|"); got != want {
+		t.Fatalf("commits = %q, want %q", got, want)
+	}
+
+	// A crash after main moved, before the tags.
+	repo := submodule.RepoPath(e.cfg.Dir, "go")
+	e.git(t.TempDir(), "--git-dir", repo, "tag", "-d", "acme/commerce/v2", "r2")
+	res, err := e.pub.Publish(ctx, "go", accepted("acme/commerce", 2))
+	if err != nil || !res.Already || res.Release != 2 {
+		t.Fatalf("republish after lost tags = %+v, %v; want Already, release 2", res, err)
+	}
+	if got := e.tags(); got != "acme/commerce/v1 acme/commerce/v2 r1 r2" {
+		t.Errorf("tags = %q", got)
+	}
+	head := strings.TrimSpace(e.git(t.TempDir(), "--git-dir", repo, "rev-parse", "main"))
+	if tagged := strings.TrimSpace(e.git(t.TempDir(), "--git-dir", repo, "rev-parse", "r2^{commit}")); tagged != head {
+		t.Errorf("r2 restored on %s, want main %s", tagged, head)
+	}
+
+	// The outbox still holds both events, unacknowledged: the consumer
+	// acknowledges them without publishing again.
+	e.publish(2)
+	e.publish(0)
+	if got := strings.Join(e.commits(), "|"); got != want {
+		t.Errorf("after the outbox ran: commits = %q, want %q", got, want)
+	}
+}
+
+// TestPublishOutOfOrder hands the publisher a later version first, as
+// several workers may: every version still gets its own commit, in order.
+func TestPublishOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, true)
+	for range 3 {
+		e.push()
+	}
+	for _, n := range []int64{3, 1, 2} {
+		if _, err := e.pub.Publish(ctx, "go", accepted("acme/commerce", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(e.commits(), "|"); got != "acme/commerce v3|acme/commerce v2|acme/commerce v1" {
+		t.Errorf("commits = %q", got)
+	}
+	if got := e.tags(); got != "acme/commerce/v1 acme/commerce/v2 acme/commerce/v3 r1 r2 r3" {
+		t.Errorf("tags = %q", got)
+	}
+}
+
+// TestTwoRegistrydOnePostgres runs two publishers, each with its own
+// connection pool as two registryd would have, on one PostgreSQL and one
+// repository directory, concurrently: each version is published once.
+func TestTwoRegistrydOnePostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	stores := make([]registry.Store, 2)
+	for i := range stores {
+		s, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	e := newEnv(t, true)
+	e.store, e.svc = stores[0], registry.NewService(stores[0], registry.ServiceOptions{})
+	const versions = 8
+	pubs := make([]*submodule.Publisher, 2)
+	for i := range pubs {
+		p, err := submodule.NewPublisher(ctx, stores[i], e.cfg, submodule.PublisherOptions{Worker: fmt.Sprintf("registryd-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs[i] = p
+	}
+	for range versions {
+		e.push()
+	}
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	errs := make([]error, 2)
+	for i, p := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[i], errs[i] = p.PublishPending(ctx, "go")
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("publisher %d: %v", i, err)
+		}
+	}
+	if counts[0]+counts[1] != versions {
+		t.Errorf("the publishers handled %d + %d events, want %d in all", counts[0], counts[1], versions)
+	}
+	got := e.commits()
+	if len(got) != versions {
+		t.Fatalf("%d commits, want %d: %q", len(got), versions, got)
+	}
+	for i, s := range got {
+		if want := fmt.Sprintf("acme/commerce v%d", versions-i); s != want {
+			t.Errorf("commit %d = %q, want %q", i, s, want)
+		}
+	}
+}
+
+// freshSchema creates a PostgreSQL schema of its own for t, dropped at
+// cleanup, and returns the database URL with search_path set to it. It
+// skips t without PBREGISTRY_TEST_DATABASE_URL, and fails it under CI.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
+	base := os.Getenv(urlEnv)
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL tests", urlEnv)
+		}
+		t.Skipf("%s is not set: skipping PostgreSQL tests", urlEnv)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	exec := func(sql string) {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("connect to %s: %v", urlEnv, err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s must be a postgres:// URL: %v", urlEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
