@@ -195,3 +195,40 @@ func freshSchema(t *testing.T) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// TestPublishLayout publishes a stack with an import-root prefix and a
+// package filter: only the packages taken, under the prefix; a module
+// with nothing in the stack makes no commit.
+func TestPublishLayout(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, true)
+	e.push()
+	_, _, _, err := e.svc.Push(ctx, registry.PushRequest{Principal: "ci", Files: []registry.File{
+		{Path: "pbregistry.yaml", Content: []byte("version: v1\nmodule: acme/other\n")},
+		{Path: "acme/other/v1/other.proto", Content: []byte("syntax = \"proto3\";\npackage acme.other.v1;\nmessage Other { string id = 1; }\n")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.Repos = []submodule.Stack{{Name: "py", Packages: []string{"acme.billing.**"}, Prefix: "proto"}}
+	p, err := submodule.NewPublisher(ctx, e.store, cfg, submodule.PublisherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.PublishPending(ctx, "py"); err != nil || n != 2 {
+		t.Fatalf("PublishPending = %d, %v; want 2", n, err)
+	}
+	repo := submodule.RepoPath(cfg.Dir, "py")
+	files := strings.Join(lines(e.git(t.TempDir(), "--git-dir", repo, "ls-tree", "-r", "--name-only", "main")), " ")
+	if want := "README.md pbregistry.lock proto/acme/billing/v1/invoice.proto"; files != want {
+		t.Errorf("files = %q, want %q", files, want)
+	}
+	if got := e.git(t.TempDir(), "--git-dir", repo, "rev-list", "--count", "main"); strings.TrimSpace(got) != "1" {
+		t.Errorf("%s commits, want 1: acme/other has nothing in the stack", got)
+	}
+	res, err := p.Publish(ctx, "py", accepted("acme/other", 1))
+	if err != nil || res.Skipped != "tree unchanged" {
+		t.Errorf("acme/other v1 = %+v, %v; want skipped, tree unchanged", res, err)
+	}
+}

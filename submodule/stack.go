@@ -141,13 +141,15 @@ func knownKeys(n *yaml.Node, where string, keys []string) error {
 	return nil
 }
 
-// Validate returns an error naming the first mistake in c.
+// Validate returns an error naming the first mistake in c, and
+// normalises it (a prefix loses its surrounding slashes).
 func (c *Config) Validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return fmt.Errorf("stacks.public_url %q: write the registry's URL, e.g. https://registry.acme.com", c.PublicURL)
 	}
 	seen := map[string]bool{}
-	for i, s := range c.Repos {
+	for i := range c.Repos {
+		s := &c.Repos[i]
 		where := fmt.Sprintf("stacks.repos[%d]", i)
 		if err := ValidateStackName(s.Name); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
