@@ -108,7 +108,11 @@ func (p *Publisher) run(ctx context.Context, s *Stack) {
 	if poll <= 0 {
 		poll = DefaultPollInterval
 	}
+	if err := p.Repair(ctx, s.Name); err != nil {
+		p.logger.Error("stack repair failed", "stack", s.Name, "error", err)
+	}
 	failures := 0
+	busy := true
 	for ctx.Err() == nil {
 		did, err := p.step(ctx, s)
 		var wait time.Duration
@@ -118,10 +122,13 @@ func (p *Publisher) run(ctx context.Context, s *Stack) {
 			wait = jitter(failures)
 			p.logger.Error("stack publication failed; retrying", "stack", s.Name, "error", err, "retry_in", wait)
 		case did:
-			failures = 0
+			failures, busy = 0, true
 			continue
 		default:
-			failures = 0
+			if busy {
+				p.logger.Info("stack up to date", "stack", s.Name)
+			}
+			failures, busy = 0, false
 			wait = poll
 		}
 		if sleep(ctx, wait) != nil {
@@ -239,6 +246,9 @@ func (p *Publisher) publish(ctx context.Context, s *Stack, path string, e regist
 	if err != nil {
 		return Result{}, err
 	}
+	if err := p.finishHead(r, c); err != nil {
+		return Result{}, err
+	}
 	prev, err := lockAt(c, p.cfg.PublicURL, s.Name)
 	if err != nil {
 		return Result{}, err
@@ -342,6 +352,90 @@ func (p *Publisher) publishVersion(ctx context.Context, r *git.Repository, s *St
 	}
 	p.logger.Info("published", "stack", s.Name, "module", e.Module, "version", e.Version, "release", release, "commit", commit.String())
 	return Result{Commit: commit, Release: release}, nil
+}
+
+// finishHead writes the tags of main's commit c if a crash lost them:
+// tags are written right after main moves, so only main's own can be
+// missing.
+func (p *Publisher) finishHead(r *git.Repository, c *object.Commit) error {
+	if c == nil {
+		return nil
+	}
+	t := Trailers(c.Message)
+	if t[TrailerModule] == "" || t[TrailerVersion] == "" {
+		return nil
+	}
+	return p.tags(r, c.Hash, t[TrailerModule]+"/v"+t[TrailerVersion], releaseOf(c.Message), c.Committer, c.Message)
+}
+
+// Repair finishes what crashed workers left undone in stack: the tags of
+// main's last publication, and the versions whose events are still
+// leased to a dead worker (which would otherwise wait for the lease to
+// end): every module of the stack whose latest version main does not
+// hold yet is published up to it. Run calls it at start, before claiming
+// anything.
+func (p *Publisher) Repair(ctx context.Context, stack string) error {
+	s, ok := p.cfg.Stack(stack)
+	if !ok {
+		return fmt.Errorf("no stack %q in stacks.repos", stack)
+	}
+	path := RepoPath(p.cfg.Dir, s.Name)
+	lock, err := lockFile(ctx, path+".lock")
+	if err != nil {
+		return fmt.Errorf("repair stack %s: %w", s.Name, err)
+	}
+	defer lock.unlock()
+	if err := p.repair(ctx, s, path); err != nil {
+		return fmt.Errorf("repair stack %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+func (p *Publisher) repair(ctx context.Context, s *Stack, path string) error {
+	r, err := openRepo(path)
+	if err != nil {
+		return err
+	}
+	c, err := head(r)
+	if err != nil {
+		return err
+	}
+	if err := p.finishHead(r, c); err != nil {
+		return err
+	}
+	lock, err := lockAt(c, p.cfg.PublicURL, s.Name)
+	if err != nil {
+		return err
+	}
+	page := registry.PageRequest{Size: 500}
+	for {
+		mods, err := p.store.ListModules(ctx, page)
+		if err != nil {
+			return fmt.Errorf("list modules: %w", err)
+		}
+		for _, m := range mods.Items {
+			if !s.HasModule(m.Name) || m.LatestVersion == 0 {
+				continue
+			}
+			if lm := lock.Module(m.Name); lm != nil && lm.Version >= m.LatestVersion {
+				continue
+			} else if lm == nil {
+				// Publish a module new to main only if its latest
+				// version has something for the stack.
+				n, err := p.addModule(ctx, Tree{}, s, LockModule{Name: m.Name, Version: m.LatestVersion})
+				if err != nil || n == 0 {
+					continue
+				}
+			}
+			if _, err := p.publish(ctx, s, path, registry.OutboxEvent{Type: registry.EventVersionAccepted, Module: m.Name, Version: m.LatestVersion}); err != nil {
+				return err
+			}
+		}
+		if mods.NextPageToken == "" {
+			return nil
+		}
+		page.Token = mods.NextPageToken
+	}
 }
 
 // tags writes a publication's tags: the module version's and r<release>.

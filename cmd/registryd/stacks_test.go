@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+)
+
+const stacksConfig = `stacks:
+  poll_interval: 20ms
+  repos:
+    - name: go
+      modules: ["acme/**"]
+`
+
+// gitCmd runs the git CLI in dir and returns its output.
+func gitCmd(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// awaitPublished waits for registryd's log line saying it published
+// version n of acme/commerce.
+func awaitPublished(t *testing.T, p *proc, n int) {
+	t.Helper()
+	if _, err := p.await(fmt.Sprintf("publish v%d", n), func(l string) bool {
+		return strings.Contains(l, `"msg":"published"`) && strings.Contains(l, fmt.Sprintf(`"version":%d,`, n))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStacksServed: registryd with a stacks: section publishes every
+// accepted push and serves the stack's repository to git clone and pull.
+func TestStacksServed(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	p := startRegistryd(t, nil, "--data-dir", data, "--config", writeConfig(t, stacksConfig))
+	c := p.client("")
+	if _, err := c.Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", "")})); err != nil {
+		t.Fatal(err)
+	}
+	awaitPublished(t, p, 1)
+	work := t.TempDir()
+	gitCmd(t, work, "clone", p.url+"/git/go.git", "protos")
+	dir := filepath.Join(work, "protos")
+	if _, err := os.Stat(filepath.Join(dir, "acme/billing/v1/invoice.proto")); err != nil {
+		t.Fatalf("the clone lacks the module's proto: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "git", "go.git", "HEAD")); err != nil {
+		t.Errorf("the repository is not under <data-dir>/git: %v", err)
+	}
+	if _, err := c.Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, 1))})); err != nil {
+		t.Fatal(err)
+	}
+	awaitPublished(t, p, 2)
+	gitCmd(t, dir, "pull", "-q")
+	proto, _ := os.ReadFile(filepath.Join(dir, "acme/billing/v1/invoice.proto"))
+	if !strings.Contains(string(proto), "f_0") {
+		t.Errorf("after pull, invoice.proto is not version 2's:\n%s", proto)
+	}
+}
+
+// TestStacksKilled SIGKILLs registryd right after each push, while it
+// publishes or before it does, then restarts it: every version is on
+// main exactly once, in order, with its tag.
+func TestStacksKilled(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	cfg := writeConfig(t, stacksConfig)
+	const versions = 6
+	for i := 1; i <= versions; i++ {
+		p := startRegistryd(t, nil, "--data-dir", data, "--config", cfg)
+		if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, i))})); err != nil {
+			t.Fatal(err)
+		}
+		p.kill()
+	}
+	p := startRegistryd(t, nil, "--data-dir", data, "--config", cfg)
+	if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"stack up to date"`) }); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(data, "git", "go.git")
+	log := strings.Split(strings.TrimSpace(gitCmd(t, t.TempDir(), "--git-dir", repo, "log", "--format=%s", "main")), "\n")
+	if len(log) != versions {
+		t.Fatalf("%d commits, want %d: %q", len(log), versions, log)
+	}
+	for i, s := range log {
+		if want := fmt.Sprintf("acme/commerce v%d", versions-i); s != want {
+			t.Errorf("commit %d = %q, want %q", i, s, want)
+		}
+	}
+	tags := strings.Fields(gitCmd(t, t.TempDir(), "--git-dir", repo, "tag", "-l", "acme/commerce/*"))
+	if len(tags) != versions {
+		t.Errorf("tags %q, want one per version", tags)
+	}
+}
