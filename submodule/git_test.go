@@ -43,7 +43,7 @@ func invoice(n int) string {
 
 // env is a registry with one stack, "go", served over real HTTP.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	store     registry.Store
 	svc       *registry.Service
 	pub       *submodule.Publisher
@@ -56,7 +56,7 @@ type env struct {
 	serverURL *url.URL
 }
 
-func newEnv(t *testing.T, anonymousRead bool) *env {
+func newEnv(t testing.TB, anonymousRead bool) *env {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("these tests drive the git CLI: install git (%v)", err)
