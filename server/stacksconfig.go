@@ -10,6 +10,7 @@ import "github.com/pbregistry/pbregistry/submodule"
 //	  dir: /var/lib/pbregistry/git   # default: <data-dir>/git
 //	  public_url: https://registry.acme.com
 //	  poll_interval: 2s
+//	  repack_every: 100
 //	  repos:
 //	    - name: go
 //	      modules: ["acme/**"]

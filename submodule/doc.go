@@ -47,6 +47,7 @@
 // server (git ≥ 2.18 for protocol v2); registryd refuses to start with
 // stacks configured and no git on PATH.
 //
-// Writing stays in go-git: registryd never runs a git command that
-// writes.
+// Publishing writes with go-git; the only git commands that write are
+// `git repack -d` and `git pack-refs`, every stacks.repack_every
+// publications, under the repository's lock.
 package submodule

@@ -266,3 +266,47 @@ func TestRepairLostTags(t *testing.T) {
 		t.Errorf("%d commits, want 3", got)
 	}
 }
+
+// TestRepack: every repack_every publications, the repository's loose
+// objects and refs are packed.
+func TestRepack(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, true)
+	cfg := e.cfg
+	cfg.RepackEvery = 3
+	p, err := submodule.NewPublisher(ctx, e.store, cfg, submodule.PublisherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := submodule.RepoPath(cfg.Dir, "go")
+	loose := func() string {
+		for _, l := range strings.Split(e.git(t.TempDir(), "--git-dir", repo, "count-objects", "-v"), "\n") {
+			if v, ok := strings.CutPrefix(l, "count: "); ok {
+				return v
+			}
+		}
+		return "?"
+	}
+	for i := 1; i <= 3; i++ {
+		e.push()
+		if _, err := p.PublishPending(ctx, "go"); err != nil {
+			t.Fatal(err)
+		}
+		if got := loose(); (i < 3) == (got == "0") {
+			t.Errorf("after publication %d: %s loose objects", i, got)
+		}
+	}
+	if _, err := os.Stat(repo + "/packed-refs"); err != nil {
+		t.Errorf("refs not packed: %v", err)
+	}
+	if got := e.tags(); got != "acme/commerce/v1 acme/commerce/v2 acme/commerce/v3 r1 r2 r3" {
+		t.Errorf("tags after repack = %q", got)
+	}
+	e.push()
+	if _, err := p.PublishPending(ctx, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.commits()); got != 4 {
+		t.Errorf("%d commits after publishing on a repacked repository, want 4", got)
+	}
+}

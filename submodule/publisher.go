@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ const ConsumerPrefix = "submodule."
 const (
 	DefaultLease        = 2 * time.Minute
 	DefaultPollInterval = 2 * time.Second
+	DefaultRepackEvery  = 100
 	retryBase           = 100 * time.Millisecond
 	retryMax            = 30 * time.Second
 	// searchDepth bounds the walk of main's history for a publication
@@ -351,6 +353,9 @@ func (p *Publisher) publishVersion(ctx context.Context, r *git.Repository, s *St
 		return Result{}, err
 	}
 	p.logger.Info("published", "stack", s.Name, "module", e.Module, "version", e.Version, "release", release, "commit", commit.String())
+	if every := p.repackEvery(); every > 0 && release%int64(every) == 0 {
+		p.repack(ctx, s.Name)
+	}
 	return Result{Commit: commit, Release: release}, nil
 }
 
@@ -536,6 +541,33 @@ func (p *Publisher) addModule(ctx context.Context, t Tree, s *Stack, m LockModul
 		n++
 	}
 	return n, nil
+}
+
+// repackEvery returns the publications between repacks, 0 for never.
+func (p *Publisher) repackEvery() int {
+	switch n := p.cfg.RepackEvery; {
+	case n == 0:
+		return DefaultRepackEvery
+	case n < 0:
+		return 0
+	default:
+		return n
+	}
+}
+
+// repack packs a stack's loose objects and refs with git (the caller
+// holds the repository's lock). git repack is safe with concurrent
+// readers; a failure is logged, and the next repack tries again.
+func (p *Publisher) repack(ctx context.Context, stack string) {
+	path := RepoPath(p.cfg.Dir, stack)
+	for _, args := range [][]string{{"repack", "-d", "-l", "-q"}, {"pack-refs", "--all"}} {
+		cmd := exec.CommandContext(ctx, "git", append([]string{"--git-dir", path}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=/nonexistent"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			p.logger.Error("repack failed", "stack", stack, "command", "git "+strings.Join(args, " "), "error", err, "output", registry.Truncate(string(out), 1000))
+			return
+		}
+	}
 }
 
 // hostOf returns the host of a URL, for the committer's e-mail.

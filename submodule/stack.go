@@ -19,6 +19,7 @@ import (
 //	  dir: /var/lib/pbregistry/git     # default: <data-dir>/git
 //	  public_url: https://registry.acme.com   # in pbregistry.lock and the README
 //	  poll_interval: 2s                # how often each publisher looks at the outbox
+//	  repack_every: 100                # publications between repacks; -1: never
 //	  repos:
 //	    - name: go                     # served at /git/go.git
 //	      modules: ["acme/**"]         # module globs; default: every module
@@ -42,6 +43,11 @@ type Config struct {
 	// PollInterval is how often each publisher looks for new events when
 	// idle; 0 means 2s.
 	PollInterval Duration `yaml:"poll_interval"`
+	// RepackEvery is how many publications of a stack go between two
+	// repacks of its repository (git repack -d and git pack-refs), so
+	// that it does not grow into thousands of loose objects and refs; 0
+	// means 100, -1 never.
+	RepackEvery int `yaml:"repack_every"`
 	// Repos are the stacks.
 	Repos []Stack `yaml:"repos"`
 }
@@ -88,7 +94,7 @@ const (
 )
 
 var (
-	configKeys = []string{"dir", "public_url", "poll_interval", "repos"}
+	configKeys = []string{"dir", "public_url", "poll_interval", "repack_every", "repos"}
 	stackKeys  = []string{"name", "modules", "packages", "prefix", "files"}
 )
 
@@ -146,6 +152,9 @@ func knownKeys(n *yaml.Node, where string, keys []string) error {
 func (c *Config) Validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return fmt.Errorf("stacks.public_url %q: write the registry's URL, e.g. https://registry.acme.com", c.PublicURL)
+	}
+	if c.RepackEvery < -1 {
+		return fmt.Errorf("stacks.repack_every is %d: write a number of publications, 0 for the default (100) or -1 for never", c.RepackEvery)
 	}
 	seen := map[string]bool{}
 	for i := range c.Repos {
