@@ -2,6 +2,12 @@ package submodule_test
 
 import (
 	"context"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -18,6 +24,51 @@ func BenchmarkPublish(b *testing.B) {
 		b.StartTimer()
 		if _, err := e.pub.Publish(ctx, "go", accepted("acme/commerce", int64(e.pushed))); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClone clones a stack repository of benchVersions publications
+// (PBREGISTRY_BENCH_VERSIONS, default 200) with the git CLI from
+// registryd's /git/ handler and, as the peer, from git http-backend (CGI)
+// serving the same repository in the same run; report the ratio.
+func BenchmarkClone(b *testing.B) {
+	ctx := context.Background()
+	e := newEnv(b, true)
+	versions := 200
+	if v, err := strconv.Atoi(os.Getenv("PBREGISTRY_BENCH_VERSIONS")); err == nil && v > 0 {
+		versions = v
+	}
+	for range versions {
+		e.push()
+	}
+	if _, err := e.pub.PublishPending(ctx, "go"); err != nil {
+		b.Fatal(err)
+	}
+	backend, err := exec.LookPath("git")
+	if err != nil {
+		b.Fatal(err)
+	}
+	peer := httptest.NewServer(&cgi.Handler{
+		Path: backend, Args: []string{"http-backend"},
+		Env: []string{"GIT_PROJECT_ROOT=" + e.cfg.Dir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
+	})
+	b.Cleanup(peer.Close)
+	for _, tt := range []struct{ name, url string }{
+		{"registryd", e.url + "/git/go.git"},
+		{"http-backend", peer.URL + "/go.git"},
+	} {
+		for _, depth := range []string{"full", "depth1"} {
+			b.Run(tt.name+"/"+depth, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					dir := filepath.Join(b.TempDir(), "c")
+					args := []string{"clone", "-q", "--bare", tt.url, dir}
+					if depth == "depth1" {
+						args = append(args, "--depth", "1")
+					}
+					e.git(b.TempDir(), args...)
+				}
+			})
 		}
 	}
 }

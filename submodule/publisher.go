@@ -255,9 +255,28 @@ func (p *Publisher) publish(ctx context.Context, s *Stack, path string, e regist
 	if err != nil {
 		return Result{}, err
 	}
-	from := int64(1)
+	from := e.Version
 	if m := prev.Module(e.Module); m != nil {
 		from = min(m.Version+1, e.Version)
+	} else {
+		// A module main does not hold: go back over the versions that
+		// have files for the stack and no tag yet.
+		for from > 1 {
+			if ok, err := hasTag(r, fmt.Sprintf("%s/v%d", e.Module, from-1)); err != nil || ok {
+				if err != nil {
+					return Result{}, err
+				}
+				break
+			}
+			n, err := p.addModule(ctx, Tree{}, s, LockModule{Name: e.Module, Version: from - 1})
+			if err != nil {
+				return Result{}, fmt.Errorf("module %s v%d: %w", e.Module, from-1, err)
+			}
+			if n == 0 {
+				break
+			}
+			from--
+		}
 	}
 	var res Result
 	for n := from; n <= e.Version; n++ {
