@@ -78,35 +78,40 @@ func TestStacksServed(t *testing.T) {
 
 // TestStacksKilled SIGKILLs registryd right after each push, while it
 // publishes or before it does, then restarts it: every version is on
-// main exactly once, in order, with its tag.
+// main exactly once, in order, with its tag. On SQLite and PostgreSQL.
 func TestStacksKilled(t *testing.T) {
-	ctx := context.Background()
-	data := t.TempDir()
-	cfg := writeConfig(t, stacksConfig)
-	const versions = 6
-	for i := 1; i <= versions; i++ {
-		p := startRegistryd(t, nil, "--data-dir", data, "--config", cfg)
-		if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, i))})); err != nil {
-			t.Fatal(err)
-		}
-		p.kill()
-	}
-	p := startRegistryd(t, nil, "--data-dir", data, "--config", cfg)
-	if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"stack up to date"`) }); err != nil {
-		t.Fatal(err)
-	}
-	repo := filepath.Join(data, "git", "go.git")
-	log := strings.Split(strings.TrimSpace(gitCmd(t, t.TempDir(), "--git-dir", repo, "log", "--format=%s", "main")), "\n")
-	if len(log) != versions {
-		t.Fatalf("%d commits, want %d: %q", len(log), versions, log)
-	}
-	for i, s := range log {
-		if want := fmt.Sprintf("acme/commerce v%d", versions-i); s != want {
-			t.Errorf("commit %d = %q, want %q", i, s, want)
-		}
-	}
-	tags := strings.Fields(gitCmd(t, t.TempDir(), "--git-dir", repo, "tag", "-l", "acme/commerce/*"))
-	if len(tags) != versions {
-		t.Errorf("tags %q, want one per version", tags)
+	for name, storeFlags := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			flags := storeFlags(t)
+			gitDir := t.TempDir()
+			cfg := writeConfig(t, "stacks:\n  dir: "+gitDir+"\n"+strings.TrimPrefix(stacksConfig, "stacks:\n"))
+			const versions = 8
+			for i := 1; i <= versions; i++ {
+				p := startRegistryd(t, nil, append(flags, "--config", cfg)...)
+				if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, i))})); err != nil {
+					t.Fatal(err)
+				}
+				p.kill()
+			}
+			p := startRegistryd(t, nil, append(flags, "--config", cfg)...)
+			if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"stack up to date"`) }); err != nil {
+				t.Fatal(err)
+			}
+			repo := filepath.Join(gitDir, "go.git")
+			log := strings.Split(strings.TrimSpace(gitCmd(t, t.TempDir(), "--git-dir", repo, "log", "--format=%s", "main")), "\n")
+			if len(log) != versions {
+				t.Fatalf("%d commits, want %d: %q", len(log), versions, log)
+			}
+			for i, s := range log {
+				if want := fmt.Sprintf("acme/commerce v%d", versions-i); s != want {
+					t.Errorf("commit %d = %q, want %q", i, s, want)
+				}
+			}
+			tags := strings.Fields(gitCmd(t, t.TempDir(), "--git-dir", repo, "tag", "-l", "acme/commerce/*"))
+			if len(tags) != versions {
+				t.Errorf("tags %q, want one per version", tags)
+			}
+		})
 	}
 }
