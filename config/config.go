@@ -58,6 +58,9 @@ type Config struct {
 	Policies *yaml.Node
 	// PoliciesFile is the display path of the file Policies was read from.
 	PoliciesFile string
+	// Lakehouse is pbregistry.yaml's lakehouse: section: the landing
+	// tables the generated dbt project reads.
+	Lakehouse Lakehouse
 }
 
 // Module is one module root of a Config.
@@ -285,6 +288,13 @@ func merge(cfg *Config, buf *bufYAML, pbr *pbrYAML, pbrFile string) error {
 	cfg.Subjects = pbr.subjects
 	cfg.Policies = pbr.policies
 	cfg.PoliciesFile = pbrFile
+	if pbr.lakehouse != nil {
+		lh, err := parseLakehouse(pbrFile, pbr.lakehouse, pbr.subjects)
+		if err != nil {
+			return err
+		}
+		cfg.Lakehouse = lh
+	}
 	bufVersion := "v2"
 	var bufTop *rawBreaking
 	if buf != nil {

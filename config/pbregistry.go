@@ -16,7 +16,7 @@ import (
 const FileName = "pbregistry.yaml"
 
 var (
-	pbrKeys        = []string{"version", "module", "roots", "excludes", "breaking", "subjects", "policies"}
+	pbrKeys        = []string{"version", "module", "roots", "excludes", "breaking", "subjects", "policies", "lakehouse"}
 	pbrSubjectKeys = []string{"message", "kind", "primary_key", "compatibility", "use", "except"}
 	moduleNameRE   = regexp.MustCompile(`^[a-z0-9._-]+(/[a-z0-9._-]+)*$`)
 )
@@ -68,6 +68,7 @@ type pbrYAML struct {
 	breaking *rawBreaking
 	subjects []Subject
 	policies *yaml.Node
+	lakehouse *yaml.Node
 }
 
 func parsePBRegistryYAML(file string, data []byte) (*pbrYAML, error) {
@@ -108,6 +109,8 @@ func parsePBRegistryYAML(file string, data []byte) (*pbrYAML, error) {
 			out.subjects, err = parseSubjects(file, p.value)
 		case "policies":
 			out.policies = p.value
+		case "lakehouse":
+			out.lakehouse = p.value
 		}
 		if err != nil {
 			return nil, err

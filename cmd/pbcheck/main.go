@@ -54,6 +54,7 @@ func commands() []command {
 		{"push", "push a module to a registry (exit 100 when rejected)", runPush},
 		{"registry", "read a registry: ls, show, diff", runRegistry},
 		{"pbtable", "write the Postgres DDL of a pbtable, or its migration", runPbtable},
+		{"dbt", "write the dbt project reading a module's subjects from a warehouse", runDbt},
 		{"rules", "list breaking rules and categories", runRules},
 	}
 }
