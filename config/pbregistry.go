@@ -59,15 +59,15 @@ type Subject struct {
 
 // pbrYAML is a parsed pbregistry.yaml.
 type pbrYAML struct {
-	name     string
-	namePos  Pos
-	roots    []item
-	hasRoots bool
-	excludes []item
-	hasExcl  bool
-	breaking *rawBreaking
-	subjects []Subject
-	policies *yaml.Node
+	name      string
+	namePos   Pos
+	roots     []item
+	hasRoots  bool
+	excludes  []item
+	hasExcl   bool
+	breaking  *rawBreaking
+	subjects  []Subject
+	policies  *yaml.Node
 	lakehouse *yaml.Node
 }
 

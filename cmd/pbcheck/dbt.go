@@ -36,8 +36,8 @@ wrote before.`
 // dbtFlags are the flags of pbcheck dbt.
 type dbtFlags struct {
 	dialect, out, config, source, version string
-	history                                stringList
-	depth                                  int
+	history                               stringList
+	depth                                 int
 }
 
 func runDbt(ctx context.Context, e *env, args []string) (int, error) {

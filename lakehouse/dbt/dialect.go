@@ -56,7 +56,7 @@ type sqlDialect struct {
 }
 
 // zerosOf returns the zero values of the kinds: false, 0 cast to each
-// numeric type, '' and the empty bytes literal.
+// numeric type, ” and the empty bytes literal.
 func zerosOf(types map[lakehouse.Kind]string, cast func(v, typ string) string, emptyBytes string) map[lakehouse.Kind]string {
 	z := map[lakehouse.Kind]string{lakehouse.KindBool: "false", lakehouse.KindString: "''", lakehouse.KindBytes: emptyBytes}
 	for _, k := range []lakehouse.Kind{lakehouse.KindInt32, lakehouse.KindUint32, lakehouse.KindInt64, lakehouse.KindUint64, lakehouse.KindFloat, lakehouse.KindDouble, kindDuration} {
