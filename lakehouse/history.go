@@ -29,6 +29,8 @@ func NewTable(latest protoreflect.MessageDescriptor, history []protoreflect.Mess
 		}
 	}
 	t := &Table{Message: latest.FullName(), Name: ShortName(SnakeCase(string(latest.Name())), MaxNameLen), Versions: len(versions)}
+	versions = compact(versions)
+	history = versions[:len(versions)-1]
 	used := map[string]*Column{}
 	add := func(c *Column) error {
 		if other := used[c.Name]; other != nil {
@@ -57,30 +59,28 @@ func NewTable(latest protoreflect.MessageDescriptor, history []protoreflect.Mess
 	}
 
 	// Then every field of latest, in declaration order.
+	byNumber := fieldsByNumber(versions)
 	fields := latest.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		f := fields.Get(i)
 		if keyPaths[f.Number()] {
 			continue
 		}
-		if err := add(fieldColumn(versions, f.Number())); err != nil {
+		if err := add(leafColumnOf(byNumber[f.Number()])); err != nil {
 			return nil, err
 		}
 	}
 
 	// Then the deleted fields, by number.
 	var deleted []protoreflect.FieldNumber
-	for _, v := range history {
-		for i := 0; i < v.Fields().Len(); i++ {
-			n := v.Fields().Get(i).Number()
-			if fields.ByNumber(n) == nil && !slices.Contains(deleted, n) {
-				deleted = append(deleted, n)
-			}
+	for n, fds := range byNumber {
+		if fds[0].Parent() != latest {
+			deleted = append(deleted, n)
 		}
 	}
 	slices.Sort(deleted)
 	for _, n := range deleted {
-		c := fieldColumn(versions, n)
+		c := leafColumnOf(byNumber[n])
 		c.Deprecated = true
 		if used[c.Name] != nil {
 			c.Name = ShortName(c.Name+"__"+strconv.Itoa(int(n)), MaxNameLen)
@@ -92,15 +92,26 @@ func NewTable(latest protoreflect.MessageDescriptor, history []protoreflect.Mess
 	return t, nil
 }
 
-// fieldColumn returns the column of top-level field number n over
-// versions (oldest first); n is in at least one version.
-func fieldColumn(versions []protoreflect.MessageDescriptor, n protoreflect.FieldNumber) *Column {
-	var fds []protoreflect.FieldDescriptor // newest first
+// fieldsByNumber returns the fields of versions (oldest first) by number,
+// each list newest first: one pass over every field of every version.
+func fieldsByNumber(versions []protoreflect.MessageDescriptor) map[protoreflect.FieldNumber][]protoreflect.FieldDescriptor {
+	out := map[protoreflect.FieldNumber][]protoreflect.FieldDescriptor{}
 	for i := len(versions) - 1; i >= 0; i-- {
-		if f := versions[i].Fields().ByNumber(n); f != nil {
-			fds = append(fds, f)
+		if versions[i] == nil {
+			continue
+		}
+		fields := versions[i].Fields()
+		for j := 0; j < fields.Len(); j++ {
+			f := fields.Get(j)
+			out[f.Number()] = append(out[f.Number()], f)
 		}
 	}
+	return out
+}
+
+// leafColumnOf returns the column of a top-level field over versions, fds
+// newest first.
+func leafColumnOf(fds []protoreflect.FieldDescriptor) *Column {
 	return leafColumn(Path{stepOf(fds)}, fds)
 }
 
@@ -129,7 +140,10 @@ func leafColumn(path Path, fds []protoreflect.FieldDescriptor) *Column {
 // stepOf returns the step of one field over versions, fds newest first.
 func stepOf(fds []protoreflect.FieldDescriptor) Step {
 	s := Step{Number: fds[0].Number()}
-	for _, f := range fds {
+	for i, f := range fds {
+		if i > 0 && f.Name() == fds[i-1].Name() && f.JSONName() == fds[i-1].JSONName() {
+			continue // as the version before
+		}
 		if name := string(f.Name()); !slices.Contains(s.Names, name) {
 			s.Names = append(s.Names, name)
 		}
@@ -229,4 +243,18 @@ func keyColumn(subject string, versions []protoreflect.MessageDescriptor, key st
 func comment(f protoreflect.FieldDescriptor) string {
 	loc := f.ParentFile().SourceLocations().ByDescriptor(f)
 	return strings.TrimSpace(loc.LeadingComments)
+}
+
+// compact drops each version whose descriptor is the same as the one
+// before it (a module version that left the message alone): it adds
+// nothing to the model, and long histories repeat descriptors.
+func compact(versions []protoreflect.MessageDescriptor) []protoreflect.MessageDescriptor {
+	out := versions[:0:0]
+	for i, v := range versions {
+		if i > 0 && v == versions[i-1] {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }

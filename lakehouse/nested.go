@@ -28,7 +28,7 @@ func NewTableWith(latest protoreflect.MessageDescriptor, history []protoreflect.
 	if err != nil || opts.NestedDepth <= 0 {
 		return t, err
 	}
-	versions := append(slices.Clone(history), latest)
+	versions := compact(append(slices.Clone(history), latest))
 	keys := map[string]bool{}
 	for _, k := range t.Key {
 		keys[numbersOf(k.Path)] = true
@@ -73,36 +73,23 @@ func expand(t *Table, versions []protoreflect.MessageDescriptor, path Path, pare
 	for i := 0; i < latest.Fields().Len(); i++ {
 		numbers = append(numbers, latest.Fields().Get(i).Number())
 	}
+	byNumber := fieldsByNumber(msgs)
 	var deleted []protoreflect.FieldNumber
-	for _, m := range msgs {
-		if m == nil {
-			continue
-		}
-		for i := 0; i < m.Fields().Len(); i++ {
-			n := m.Fields().Get(i).Number()
-			if latest.Fields().ByNumber(n) == nil && !slices.Contains(deleted, n) {
-				deleted = append(deleted, n)
-			}
+	for n, fds := range byNumber {
+		if fds[0].Parent() != latest {
+			deleted = append(deleted, n)
 		}
 	}
 	slices.Sort(deleted)
 	var out []*Column
 	for _, n := range append(numbers, deleted...) {
-		var fds []protoreflect.FieldDescriptor // newest first
-		for i := len(msgs) - 1; i >= 0; i-- {
-			if msgs[i] == nil {
-				continue
-			}
-			if f := msgs[i].Fields().ByNumber(n); f != nil {
-				fds = append(fds, f)
-			}
-		}
+		fds := byNumber[n] // newest first
 		p := append(slices.Clone(path), stepOf(fds))
 		if keys[numbersOf(p)] {
 			continue // already a key column
 		}
 		c := leafColumn(p, fds)
-		c.Deprecated = parentDeprecated || latest.Fields().ByNumber(n) == nil
+		c.Deprecated = parentDeprecated || fds[0].Parent() != latest
 		if depth > 0 && flattenable(c) {
 			children, err := expand(t, versions, p, c.Deprecated, depth-1, keys, used)
 			if err != nil {

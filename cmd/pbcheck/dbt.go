@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
-	"github.com/pbregistry/pbregistry/lakehouse"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
 	"github.com/pbregistry/pbregistry/report"
 )
@@ -111,51 +107,20 @@ func loadDbtInput(ctx context.Context, e *env, ref, cfg string) (*input.Input, e
 
 // dbtProject builds the project of latest's subjects over history.
 func dbtProject(latest *input.Input, history []*input.Input, dialect dbt.Dialect, f *dbtFlags) (*dbt.Project, error) {
-	cfg := latest.Config
-	if cfg == nil || len(cfg.Subjects) == 0 {
-		return nil, fmt.Errorf("dbt: %s has no subjects: list the messages whose rows land in the warehouse under subjects: in pbregistry.yaml", latest.Ref.Raw)
+	if latest.Config == nil {
+		return nil, fmt.Errorf("dbt: %s has no pbregistry.yaml: list the messages whose rows land in the warehouse under subjects:", latest.Ref.Raw)
 	}
-	lh := cfg.Lakehouse
-	p := &dbt.Project{Module: cfg.Name, Version: f.version, Dialect: dialect, Source: lh.Source, Database: lh.Database, Schema: lh.Schema}
-	if f.source != "" {
-		p.Source = f.source
-	}
-	if p.Module == "" && p.Source == "" {
-		return nil, fmt.Errorf("dbt: %s names no module: set module: in pbregistry.yaml, or pass --source", latest.Ref.Raw)
-	}
-	depth := lh.NestedDepth
-	if f.depth >= 0 {
-		depth = f.depth
-	} else if !lh.NestedDepthSet {
-		depth = 1
-	}
-	idx := image.NewIndex(latest.Image)
 	var hidx []*image.Index
 	for _, h := range history {
 		hidx = append(hidx, image.NewIndex(h.Image))
 	}
-	for _, s := range cfg.Subjects {
-		name := protoreflect.FullName(s.Message)
-		msg := idx.Message(name)
-		if msg == nil {
-			return nil, fmt.Errorf("dbt: subject %s of %s is not a message of the module: fix subjects: in pbregistry.yaml", s.Message, latest.Ref.Raw)
-		}
-		var hist []protoreflect.MessageDescriptor
-		for _, h := range hidx {
-			if m := h.Message(name); m != nil {
-				hist = append(hist, m)
-			}
-		}
-		t, err := lakehouse.NewTableWith(msg, hist, s.PrimaryKey, lakehouse.Options{NestedDepth: depth})
-		if err != nil {
-			return nil, fmt.Errorf("dbt: %w", err)
-		}
-		land := lh.Landing(s.Message)
-		p.Models = append(p.Models, dbt.Model{
-			Table: t, Kind: string(s.Kind),
-			Description: strings.TrimSpace(msg.ParentFile().SourceLocations().ByDescriptor(msg).LeadingComments),
-			Landing:     dbt.Landing{Table: land.Table, JSONColumn: land.JSONColumn, LoadedAtColumn: land.LoadedAtColumn},
-		})
+	opts := dbt.ModuleOptions{Source: f.source, Version: f.version}
+	if f.depth >= 0 {
+		opts.NestedDepth = &f.depth
+	}
+	p, err := dbt.NewProject(latest.Config, image.NewIndex(latest.Image), hidx, dialect, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", latest.Ref.Raw, err)
 	}
 	return p, nil
 }

@@ -1,0 +1,77 @@
+package dbt
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pbregistry/pbregistry/config"
+	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/lakehouse"
+)
+
+// DefaultNestedDepth is how many levels of nested messages are flattened
+// when neither the configuration nor the caller says.
+const DefaultNestedDepth = 1
+
+// ModuleOptions tune [NewProject].
+type ModuleOptions struct {
+	// Source overrides the configuration's source name.
+	Source string
+	// Version names the module version in descriptions and meta.
+	Version string
+	// NestedDepth, when not nil, overrides the configuration's
+	// nested_depth.
+	NestedDepth *int
+}
+
+// NewProject returns the project of a module version: every subject of
+// cfg (pbtables, events and logs) as a model, its message taken from
+// latest and its history from the images of earlier versions, oldest first
+// (a version without the message is skipped). Landing tables, source,
+// database, schema and nesting come from cfg's lakehouse: section.
+func NewProject(cfg *config.Config, latest *image.Index, history []*image.Index, dialect Dialect, opts ModuleOptions) (*Project, error) {
+	if cfg == nil || len(cfg.Subjects) == 0 {
+		return nil, fmt.Errorf("dbt: the module has no subjects: list the messages whose rows land in the warehouse under subjects: in pbregistry.yaml")
+	}
+	lh := cfg.Lakehouse
+	p := &Project{Module: cfg.Name, Version: opts.Version, Dialect: dialect, Source: lh.Source, Database: lh.Database, Schema: lh.Schema}
+	if opts.Source != "" {
+		p.Source = opts.Source
+	}
+	if p.Module == "" && p.Source == "" {
+		return nil, fmt.Errorf("dbt: the module has no name: set module: in pbregistry.yaml, or give a source name")
+	}
+	depth := DefaultNestedDepth
+	if lh.NestedDepthSet {
+		depth = lh.NestedDepth
+	}
+	if opts.NestedDepth != nil {
+		depth = *opts.NestedDepth
+	}
+	for _, s := range cfg.Subjects {
+		name := protoreflect.FullName(s.Message)
+		msg := latest.Message(name)
+		if msg == nil {
+			return nil, fmt.Errorf("dbt: subject %s (%s) is not a message of the module: fix subjects: in pbregistry.yaml", s.Message, s.Pos)
+		}
+		var hist []protoreflect.MessageDescriptor
+		for _, h := range history {
+			if m := h.Message(name); m != nil {
+				hist = append(hist, m)
+			}
+		}
+		t, err := lakehouse.NewTableWith(msg, hist, s.PrimaryKey, lakehouse.Options{NestedDepth: depth})
+		if err != nil {
+			return nil, fmt.Errorf("dbt: %w", err)
+		}
+		land := lh.Landing(s.Message)
+		p.Models = append(p.Models, Model{
+			Table: t, Kind: string(s.Kind),
+			Description: strings.TrimSpace(msg.ParentFile().SourceLocations().ByDescriptor(msg).LeadingComments),
+			Landing:     Landing{Table: land.Table, JSONColumn: land.JSONColumn, LoadedAtColumn: land.LoadedAtColumn},
+		})
+	}
+	return p, nil
+}
