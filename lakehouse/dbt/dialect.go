@@ -53,6 +53,9 @@ type sqlDialect struct {
 	str func(s string) string
 	// zeros holds the zero value of each kind without presence.
 	zeros map[lakehouse.Kind]string
+	// emptyArray and emptyObject are the JSON values of an absent
+	// repeated field and an absent map.
+	emptyArray, emptyObject string
 }
 
 // zerosOf returns the zero values of the kinds: false, 0 cast to each
@@ -66,6 +69,10 @@ func zerosOf(types map[lakehouse.Kind]string, cast func(v, typ string) string, e
 }
 
 func init() {
+	dialects[Postgres].emptyArray, dialects[Postgres].emptyObject = "'[]'::jsonb", "'{}'::jsonb"
+	dialects[DuckDB].emptyArray, dialects[DuckDB].emptyObject = "'[]'::json", "'{}'::json"
+	dialects[BigQuery].emptyArray, dialects[BigQuery].emptyObject = "json '[]'", "json '{}'"
+	dialects[Snowflake].emptyArray, dialects[Snowflake].emptyObject = "array_construct()", "object_construct()"
 	dialects[Postgres].zeros = zerosOf(dialects[Postgres].types, func(v, t string) string { return v + "::" + t }, `'\x'::bytea`)
 	dialects[DuckDB].zeros = zerosOf(dialects[DuckDB].types, func(v, t string) string { return "cast(" + v + " as " + t + ")" }, "''::blob")
 	dialects[BigQuery].zeros = zerosOf(dialects[BigQuery].types, func(v, t string) string { return "cast(" + v + " as " + t + ")" }, "b''")

@@ -38,6 +38,7 @@ var functions = map[dbt.Dialect][]string{
 	dbt.Snowflake: {
 		"coalesce", "nullif", "cast",
 		"get", "strip_null_value", // semi-structured data functions
+		"array_construct", "object_construct", // semi-structured data functions
 		"to_varchar", "to_boolean", "to_binary", "to_timestamp_tz", // conversion functions
 		"base64_decode_binary", "translate", "rtrim", "concat", // string & binary functions
 		"number", "timestamp_tz", // the NUMBER(p,s) and TIMESTAMP_TZ(n) types

@@ -62,6 +62,12 @@ func (g *gen) columnExpr(c *lakehouse.Column, row string) string {
 	j := g.access(row, c.Path)
 	k := kindOf(c)
 	if k == lakehouse.KindJSON {
+		switch {
+		case c.Field.IsMap():
+			return "coalesce(" + j + ", " + g.d.emptyObject + ")"
+		case c.Field.IsList():
+			return "coalesce(" + j + ", " + g.d.emptyArray + ")"
+		}
 		return j
 	}
 	t := g.d.text(j)
@@ -232,10 +238,10 @@ func describeKind(c *lakehouse.Column, k lakehouse.Kind) string {
 		return "google.protobuf.Duration, in seconds"
 	case lakehouse.KindJSON:
 		if c.Field.IsMap() {
-			return "map, as a JSON object"
+			return "map, as a JSON object, {} when absent"
 		}
 		if c.Field.IsList() {
-			return "repeated, as a JSON array"
+			return "repeated, as a JSON array, [] when absent"
 		}
 		return string(c.Field.Message().FullName()) + ", as JSON"
 	case lakehouse.KindEnum:
