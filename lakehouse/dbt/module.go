@@ -40,7 +40,10 @@ func NewProject(cfg *config.Config, latest *image.Index, history []*image.Index,
 	if opts.Source != "" {
 		p.Source = opts.Source
 	}
-	if p.Module == "" && p.Source == "" {
+	if p.Source == "" {
+		p.Source = DefaultSource(p.Module)
+	}
+	if p.Source == "" {
 		return nil, fmt.Errorf("dbt: the module has no name: set module: in pbregistry.yaml, or give a source name")
 	}
 	depth := DefaultNestedDepth

@@ -75,7 +75,7 @@ func Generate(p Project) ([]File, error) {
 		return nil, fmt.Errorf("dbt: unknown dialect %q: use bigquery, duckdb, postgres or snowflake", p.Dialect)
 	}
 	if p.Source == "" {
-		p.Source = lakehouse.SnakeCase(strings.ReplaceAll(p.Module, "/", "_"))
+		p.Source = DefaultSource(p.Module)
 	}
 	if p.Source == "" {
 		return nil, fmt.Errorf("dbt: the project has no module and no source name: set Module or Source")
@@ -130,6 +130,12 @@ func Generate(p Project) ([]File, error) {
 type gen struct {
 	p Project
 	d *sqlDialect
+}
+
+// DefaultSource returns the source name of a module: its name in
+// snake_case, "/" and "." becoming "_" ("acme/shop" → "acme_shop").
+func DefaultSource(module string) string {
+	return lakehouse.SnakeCase(module)
 }
 
 // ModelName returns the staging model's name of a table in source:
