@@ -129,7 +129,7 @@ var dialects = map[Dialect]*sqlDialect{
 			case lakehouse.KindString, lakehouse.KindEnum:
 				return t
 			case lakehouse.KindBytes:
-				return fmt.Sprintf("from_base64(rpad(translate(%[1]s, '-_', '+/'), (length(%[1]s) + 3) // 4 * 4, '='))", t)
+				return fmt.Sprintf("from_base64(rpad(translate(%[1]s, '-_', '+/'), cast((length(%[1]s) + 3) // 4 * 4 as integer), '='))", t)
 			case kindDuration:
 				return fmt.Sprintf("cast(rtrim(%s, 's') as decimal(38,9))", t)
 			case lakehouse.KindTimestamp:

@@ -47,8 +47,10 @@ func (e expect) String() string {
 	return string(b)
 }
 
-// matches reports whether got, a value as Postgres prints it, is e.
-func (e expect) matches(got string) bool {
+// matches reports whether got, a value as Postgres prints it, is e;
+// truncates says the engine truncates timestamps to microseconds rather
+// than rounding them.
+func (e expect) matches(got string, truncates bool) bool {
 	if e.null || got == "<NULL>" {
 		return e.null && got == "<NULL>"
 	}
@@ -66,8 +68,12 @@ func (e expect) matches(got string) bool {
 		return f == *e.float
 	case e.time != nil:
 		tm, err := time.Parse("2006-01-02 15:04:05.999999-07", got)
-		// Postgres keeps microseconds.
-		return err == nil && tm.Equal(e.time.Round(time.Microsecond))
+		// The engines keep microseconds.
+		want := e.time.Round(time.Microsecond)
+		if truncates {
+			want = e.time.Truncate(time.Microsecond)
+		}
+		return err == nil && tm.Equal(want)
 	case e.dec != nil:
 		r, ok := new(big.Rat).SetString(got)
 		return ok && r.Cmp(e.dec) == 0
