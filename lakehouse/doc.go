@@ -13,9 +13,13 @@
 //     later version deleted it ([Column.Deprecated]). The primary key's
 //     dotted paths become [Path]s whose steps carry every JSON key the step
 //     ever had.
-//  3. Generators read the [Table]: the pgddl sub-package writes the
-//     Postgres DDL of a pbtable and its migrations; a dbt generator can read
-//     the same columns for each dialect.
+//  3. [NewTableWith] can also flatten singular nested messages into
+//     parent__child columns, level by level, following each nested field's
+//     number through the history too.
+//  4. Generators read the [Table]: the pgddl sub-package writes the
+//     Postgres DDL of a pbtable and its migrations; the dbt sub-package
+//     writes a dbt project whose staging models read the same columns from
+//     a warehouse, for each SQL dialect.
 //
 // Protobuf's JSON mapping decides what a row holds: a parser accepts a
 // field under its JSON name and under its original name, 64-bit integers as
