@@ -53,6 +53,9 @@ type sqlDialect struct {
 	str func(s string) string
 	// zeros holds the zero value of each kind without presence.
 	zeros map[lakehouse.Kind]string
+	// present, when set, turns a JSON null the get of the dialect may
+	// return into SQL NULL (BigQuery's JSON_QUERY returns JSON null).
+	present func(j string) string
 	// emptyArray and emptyObject are the JSON values of an absent
 	// repeated field and an absent map.
 	emptyArray, emptyObject string
@@ -69,6 +72,7 @@ func zerosOf(types map[lakehouse.Kind]string, cast func(v, typ string) string, e
 }
 
 func init() {
+	dialects[BigQuery].present = func(j string) string { return fmt.Sprintf("if(json_type(%[1]s) = 'null', null, %[1]s)", j) }
 	dialects[Postgres].emptyArray, dialects[Postgres].emptyObject = "'[]'::jsonb", "'{}'::jsonb"
 	dialects[DuckDB].emptyArray, dialects[DuckDB].emptyObject = "'[]'::json", "'{}'::json"
 	dialects[BigQuery].emptyArray, dialects[BigQuery].emptyObject = "json '[]'", "json '{}'"

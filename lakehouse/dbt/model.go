@@ -57,11 +57,20 @@ func (g *gen) access(base string, path lakehouse.Path) string {
 	return expr
 }
 
+// present returns the JSON value j with a JSON null read as SQL NULL.
+func (g *gen) present(j string) string {
+	if g.d.present == nil {
+		return j
+	}
+	return g.d.present(j)
+}
+
 // columnExpr returns the SQL reading column c from the row.
 func (g *gen) columnExpr(c *lakehouse.Column, row string) string {
 	j := g.access(row, c.Path)
 	k := kindOf(c)
 	if k == lakehouse.KindJSON {
+		j = g.present(j)
 		switch {
 		case c.Field.IsMap():
 			return "coalesce(" + j + ", " + g.d.emptyObject + ")"
@@ -155,7 +164,7 @@ func (g *gen) model(m Model) (*modelSpec, error) {
 		var b strings.Builder
 		b.WriteString("case")
 		for _, c := range o.members {
-			fmt.Fprintf(&b, " when %s is not null then %s", g.access(row, c.Path), g.d.str(string(c.Field.Name())))
+			fmt.Fprintf(&b, " when %s is not null then %s", g.present(g.access(row, c.Path)), g.d.str(string(c.Field.Name())))
 		}
 		b.WriteString(" end")
 		var values []string

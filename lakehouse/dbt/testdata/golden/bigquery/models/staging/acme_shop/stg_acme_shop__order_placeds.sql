@@ -15,7 +15,7 @@ renamed as (
         coalesce(json_value(coalesce(json_query(source.`payload`, '$."orderId"'), json_query(source.`payload`, '$."order_id"')), '$'), '') as `order_id`,
         coalesce(json_value(coalesce(json_query(source.`payload`, '$."buyer"'), json_query(source.`payload`, '$."customer"')), '$'), '') as `customer`,
         cast(rtrim(json_value(coalesce(json_query(source.`payload`, '$."checkoutTime"'), json_query(source.`payload`, '$."checkout_time"')), '$'), 's') as numeric) as `checkout_time`,
-        json_query(source.`payload`, '$."attributes"') as `attributes`,
+        if(json_type(json_query(source.`payload`, '$."attributes"')) = 'null', null, json_query(source.`payload`, '$."attributes"')) as `attributes`,
         coalesce(json_value(json_query(coalesce(json_query(source.`payload`, '$."shipTo"'), json_query(source.`payload`, '$."ship_to"')), '$."city"'), '$'), '') as `ship_to__city`,
         coalesce(cast(case json_value(json_query(json_query(coalesce(json_query(source.`payload`, '$."shipTo"'), json_query(source.`payload`, '$."ship_to"')), '$."geo"'), '$."lat"'), '$') when 'Infinity' then 'inf' when '-Infinity' then '-inf' else json_value(json_query(json_query(coalesce(json_query(source.`payload`, '$."shipTo"'), json_query(source.`payload`, '$."ship_to"')), '$."geo"'), '$."lat"'), '$') end as float64), cast(0 as float64)) as `ship_to__geo__lat`,
         coalesce(cast(case json_value(json_query(json_query(coalesce(json_query(source.`payload`, '$."shipTo"'), json_query(source.`payload`, '$."ship_to"')), '$."geo"'), '$."lng"'), '$') when 'Infinity' then 'inf' when '-Infinity' then '-inf' else json_value(json_query(json_query(coalesce(json_query(source.`payload`, '$."shipTo"'), json_query(source.`payload`, '$."ship_to"')), '$."geo"'), '$."lng"'), '$') end as float64), cast(0 as float64)) as `ship_to__geo__lng`,
@@ -26,7 +26,7 @@ renamed as (
         json_value(coalesce(json_query(source.`payload`, '$."cardToken"'), json_query(source.`payload`, '$."card_token"')), '$') as `card_token`,
         json_value(json_query(source.`payload`, '$."voucher"'), '$') as `voucher`,
         coalesce(cast(cast(json_value(coalesce(json_query(source.`payload`, '$."amountMicros"'), json_query(source.`payload`, '$."amount_micros"')), '$') as bignumeric) as int64), cast(0 as int64)) as `amount_micros`,
-        case when coalesce(json_query(source.`payload`, '$."cardToken"'), json_query(source.`payload`, '$."card_token"')) is not null then 'card_token' when json_query(source.`payload`, '$."voucher"') is not null then 'voucher' end as `payment__case`
+        case when if(json_type(coalesce(json_query(source.`payload`, '$."cardToken"'), json_query(source.`payload`, '$."card_token"'))) = 'null', null, coalesce(json_query(source.`payload`, '$."cardToken"'), json_query(source.`payload`, '$."card_token"'))) is not null then 'card_token' when if(json_type(json_query(source.`payload`, '$."voucher"')) = 'null', null, json_query(source.`payload`, '$."voucher"')) is not null then 'voucher' end as `payment__case`
     from source
 
 )

@@ -19,8 +19,8 @@ renamed as (
         coalesce(case json_value(json_query(source.`row`, '$."status"'), '$') when '-1' then 'STATUS_VOID' when '0' then 'STATUS_UNSPECIFIED' when '1' then 'STATUS_OPEN' when '2' then 'STATUS_PAID' when '3' then 'STATUS_SHIPPED' else json_value(json_query(source.`row`, '$."status"'), '$') end, 'STATUS_UNSPECIFIED') as `status`,
         timestamp(regexp_replace(json_value(coalesce(json_query(source.`row`, '$."createdAt"'), json_query(source.`row`, '$."created_at"')), '$'), r'(\.[0-9]{6})[0-9]+', r'\1')) as `created_at`,
         coalesce(from_base64(replace(replace(json_value(json_query(source.`row`, '$."payload"'), '$'), '-', '+'), '_', '/')), b'') as `payload`,
-        coalesce(json_query(source.`row`, '$."tags"'), json '[]') as `tags`,
-        coalesce(json_query(source.`row`, '$."counts"'), json '{}') as `counts`,
+        coalesce(if(json_type(json_query(source.`row`, '$."tags"')) = 'null', null, json_query(source.`row`, '$."tags"')), json '[]') as `tags`,
+        coalesce(if(json_type(json_query(source.`row`, '$."counts"')) = 'null', null, json_query(source.`row`, '$."counts"')), json '{}') as `counts`,
         coalesce(json_value(json_query(json_query(source.`row`, '$."line"'), '$."sku"'), '$'), '') as `line__sku`,
         coalesce(cast(cast(json_value(json_query(json_query(source.`row`, '$."line"'), '$."quantity"'), '$') as bignumeric) as int64), cast(0 as int64)) as `line__quantity`,
         json_value(json_query(source.`row`, '$."note"'), '$') as `note`,
@@ -36,7 +36,7 @@ renamed as (
         coalesce(json_value(json_query(source.`row`, '$."channel"'), '$'), '') as `channel`,
         timestamp(regexp_replace(json_value(coalesce(json_query(source.`row`, '$."shippedAt"'), json_query(source.`row`, '$."shipped_at"')), '$'), r'(\.[0-9]{6})[0-9]+', r'\1')) as `shipped_at`,
         coalesce(json_value(coalesce(json_query(source.`row`, '$."legacyNote"'), json_query(source.`row`, '$."legacy_note"')), '$'), '') as `legacy_note`,
-        case when json_query(source.`row`, '$."note"') is not null then 'note' when json_query(source.`row`, '$."code"') is not null then 'code' end as `choice__case`
+        case when if(json_type(json_query(source.`row`, '$."note"')) = 'null', null, json_query(source.`row`, '$."note"')) is not null then 'note' when if(json_type(json_query(source.`row`, '$."code"')) = 'null', null, json_query(source.`row`, '$."code"')) is not null then 'code' end as `choice__case`
     from source
 
 )
