@@ -32,7 +32,7 @@ var functions = map[dbt.Dialect][]string{
 	dbt.BigQuery: {
 		"coalesce", "nullif", "cast", // conditional expressions, conversion
 		"json_query", "json_value", "json_type", // JSON functions
-		"if", // conditional expressions
+		"if",                                                          // conditional expressions
 		"from_base64", "replace", "rtrim", "regexp_replace", "concat", // string functions
 		"timestamp", // timestamp functions: TIMESTAMP(string)
 	},
