@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
+	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
@@ -31,9 +33,8 @@ wrote before.`
 
 // dbtFlags are the flags of pbcheck dbt.
 type dbtFlags struct {
-	dialect, out, config, source, version string
-	history                               stringList
-	depth                                 int
+	dialect, out, config, source, version, depth string
+	history                                      stringList
 }
 
 func runDbt(ctx context.Context, e *env, args []string) (int, error) {
@@ -45,7 +46,7 @@ func runDbt(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&f.config, "config", "", "configuration file or inline YAML/JSON (pbregistry.yaml)")
 	fs.StringVar(&f.source, "source", "", "the dbt source's name (default: the lakehouse section's, else the module name in snake_case)")
 	fs.StringVar(&f.version, "module-version", "", "the module version to name in descriptions and meta (default: none)")
-	fs.IntVar(&f.depth, "nested-depth", -1, "levels of nested messages flattened into parent__child columns (default: the lakehouse section's, else 1)")
+	fs.StringVar(&f.depth, "nested-depth", "", "levels of nested messages flattened into parent__child columns (default: the lakehouse section's, else 1)")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
@@ -115,8 +116,12 @@ func dbtProject(latest *input.Input, history []*input.Input, dialect dbt.Dialect
 		hidx = append(hidx, image.NewIndex(h.Image))
 	}
 	opts := dbt.ModuleOptions{Source: f.source, Version: f.version}
-	if f.depth >= 0 {
-		opts.NestedDepth = &f.depth
+	if f.depth != "" {
+		d, err := strconv.Atoi(f.depth)
+		if err != nil || d < 0 || d > config.MaxNestedDepth {
+			return nil, usagef("--nested-depth must be a whole number from 0 to %d, not %q", config.MaxNestedDepth, f.depth)
+		}
+		opts.NestedDepth = &d
 	}
 	p, err := dbt.NewProject(latest.Config, image.NewIndex(latest.Image), hidx, dialect, opts)
 	if err != nil {

@@ -75,6 +75,7 @@ func TestDbtErrors(t *testing.T) {
 		{"no dialect", []string{"dbt", "v2", "--out", "x"}, "--dialect is required"},
 		{"bad dialect", []string{"dbt", "v2", "--dialect", "oracle", "--out", "x"}, `unknown dialect "oracle": use bigquery, duckdb, postgres or snowflake`},
 		{"no out", []string{"dbt", "v2", "--dialect", "postgres"}, "--out is required"},
+		{"bad depth", []string{"dbt", "v2", "--dialect", "postgres", "--out", "x", "--nested-depth", "deep"}, `--nested-depth must be a whole number from 0 to 8, not "deep"`},
 		{"occupied out", []string{"dbt", "v2", "--dialect", "postgres", "--out", occupied}, "is not empty and holds no project pbcheck dbt generated"},
 		{"no subjects", []string{"dbt", bare, "--dialect", "postgres", "--out", filepath.Join(t.TempDir(), "p")}, "has no subjects"},
 		{"landing of no subject", []string{"dbt", lh, "--dialect", "postgres", "--out", filepath.Join(t.TempDir(), "p")}, "pbregistry.yaml:7:16: lakehouse.tables names acme.shop.v1.Nope, which is not a subject"},
