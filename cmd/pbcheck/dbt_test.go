@@ -23,6 +23,15 @@ func TestDbt(t *testing.T) {
 				if code != exitOK || !strings.Contains(stdout, "wrote 5 files") {
 					t.Fatalf("run %d: exit %d, stdout %q, stderr %q", run, code, stdout, stderr)
 				}
+				// A model of a subject since removed: the next run drops it.
+				stale := filepath.Join(out, "models", "staging", "acme_shop", "stg_acme_shop__gones.sql")
+				if run == 0 {
+					if err := os.WriteFile(stale, []byte("select 1"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				} else if _, err := os.Stat(stale); !os.IsNotExist(err) {
+					t.Errorf("the stale model survived the second run: %v", err)
+				}
 			}
 			golden := filepath.Join(shop, "..", "golden", d)
 			n := 0
