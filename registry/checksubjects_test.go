@@ -49,12 +49,12 @@ message Audit { string whom = 1; int32 at = 2; }
 message Free { int32 a = 1; }
 enum Status { STATUS_UNSPECIFIED = 0; STATUS_OPEN = 1; STATUS_CLOSED = 2; }
 `)
-	subjects := []subject{
-		{Name: "acme.v1.Audit", compat: Compatibility{Level: LevelBackward, Use: []string{"WIRE_JSON"}}},
-		{Name: "acme.v1.Event", compat: Compatibility{Level: LevelForwardTransitive, Use: []string{"WIRE"}}},
-		{Name: "acme.v1.Free", compat: Compatibility{Level: LevelNone, Use: []string{"WIRE"}}},
-		{Name: "acme.v1.Order", compat: Compatibility{Level: LevelFull, Use: []string{"FILE", "MESSAGE_SAME_MESSAGE_SET_WIRE_FORMAT"}, Except: []string{"FIELD_SAME_NAME", "WIRE"}}},
-		{Name: "acme.v1.Missing", compat: Compatibility{Level: LevelFullTransitive, Use: []string{"WIRE_JSON"}}},
+	subjects := []SubjectSpec{
+		{Name: "acme.v1.Audit", Compatibility: Compatibility{Level: LevelBackward, Use: []string{"WIRE_JSON"}}},
+		{Name: "acme.v1.Event", Compatibility: Compatibility{Level: LevelForwardTransitive, Use: []string{"WIRE"}}},
+		{Name: "acme.v1.Free", Compatibility: Compatibility{Level: LevelNone, Use: []string{"WIRE"}}},
+		{Name: "acme.v1.Order", Compatibility: Compatibility{Level: LevelFull, Use: []string{"FILE", "MESSAGE_SAME_MESSAGE_SET_WIRE_FORMAT"}, Except: []string{"FIELD_SAME_NAME", "WIRE"}}},
+		{Name: "acme.v1.Missing", Compatibility: Compatibility{Level: LevelFullTransitive, Use: []string{"WIRE_JSON"}}},
 	}
 	currNames, prevNames := image.NewIndex(curr), image.NewIndex(prev)
 	for _, atFull := range []bool{false, true} {
@@ -69,8 +69,8 @@ enum Status { STATUS_UNSPECIFIED = 0; STATUS_OPEN = 1; STATUS_CLOSED = 2; }
 			}
 			var want []Finding
 			for i, subj := range subjects {
-				c := subj.compat.compatConfig()
-				level := subj.compat.Level
+				c := subj.Compatibility.compatConfig()
+				level := subj.Compatibility.Level
 				if atFull {
 					c.Level, level = compat.LevelFull, LevelFull
 				}
@@ -130,7 +130,7 @@ message B { C c = 1; }
 message C { string s = 1; }
 `)
 	names := image.NewIndex(img)
-	subjects := []subject{{Name: "acme.v1.A"}, {Name: "acme.v1.B"}, {Name: "acme.v1.C"}}
+	subjects := []SubjectSpec{{Name: "acme.v1.A"}, {Name: "acme.v1.B"}, {Name: "acme.v1.C"}}
 	if _, err := newSubjectScopes(subjects, names, image.NewIndex(nil), newScopeWork(6)); err != nil {
 		t.Errorf("3+2+1 members within a budget of 6: %v", err)
 	}

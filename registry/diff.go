@@ -3,11 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"testing/fstest"
 
-	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
 )
@@ -49,35 +46,17 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}
-	subjects := effectiveSubjects(nil, stored)
-	currNames, prevNames := image.NewIndex(curr), image.NewIndex(prev)
-	scopes, err := newSubjectScopes(subjects, currNames, prevNames, newScopeWork(s.limits.MaxScopeEntries))
+	subjects, _ := effectiveSubjects(nil, stored)
+	res, err := CheckImages(ctx, prev, curr, CheckSpec{
+		Module: cfg.Modules[0].Breaking.CompatConfig(), Subjects: subjects, AtFull: true,
+		MaxScopeEntries: s.limits.MaxScopeEntries, MaxSubjectFindings: s.limits.MaxSubjectFindings,
+	}, nil)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
 	}
-	moduleCfg := cfg.Modules[0].Breaking.CompatConfig()
-	moduleCfg.Level = compat.LevelFull
-	moduleFindings, err := compat.Check(prev, curr, moduleCfg)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("diff %s: module rules: %w", module, err)
-	}
-	for _, f := range moduleFindings {
-		if len(scopes.ownersOf(f)) == 0 {
-			findings = append(findings, Finding{Finding: f})
-		}
-	}
-	subjectFindings, err := checkSubjects(prev, curr, subjects, scopes, true, s.limits.MaxSubjectFindings)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
-	}
-	findings = append(findings, subjectFindings...)
+	findings = res.Findings
 	displayPaths(findings, curr)
-	slices.SortStableFunc(findings, func(a, b Finding) int {
-		if c := compat.Compare(a.Finding, b.Finding); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Subject, b.Subject)
-	})
+	sortFindings(findings)
 	return findings, prev, curr, nil
 }
 

@@ -16,7 +16,7 @@ import (
 // schema and, when there is a baseline, on its changes. Error-severity
 // findings block the push exactly like incompatibilities. ctx bounds the
 // evaluation: when it is done, evaluation stops.
-func (s *Service) checkPolicies(ctx context.Context, p *prepared, baseline *image.Image, subjects []subject) ([]Finding, error) {
+func (s *Service) checkPolicies(ctx context.Context, p *prepared, baseline *image.Image, subjects []SubjectSpec) ([]Finding, error) {
 	set, err := s.policySet(p)
 	if err != nil {
 		return nil, err
@@ -24,7 +24,7 @@ func (s *Service) checkPolicies(ctx context.Context, p *prepared, baseline *imag
 	c := policies.Context{Module: p.module, Principal: p.req.Principal}
 	for _, subj := range subjects {
 		c.Subjects = append(c.Subjects, policies.Subject{
-			Name: subj.Name, Kind: string(subj.Kind), PrimaryKey: subj.PrimaryKey, Compatibility: string(subj.compat.Level),
+			Name: subj.Name, Kind: string(subj.Kind), PrimaryKey: subj.PrimaryKey, Compatibility: string(subj.Compatibility.Level),
 		})
 	}
 	// Lint and Changes share one budget: the push's.

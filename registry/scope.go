@@ -95,7 +95,7 @@ type subjectScopes struct {
 
 // newSubjectScopes computes the scopes of subjects in curr and prev (prev
 // may be empty), once each.
-func newSubjectScopes(subjects []subject, currNames, prevNames *image.Index, work *scopeWork) (*subjectScopes, error) {
+func newSubjectScopes(subjects []SubjectSpec, currNames, prevNames *image.Index, work *scopeWork) (*subjectScopes, error) {
 	s := &subjectScopes{
 		curr: make([]scope, len(subjects)), prev: make([]scope, len(subjects)),
 		owners: make(map[protoreflect.FullName][]int), currNames: currNames, prevNames: prevNames, work: work,
@@ -145,14 +145,14 @@ func (s *subjectScopes) ownersOf(f compat.Finding) []int {
 // the size of the images plus the findings times the subjects they
 // concern; past maxFindings of those (when positive), the check is refused
 // with an *InvalidArgumentError.
-func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectScopes, atFull bool, maxFindings int) ([]Finding, error) {
+func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subjectScopes, atFull bool, maxFindings int) ([]Finding, error) {
 	sets := make([]ruleSet, len(subjects))
 	union := ruleSet{}
 	for i, subj := range subjects {
-		if !atFull && subj.compat.Level == LevelNone {
+		if !atFull && subj.Compatibility.Level == LevelNone {
 			continue
 		}
-		set, err := subj.compat.rules("subject " + subj.Name)
+		set, err := subj.Compatibility.rules("subject " + subj.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +176,7 @@ func checkSubjects(prev, curr *image.Image, subjects []subject, scopes *subjectS
 			if sets[i] == nil || !sets[i][f.Rule] {
 				continue
 			}
-			level := subj.compat.Level
+			level := subj.Compatibility.Level
 			if atFull {
 				level = LevelFull
 			}

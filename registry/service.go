@@ -387,24 +387,7 @@ func (s *Service) compile(ctx context.Context, p *prepared) error {
 	if len(in.Modules) > 0 {
 		p.moduleCfg = in.Modules[0].Breaking
 	}
-	if p.cfg != nil {
-		for _, subj := range p.cfg.Subjects {
-			spec := SubjectSpec{
-				Name:       subj.Message,
-				Kind:       SubjectKind(subj.Kind),
-				PrimaryKey: subj.PrimaryKey,
-				Compatibility: Compatibility{
-					Use:    subj.Use,
-					Except: subj.Except,
-				},
-			}
-			if subj.Compatibility.Set {
-				spec.Compatibility.Level = Level(subj.Compatibility.String())
-			}
-			spec.Compatibility = spec.Compatibility.withDefaults(spec.Kind)
-			p.declared = append(p.declared, spec)
-		}
-	}
+	p.declared = SubjectSpecsOf(p.cfg)
 	return nil
 }
 
@@ -508,7 +491,11 @@ func (s *Service) observe(o PushOutcome) {
 	}
 }
 
-// check checks a prepared push against the module's latest version.
+// check checks a prepared push against the module's latest version, in
+// the stages of the package doc's check: read the baseline (its image and
+// the stored subjects), resolve the subjects in force, check the change
+// with CheckImages (module rules, subjects' rules, ledgers), evaluate the
+// policies, apply the exceptions, and assemble the commit.
 func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	v := &Verdict{Module: p.module, Digest: p.digest}
 	if existing, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); err == nil {
@@ -523,177 +510,153 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 			return nil, err
 		}
 	}
-	var baseline *image.Image
-	var stored []Subject
-	switch mod, err := s.store.GetModule(ctx, p.module); {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("check push %s: %w", p.module, err)
-	default:
-		v.Baseline = mod.LatestVersion
-		data, err := s.store.GetDescriptorSet(ctx, p.module, mod.LatestVersion)
-		if err != nil {
-			return nil, fmt.Errorf("check push %s: read version %d: %w", p.module, mod.LatestVersion, err)
-		}
-		if baseline, err = image.DecodeWithLimits(data, image.StoredLimits); err != nil {
-			return nil, fmt.Errorf("check push %s: decode version %d: %w", p.module, mod.LatestVersion, err)
-		}
-		if stored, err = s.store.ListSubjects(ctx, p.module); err != nil {
-			return nil, fmt.Errorf("check push %s: %w", p.module, err)
-		}
-	}
-
-	subjects := effectiveSubjects(p.declared, stored)
-	if n := len(subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
-		return nil, invalid("files", "module %s would have %d subjects (those %s declares and those earlier versions declared), more than the limit of %d (limits.max_subjects): split the module, or ask an admin to retire subjects", p.module, n, ConfigFileName, s.limits.MaxSubjects)
-	}
-	currNames, prevNames := image.NewIndex(p.image), image.NewIndex(baseline)
-	locate := compat.LocationOf
-	var findings []Finding
-	findings = append(findings, checkSubjectsExist(subjects, currNames, prevNames, locate)...)
-
-	v.work = newScopeWork(s.limits.MaxScopeEntries)
-	scopes, err := newSubjectScopes(subjects, currNames, prevNames, v.work)
+	base, err := s.readBaseline(ctx, p.module)
 	if err != nil {
 		return nil, err
 	}
-	var ledger []LedgerEntry
-	currentKeys := make([][]ledgerKey, len(subjects))
-	for i, subj := range subjects {
-		currentKeys[i] = ledgerKeys(subj.Name, currNames, scopes.curr[i])
-		for _, k := range currentKeys[i] {
-			ledger = append(ledger, k.entry)
-		}
+	v.Baseline = base.version
+	subjects, stored := effectiveSubjects(p.declared, base.subjects)
+	if n := len(subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
+		return nil, invalid("files", "module %s would have %d subjects (those %s declares and those earlier versions declared), more than the limit of %d (limits.max_subjects): split the module, or ask an admin to retire subjects", p.module, n, ConfigFileName, s.limits.MaxSubjects)
 	}
-
-	if baseline != nil {
-		moduleFindings, err := compat.Check(baseline, p.image, p.moduleCfg)
-		if err != nil {
-			return nil, invalid("files", "pbregistry.yaml breaking: %v", err)
-		}
-		for _, f := range moduleFindings {
-			if len(scopes.ownersOf(f)) == 0 {
-				findings = append(findings, Finding{Finding: f})
-			}
-		}
-		subjectFindings, err := checkSubjects(baseline, p.image, subjects, scopes, false, s.limits.MaxSubjectFindings)
-		if err != nil {
-			return nil, err
-		}
-		findings = append(findings, subjectFindings...)
-		for i, subj := range subjects {
-			if subj.compat.Level == LevelNone || !subj.compat.Level.Transitive() || !subj.stored {
-				continue
-			}
-			previous := ledgerKeys(subj.Name, prevNames, scopes.prev[i])
-			if !hasNewKeys(currentKeys[i], previous) {
-				continue // only keys the baseline does not use can be reused
-			}
-			known, err := s.store.Ledger(ctx, LedgerQuery{Module: p.module, Subject: subj.Name})
-			if err != nil {
-				return nil, fmt.Errorf("check push %s: %w", p.module, err)
-			}
-			for _, f := range checkLedger(currentKeys[i], previous, known, locate) {
-				findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.compat.Level})
-			}
-		}
+	res, err := CheckImages(ctx, base.image, p.image, CheckSpec{
+		Module: p.moduleCfg, Subjects: subjects,
+		MaxScopeEntries: s.limits.MaxScopeEntries, MaxSubjectFindings: s.limits.MaxSubjectFindings,
+	}, s.storeLedger(p.module, stored))
+	if err != nil {
+		return nil, err
 	}
-
-	policyFindings, err := s.checkPolicies(ctx, p, baseline, subjects)
+	v.work = res.work
+	findings := res.Findings
+	policyFindings, err := s.checkPolicies(ctx, p, base.image, subjects)
 	if err != nil {
 		return nil, err
 	}
 	findings = append(findings, policyFindings...)
-
 	exceptions, err := s.applyExceptions(ctx, p, findings)
 	if err != nil {
 		return nil, err
 	}
 	displayPaths(findings, p.image)
-	slices.SortStableFunc(findings, func(a, b Finding) int {
-		if c := compat.Compare(a.Finding, b.Finding); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Subject, b.Subject)
-	})
+	sortFindings(findings)
 	v.Findings = findings
+	if v.commit, err = s.commitOf(p, v.Baseline, res.Ledger, exceptions); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
+// baseline is what a push is checked against: the module's latest
+// version, its image and the subjects the store holds; zero for a new
+// module.
+type baseline struct {
+	version  int64
+	image    *image.Image
+	subjects []Subject
+}
+
+// readBaseline reads the module's latest version and its subjects.
+func (s *Service) readBaseline(ctx context.Context, module string) (baseline, error) {
+	mod, err := s.store.GetModule(ctx, module)
+	if errors.Is(err, ErrNotFound) {
+		return baseline{}, nil
+	}
+	if err != nil {
+		return baseline{}, fmt.Errorf("check push %s: %w", module, err)
+	}
+	b := baseline{version: mod.LatestVersion}
+	data, err := s.store.GetDescriptorSet(ctx, module, mod.LatestVersion)
+	if err != nil {
+		return baseline{}, fmt.Errorf("check push %s: read version %d: %w", module, mod.LatestVersion, err)
+	}
+	if b.image, err = image.DecodeWithLimits(data, image.StoredLimits); err != nil {
+		return baseline{}, fmt.Errorf("check push %s: decode version %d: %w", module, mod.LatestVersion, err)
+	}
+	if b.subjects, err = s.store.ListSubjects(ctx, module); err != nil {
+		return baseline{}, fmt.Errorf("check push %s: %w", module, err)
+	}
+	return b, nil
+}
+
+// storeLedger is the Ledger of the module's stored subjects, read from the
+// store when the check asks for it.
+func (s *Service) storeLedger(module string, stored map[string]bool) Ledger {
+	return LedgerFunc(func(ctx context.Context, subject string) ([]LedgerEntry, error) {
+		if !stored[subject] {
+			return nil, nil
+		}
+		return s.store.Ledger(ctx, LedgerQuery{Module: module, Subject: subject})
+	})
+}
+
+// commitOf assembles the commit of an accepted push.
+func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, exceptions []int64) (*PushCommit, error) {
 	descriptorSet, err := p.image.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("check push %s: encode image: %w", p.module, err)
 	}
-	specs := make([]SubjectSpec, 0, len(p.declared))
-	specs = append(specs, p.declared...)
-	v.commit = &PushCommit{
+	return &PushCommit{
 		Module:        p.module,
-		BaseVersion:   v.Baseline,
+		BaseVersion:   base,
 		Digest:        p.digest,
 		Files:         p.files,
 		DescriptorSet: descriptorSet,
 		Config:        p.config,
 		Principal:     p.req.Principal,
 		Build:         p.req.Build,
-		Subjects:      specs,
+		Subjects:      slices.Clone(p.declared),
 		Ledger:        ledger,
 		Exceptions:    exceptions,
-	}
-	return v, nil
-}
-
-// subject is a subject as the check sees it: its configuration in force
-// and whether the store knows it already.
-type subject struct {
-	Name       string
-	Kind       SubjectKind
-	PrimaryKey []string
-	compat     Compatibility
-	stored     bool
+	}, nil
 }
 
 // effectiveSubjects merges the subjects a push declares with the ones the
 // store holds: an admin override wins, then the declared configuration,
-// then the stored one; subjects no longer declared are still checked.
-func effectiveSubjects(declared []SubjectSpec, stored []Subject) []subject {
-	byName := make(map[string]*subject, len(stored)+len(declared))
+// then the stored one; subjects no longer declared are still checked. It
+// returns them sorted by name, and the names of the stored ones.
+func effectiveSubjects(declared []SubjectSpec, stored []Subject) ([]SubjectSpec, map[string]bool) {
+	byName := make(map[string]*SubjectSpec, len(stored)+len(declared))
 	overridden := make(map[string]bool)
+	isStored := make(map[string]bool, len(stored))
 	var order []string
 	for _, st := range stored {
 		overridden[st.Name] = st.Override != nil
-		byName[st.Name] = &subject{Name: st.Name, Kind: st.Kind, PrimaryKey: st.PrimaryKey, compat: st.Pushed.withDefaults(st.Kind), stored: true}
+		isStored[st.Name] = true
+		byName[st.Name] = &SubjectSpec{Name: st.Name, Kind: st.Kind, PrimaryKey: st.PrimaryKey, Compatibility: st.Pushed.withDefaults(st.Kind)}
 		order = append(order, st.Name)
 		if st.Override != nil {
-			byName[st.Name].compat = st.Override.Compatibility.withDefaults(st.Kind)
+			byName[st.Name].Compatibility = st.Override.Compatibility.withDefaults(st.Kind)
 		}
 	}
 	for _, d := range declared {
 		sub, ok := byName[d.Name]
 		if !ok {
-			sub = &subject{Name: d.Name}
+			sub = &SubjectSpec{Name: d.Name}
 			byName[d.Name] = sub
 			order = append(order, d.Name)
 		}
 		sub.Kind, sub.PrimaryKey = d.Kind, d.PrimaryKey
 		if !overridden[d.Name] {
-			sub.compat = d.Compatibility.withDefaults(d.Kind)
+			sub.Compatibility = d.Compatibility.withDefaults(d.Kind)
 		}
 	}
 	slices.Sort(order)
-	out := make([]subject, 0, len(order))
+	out := make([]SubjectSpec, 0, len(order))
 	for _, name := range order {
 		out = append(out, *byName[name])
 	}
-	return out
+	return out, isStored
 }
 
 // checkSubjectsExist reports subjects whose message the push does not
 // declare: a subject's data outlives its message.
-func checkSubjectsExist(subjects []subject, curr, prev *image.Index, locate func(protoreflect.Descriptor) compat.Location) []Finding {
+func checkSubjectsExist(subjects []SubjectSpec, curr, prev *image.Index, locate func(protoreflect.Descriptor) compat.Location) []Finding {
 	var out []Finding
 	for _, subj := range subjects {
 		if _, ok := curr.Lookup(protoreflect.FullName(subj.Name)).(protoreflect.MessageDescriptor); ok {
 			continue
 		}
-		f := Finding{Subject: subj.Name, Level: subj.compat.Level, Finding: compat.Finding{
+		f := Finding{Subject: subj.Name, Level: subj.Compatibility.Level, Finding: compat.Finding{
 			Rule:       "SUBJECT_NO_DELETE",
 			Message:    fmt.Sprintf("Subject %s (%s) has no message in this push: its data outlives the message. Restore the message, or ask an admin to retire the subject.", subj.Name, subj.Kind),
 			Directions: compat.Both,

@@ -1,0 +1,242 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pbregistry/pbregistry/compat"
+	"github.com/pbregistry/pbregistry/config"
+	"github.com/pbregistry/pbregistry/image"
+)
+
+// CheckSpec is what CheckImages checks a change with: the module's rules
+// for the elements no subject holds, and each subject with its own level
+// and rules on its scope.
+type CheckSpec struct {
+	// Module is the module's breaking: configuration, applied to the
+	// findings outside every subject's scope.
+	Module compat.Config
+	// Subjects are the subjects in force, each with its kind, primary key
+	// and compatibility (completed with its kind's defaults).
+	Subjects []SubjectSpec
+	// AtFull checks every subject at FULL, whatever its level (NONE
+	// included), as Diff shows every reader a change could break; the
+	// ledger is not consulted.
+	AtFull bool
+	// MaxScopeEntries bounds the subjects' scopes together; 0: no bound.
+	MaxScopeEntries int
+	// MaxSubjectFindings bounds the subjects' findings; 0: no bound.
+	MaxSubjectFindings int
+}
+
+// Ledger gives a check the ledger of a subject: every field number and
+// name, JSON name and enum value its versions used, with the meaning each
+// had. The registry reads it from its Store; pbcheck builds it from git
+// history.
+type Ledger interface {
+	// SubjectLedger returns the entries of subject, none for a subject
+	// the ledger does not know.
+	SubjectLedger(ctx context.Context, subject string) ([]LedgerEntry, error)
+}
+
+// LedgerFunc adapts a function to Ledger.
+type LedgerFunc func(ctx context.Context, subject string) ([]LedgerEntry, error)
+
+// SubjectLedger calls f.
+func (f LedgerFunc) SubjectLedger(ctx context.Context, subject string) ([]LedgerEntry, error) {
+	return f(ctx, subject)
+}
+
+// CheckResult is what CheckImages found.
+type CheckResult struct {
+	// Findings are the findings of the module's and the subjects' rules
+	// and of the subjects' ledgers, sorted, with paths as the images name
+	// their files.
+	Findings []Finding
+	// Ledger are the keys the current image's subjects use: the entries a
+	// push of it adds to (or renews in) the ledger.
+	Ledger []LedgerEntry
+
+	work *scopeWork
+}
+
+// CheckImages checks the change from prev (nil for a new module) to curr
+// for spec: the one checking path of push, CheckPush, Diff and pbcheck
+// breaking. Each image is indexed once; the subjects' rules run in one
+// compat.Check over the union of their rules; transitive subjects are
+// checked against ledger (which may be nil: no history) for the keys prev
+// does not use. Errors are *InvalidArgumentError for a configuration that
+// cannot be checked or a check past the spec's bounds.
+func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, ledger Ledger) (*CheckResult, error) {
+	subjects := make([]SubjectSpec, len(spec.Subjects))
+	for i, s := range spec.Subjects {
+		s.Compatibility = s.Compatibility.withDefaults(s.Kind)
+		subjects[i] = s
+	}
+	res := &CheckResult{work: newScopeWork(spec.MaxScopeEntries)}
+	currNames, prevNames := image.NewIndex(curr), image.NewIndex(prev)
+	locate := compat.LocationOf
+	var findings []Finding
+	for _, f := range checkSubjectsExist(subjects, currNames, prevNames, locate) {
+		// A diff between old versions may predate a subject: only a
+		// message the older version has can have been deleted.
+		if !spec.AtFull || prevNames.Lookup(protoreflect.FullName(f.Subject)) != nil {
+			findings = append(findings, f)
+		}
+	}
+	scopes, err := newSubjectScopes(subjects, currNames, prevNames, res.work)
+	if err != nil {
+		return nil, err
+	}
+	currentKeys := make([][]ledgerKey, len(subjects))
+	for i, subj := range subjects {
+		currentKeys[i] = ledgerKeys(subj.Name, currNames, scopes.curr[i])
+		for _, k := range currentKeys[i] {
+			res.Ledger = append(res.Ledger, k.entry)
+		}
+	}
+	if prev != nil {
+		moduleCfg := spec.Module
+		if moduleCfg.Version == "" {
+			moduleCfg.Version = ruleCatalogVersion
+		}
+		if spec.AtFull {
+			moduleCfg.Level = compat.LevelFull
+		}
+		moduleFindings, err := compat.Check(prev, curr, moduleCfg)
+		if err != nil {
+			return nil, invalid("files", "pbregistry.yaml breaking: %v", err)
+		}
+		for _, f := range moduleFindings {
+			if len(scopes.ownersOf(f)) == 0 {
+				findings = append(findings, Finding{Finding: f})
+			}
+		}
+		subjectFindings, err := checkSubjects(prev, curr, subjects, scopes, spec.AtFull, spec.MaxSubjectFindings)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, subjectFindings...)
+		for i, subj := range subjects {
+			if ledger == nil || spec.AtFull || subj.Compatibility.Level == LevelNone || !subj.Compatibility.Level.Transitive() {
+				continue
+			}
+			previous := ledgerKeys(subj.Name, prevNames, scopes.prev[i])
+			if !hasNewKeys(currentKeys[i], previous) {
+				continue // only keys the baseline does not use can be reused
+			}
+			known, err := ledger.SubjectLedger(ctx, subj.Name)
+			if err != nil {
+				return nil, fmt.Errorf("read the ledger of %s: %w", subj.Name, err)
+			}
+			for _, f := range checkLedger(currentKeys[i], previous, known, locate) {
+				findings = append(findings, Finding{Finding: f, Subject: subj.Name, Level: subj.Compatibility.Level})
+			}
+		}
+	}
+	sortFindings(findings)
+	res.Findings = findings
+	return res, nil
+}
+
+// sortFindings sorts findings by location and rule, then subject.
+func sortFindings(findings []Finding) {
+	slices.SortStableFunc(findings, func(a, b Finding) int {
+		if c := compat.Compare(a.Finding, b.Finding); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subject, b.Subject)
+	})
+}
+
+// LedgerKeys returns the ledger entries the subjects' scopes use in img:
+// what a push of img records for them (FirstVersion unset). pbcheck
+// replays git history through it to build a Ledger.
+func LedgerKeys(img *image.Image, subjects []string) ([]LedgerEntry, error) {
+	names := image.NewIndex(img)
+	work := newScopeWork(0)
+	var out []LedgerEntry
+	for _, s := range subjects {
+		sc, err := work.scopeOf(names, s)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range ledgerKeys(s, names, sc) {
+			out = append(out, k.entry)
+		}
+	}
+	return out, nil
+}
+
+// MemoryLedger is a Ledger held in memory, built version by version as a
+// store builds its own: a key keeps the version that first used it and
+// takes the meaning of the latest version that uses it.
+type MemoryLedger struct {
+	entries map[ledgerID]LedgerEntry
+}
+
+// NewMemoryLedger returns an empty MemoryLedger.
+func NewMemoryLedger() *MemoryLedger {
+	return &MemoryLedger{entries: make(map[ledgerID]LedgerEntry)}
+}
+
+// Record adds the entries of version (as LedgerKeys returns them).
+func (l *MemoryLedger) Record(version int64, entries []LedgerEntry) {
+	for _, e := range entries {
+		id := e.id()
+		if old, ok := l.entries[id]; ok {
+			e.FirstVersion = old.FirstVersion
+		} else {
+			e.FirstVersion = version
+		}
+		l.entries[id] = e
+	}
+}
+
+// SubjectLedger implements Ledger.
+func (l *MemoryLedger) SubjectLedger(_ context.Context, subject string) ([]LedgerEntry, error) {
+	var out []LedgerEntry
+	for _, e := range l.entries {
+		if e.Subject == subject {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b LedgerEntry) int { return strings.Compare(a.String(), b.String()) })
+	return out, nil
+}
+
+// SubjectSpecsOf returns the subjects cfg declares (none for a nil cfg),
+// each completed with its kind's defaults, as a push declares them.
+func SubjectSpecsOf(cfg *config.Config) []SubjectSpec {
+	if cfg == nil {
+		return nil
+	}
+	var out []SubjectSpec
+	for _, subj := range cfg.Subjects {
+		spec := SubjectSpec{
+			Name:          subj.Message,
+			Kind:          SubjectKind(subj.Kind),
+			PrimaryKey:    subj.PrimaryKey,
+			Compatibility: Compatibility{Use: subj.Use, Except: subj.Except},
+		}
+		if subj.Compatibility.Set {
+			spec.Compatibility.Level = Level(subj.Compatibility.String())
+		}
+		spec.Compatibility = spec.Compatibility.withDefaults(spec.Kind)
+		out = append(out, spec)
+	}
+	return out
+}
+
+// ResolveSubjects returns the subjects in force for a change that declares
+// declared, where earlier versions declared stored: an admin override
+// wins, then the declared configuration, then the stored one; subjects no
+// longer declared are still checked. They are sorted by name.
+func ResolveSubjects(declared []SubjectSpec, stored []Subject) []SubjectSpec {
+	out, _ := effectiveSubjects(declared, stored)
+	return out
+}
