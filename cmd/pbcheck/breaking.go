@@ -7,12 +7,16 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/input"
+	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/history"
 	"github.com/pbregistry/pbregistry/report"
 )
 
@@ -26,7 +30,17 @@ buf.yaml and buf.work.yaml), single .proto files, images (.binpb, .pb, .json,
 --against registry (or --against-registry) checks the module directory
 <input> against what a registry holds (--registry URL or PBREGISTRY_URL):
 each subject with its own compatibility level and transitivity, the verdict
-a push would get.`
+a push would get.
+
+Against a git ref or a directory, the subjects of the input's
+pbregistry.yaml (and those of the against input's) are checked as a push
+checks them: each with its kind's level and rules (or its own), the rest
+with the module's breaking: section. With --history N (or all) and a git
+--against, pbcheck replays the last N commits of the against ref that touch
+the module, as a registry would have received them, and checks the
+transitive subjects against the ledger they build: a field number, name,
+JSON name or enum value deleted earlier may not come back with another
+meaning.`
 
 // breakingFlags are pbcheck breaking's flags; they mirror buf breaking's.
 type breakingFlags struct {
@@ -40,6 +54,8 @@ type breakingFlags struct {
 	excludeImports    bool
 	errorFormat       string
 	againstRegistry   bool
+	history           string
+	historyBudget     time.Duration
 	client            clientFlags
 }
 
@@ -58,6 +74,8 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	fs.BoolVar(&f.excludeImports, "exclude-imports", false, "do not report findings located in imports")
 	fs.StringVar(&f.errorFormat, "error-format", "text", "output format: text, json, github-actions, junit or msvs")
 	fs.BoolVar(&f.againstRegistry, "against-registry", false, "check against the registry (same as --against registry)")
+	fs.StringVar(&f.history, "history", "", "with a git --against: replay the last N commits of its history (or all) into the subjects' ledger")
+	fs.DurationVar(&f.historyBudget, "history-budget", history.DefaultBudget, "the time --history may take")
 	f.client.register(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -93,6 +111,10 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		level = &l
 	}
 
+	commits, err := historyCommits(f.history)
+	if err != nil {
+		return exitError, err
+	}
 	current, against, err := loadPair(ctx, e, ref, f)
 	if err != nil {
 		var compileErr *input.CompileError
@@ -106,8 +128,14 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		return exitError, err
 	}
 
-	findings, err := checkModules(current, against, f, level)
-	if err != nil {
+	var findings []compat.Finding
+	if subjectAware(current, against) || f.history != "" {
+		subjectFindings, baseline, err := checkSubjectAware(ctx, e, current, against, f, level, commits)
+		if err != nil {
+			return exitError, err
+		}
+		findings = findingsForReport(subjectFindings, baseline)
+	} else if findings, err = checkModules(current, against, f, level); err != nil {
 		return exitError, err
 	}
 	// Change policies (pbregistry.yaml's and the built-in ones) join the
@@ -288,4 +316,96 @@ func printDiagnostics(e *env, format report.Format, err *input.CompileError) {
 		}
 	}
 	_ = report.Write(e.stdout, format, findings, nil)
+}
+
+// historyCommits parses --history: "" (no history), "all" (0) or a
+// positive number of commits.
+func historyCommits(v string) (int, error) {
+	switch v {
+	case "":
+		return -1, nil
+	case "all":
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, usagef("--history %s: give a number of commits (e.g. --history 50) or all", v)
+	}
+	return n, nil
+}
+
+// subjectAware reports whether either input's configuration declares
+// subjects: then they are checked as a push checks them.
+func subjectAware(current, against *input.Input) bool {
+	return len(registry.SubjectSpecsOf(current.Config)) > 0 || len(registry.SubjectSpecsOf(against.Config)) > 0
+}
+
+// checkSubjectAware checks current against against as a push of current
+// would be checked by a registry holding against (registry.CheckImages):
+// the subjects current declares, merged with those against (or, with
+// --history, every replayed version) declared, each with its level and
+// rules; the module's breaking: section (with --use, --except and
+// --compatibility applied) for the rest; and, with --history, the
+// transitive subjects against the ledger the history builds. It returns
+// the findings and, with --history, the number of versions replayed: the
+// version a registry would have checked the push against.
+func checkSubjectAware(ctx context.Context, e *env, current, against *input.Input, f breakingFlags, level *compat.Level, commits int) ([]registry.Finding, int64, error) {
+	if len(current.Modules) != 1 {
+		return nil, 0, usagef("the input has %d modules: a check with subjects (pbregistry.yaml subjects:, --history) takes one module; check each module directory on its own", len(current.Modules))
+	}
+	moduleCfg := current.Modules[0].Breaking
+	if len(f.use) > 0 {
+		moduleCfg.Use = f.use
+	}
+	if len(f.except) > 0 {
+		moduleCfg.Except = f.except
+	}
+	if level != nil {
+		moduleCfg.Level = *level
+	}
+	moduleCfg.ExcludeImports = f.excludeImports
+	var stored []registry.Subject
+	var ledger registry.Ledger
+	var baseline int64
+	if f.history != "" {
+		if against.Ref.Format != input.FormatGit {
+			return nil, 0, usagef("--history replays the git history of --against: --against %s is not a git input (e.g. .git#branch=main)", f.against)
+		}
+		replay, err := history.Replay(ctx, f.against, history.Options{Commits: commits, Budget: f.historyBudget, Config: f.againstConfig})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(replay.Skipped) > 0 {
+			fmt.Fprintf(e.stderr, "history: %d commits of %s do not compile and were skipped, as a registry would have refused them\n", len(replay.Skipped), f.against)
+		}
+		stored, ledger, baseline = replay.Subjects, replay.Ledger, int64(len(replay.Versions))
+	} else {
+		for _, s := range registry.SubjectSpecsOf(against.Config) {
+			stored = append(stored, registry.Subject{Name: s.Name, Kind: s.Kind, PrimaryKey: s.PrimaryKey, Pushed: s.Compatibility})
+		}
+	}
+	subjects := registry.ResolveSubjects(registry.SubjectSpecsOf(current.Config), stored)
+	res, err := registry.CheckImages(ctx, against.Image, current.Image, registry.CheckSpec{Module: moduleCfg, Subjects: subjects}, ledger)
+	if err != nil {
+		return nil, 0, fmt.Errorf("breaking: %w", err)
+	}
+	return res.Findings, baseline, nil
+}
+
+// findingsForReport turns the findings of a subject-aware check into the
+// report's findings, naming the subject and its level in the message as
+// pbcheck prints the registry's findings; with a baseline version (from
+// --history), each says whom it breaks as the registry says it.
+func findingsForReport(fs []registry.Finding, baseline int64) []compat.Finding {
+	out := make([]compat.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = f.Finding
+		if baseline > 0 {
+			out[i].Message = f.Explain(baseline)
+		}
+		if f.Subject != "" {
+			out[i].Message += fmt.Sprintf(" [subject %s, %s]", f.Subject, f.Level)
+		}
+	}
+	return out
 }

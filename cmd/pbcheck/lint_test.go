@@ -57,7 +57,8 @@ enum Status { STATUS_UNSPECIFIED = 0; }
 
 // TestBreakingChangePolicies: pbcheck breaking reports the change policies
 // in force (here the built-in LOG_RESERVE_DELETED_FIELDS) with the
-// compatibility findings.
+// compatibility findings; the log subject is checked with its kind's rules
+// (WIRE_JSON, BACKWARD_TRANSITIVE), as a push checks it.
 func TestBreakingChangePolicies(t *testing.T) {
 	dir := t.TempDir()
 	cfg := "version: v1\nmodule: acme/audit\nsubjects:\n  - {message: acme.audit.v1.AuditLine, kind: log}\nbreaking:\n  use: [WIRE]\n"
@@ -68,7 +69,8 @@ func TestBreakingChangePolicies(t *testing.T) {
 		"current/pbregistry.yaml": cfg, "current/acme/audit/v1/audit.proto": v2,
 	})
 	code, stdout, stderr := pbcheck(t, dir, nil, "breaking", "current", "--against", "previous")
-	want := `current/acme/audit/v1/audit.proto:4:1:Field 2 "actor" on message "AuditLine" was deleted without reserving its name. Log records keep old fields: reserve the deleted field's name and number. (LOG_RESERVE_DELETED_FIELDS)` + "\n"
+	want := `current/acme/audit/v1/audit.proto:4:1:Field 2 "actor" on message "AuditLine" was deleted without reserving its name. [subject acme.audit.v1.AuditLine, BACKWARD_TRANSITIVE] (FIELD_NO_DELETE_UNLESS_NAME_RESERVED)` + "\n" +
+		`current/acme/audit/v1/audit.proto:4:1:Field 2 "actor" on message "AuditLine" was deleted without reserving its name. Log records keep old fields: reserve the deleted field's name and number. (LOG_RESERVE_DELETED_FIELDS)` + "\n"
 	if code != exitFindings || stdout != want {
 		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant:\n%s", code, stdout, stderr, want)
 	}
