@@ -15,6 +15,13 @@ import (
 // unknown one is refused, listing the categories, so that an override can
 // never make every later push fail), a selection that leaves rules to run,
 // bounded names, and a module and subject that exist.
+//
+// The admin is the approver: an override that weakens the configuration in
+// force (a lower level, transitive to not, fewer rules — what a push
+// could only do with an approved SUBJECT_LEVEL_NO_WEAKEN or
+// SUBJECT_RULES_NO_WEAKEN exception) is accepted, and logged at warning
+// level as "subject config weakened" with the rules it would have broken;
+// the override record names the admin and the time.
 func (s *Service) SetSubjectConfig(ctx context.Context, r SubjectConfigRequest) (Subject, error) {
 	if err := s.limits.CheckPrincipal(r.Principal); err != nil {
 		return Subject{}, err
@@ -35,9 +42,17 @@ func (s *Service) SetSubjectConfig(ctx context.Context, r SubjectConfigRequest) 
 	if _, err := r.Compatibility.withDefaults(sub.Kind).rules("compatibility"); err != nil {
 		return Subject{}, err
 	}
+	before := SubjectSpec{Name: sub.Name, Kind: sub.Kind, PrimaryKey: sub.PrimaryKey, Compatibility: sub.Effective().withDefaults(sub.Kind)}
+	after := before
+	after.Compatibility = r.Compatibility.withDefaults(sub.Kind)
+	weakenings := subjectWeakenings(before, after)
 	sub, err = s.store.SetSubjectConfig(ctx, r)
 	if err != nil {
 		return Subject{}, err
+	}
+	for _, w := range weakenings {
+		s.logger.WarnContext(ctx, "subject config weakened", "module", sub.Module, "subject", logString(sub.Name),
+			"principal", logString(r.Principal), "rule", w.Rule, "change", w.Message)
 	}
 	s.logger.InfoContext(ctx, "subject config set", "module", sub.Module, "subject", logString(sub.Name),
 		"principal", logString(r.Principal), "level", r.Compatibility.Level)

@@ -11,6 +11,7 @@ import (
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/policies"
 )
 
 // CheckSpec is what CheckImages checks a change with: the module's rules
@@ -27,6 +28,13 @@ type CheckSpec struct {
 	// included), as Diff shows every reader a change could break; the
 	// ledger is not consulted.
 	AtFull bool
+	// Policies are the module's pbregistry.yaml policies: in force after
+	// the change, compared with Previous.Policies.
+	Policies []policies.Spec
+	// Previous is the configuration in force at the baseline; when set,
+	// every weakening of it (a subject's level, rules, kind or primary
+	// key, the module's breaking: section, a policy) is a finding.
+	Previous *GovernedConfig
 	// MaxScopeEntries bounds the subjects' scopes together; 0: no bound.
 	MaxScopeEntries int
 	// MaxSubjectFindings bounds the subjects' findings; 0: no bound.
@@ -98,6 +106,9 @@ func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, l
 		for _, k := range currentKeys[i] {
 			res.Ledger = append(res.Ledger, k.entry)
 		}
+	}
+	if spec.Previous != nil {
+		findings = append(findings, checkGovernance(*spec.Previous, spec.Module, subjects, spec.Policies)...)
 	}
 	if prev != nil {
 		moduleCfg := spec.Module

@@ -3,9 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
-	"testing/fstest"
 
-	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
 )
 
@@ -27,20 +25,9 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 	if curr, err = s.loadImage(ctx, module, to); err != nil {
 		return nil, nil, nil, err
 	}
-	files, err := s.store.GetFiles(ctx, module, to)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("diff %s: %w", module, err)
-	}
-	fsys := make(fstest.MapFS, len(files))
-	for _, f := range files {
-		fsys[f.Path] = &fstest.MapFile{Data: f.Content}
-	}
-	cfg, err := config.Load(fsys, ".", "")
+	cfg, err := s.versionConfig(ctx, module, to)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("diff %s: read the configuration of version %d: %w", module, to, err)
-	}
-	if cfg == nil {
-		cfg = config.Default()
 	}
 	stored, err := s.store.ListSubjects(ctx, module)
 	if err != nil {

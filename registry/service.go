@@ -519,8 +519,16 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	if n := len(subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
 		return nil, invalid("files", "module %s would have %d subjects (those %s declares and those earlier versions declared), more than the limit of %d (limits.max_subjects): split the module, or ask an admin to retire subjects", p.module, n, ConfigFileName, s.limits.MaxSubjects)
 	}
+	modulePolicies, err := p.policySpecs()
+	if err != nil {
+		return nil, err
+	}
+	var previous *GovernedConfig
+	if base.version > 0 {
+		previous = &GovernedConfig{Module: base.module, Subjects: base.inForce, Policies: base.policies}
+	}
 	res, err := CheckImages(ctx, base.image, p.image, CheckSpec{
-		Module: p.moduleCfg, Subjects: subjects,
+		Module: p.moduleCfg, Subjects: subjects, Policies: modulePolicies, Previous: previous,
 		MaxScopeEntries: s.limits.MaxScopeEntries, MaxSubjectFindings: s.limits.MaxSubjectFindings,
 	}, s.storeLedger(p.module, stored))
 	if err != nil {
@@ -553,6 +561,12 @@ type baseline struct {
 	version  int64
 	image    *image.Image
 	subjects []Subject
+	// inForce are the subjects in force at the baseline (overrides
+	// applied); module and policies are its pbregistry.yaml's breaking:
+	// section and policies: list.
+	inForce  []SubjectSpec
+	module   compat.Config
+	policies []policies.Spec
 }
 
 // readBaseline reads the module's latest version and its subjects.
@@ -575,7 +589,68 @@ func (s *Service) readBaseline(ctx context.Context, module string) (baseline, er
 	if b.subjects, err = s.store.ListSubjects(ctx, module); err != nil {
 		return baseline{}, fmt.Errorf("check push %s: %w", module, err)
 	}
+	b.inForce, _ = effectiveSubjects(nil, b.subjects)
+	cfg, err := s.versionConfig(ctx, module, mod.LatestVersion)
+	if err == nil {
+		b.module, b.policies, err = governedOf(cfg)
+	}
+	if err != nil {
+		return baseline{}, fmt.Errorf("check push %s: read the configuration of version %d: %w", module, mod.LatestVersion, err)
+	}
 	return b, nil
+}
+
+// versionConfig reads the configuration a version was pushed with (its
+// pbregistry.yaml, and buf.yaml if its files hold one): the default
+// configuration when it had none.
+func (s *Service) versionConfig(ctx context.Context, module string, number int64) (*config.Config, error) {
+	files, err := s.store.GetFiles(ctx, module, number)
+	if err != nil {
+		return nil, err
+	}
+	fsys := make(fstest.MapFS, len(files)+1)
+	for _, f := range files {
+		fsys[f.Path] = &fstest.MapFile{Data: f.Content}
+	}
+	data, err := s.store.GetConfig(ctx, module, number)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > 0 {
+		fsys[ConfigFileName] = &fstest.MapFile{Data: data}
+	}
+	cfg, err := config.Load(fsys, ".", "")
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	return cfg, nil
+}
+
+// governedOf returns the breaking: section and the policies: list of cfg.
+func governedOf(cfg *config.Config) (compat.Config, []policies.Spec, error) {
+	var specs []policies.Spec
+	if cfg.Policies != nil {
+		var err error
+		if specs, err = policies.Parse(cfg.PoliciesFile, cfg.Policies); err != nil {
+			return compat.Config{}, nil, err
+		}
+	}
+	return cfg.Modules[0].Breaking.CompatConfig(), specs, nil
+}
+
+// policySpecs returns the push's pbregistry.yaml policies: list.
+func (p *prepared) policySpecs() ([]policies.Spec, error) {
+	if p.cfg == nil || p.cfg.Policies == nil {
+		return nil, nil
+	}
+	specs, err := policies.Parse(p.cfg.PoliciesFile, p.cfg.Policies)
+	if err != nil {
+		return nil, invalid("files", "%v", err)
+	}
+	return specs, nil
 }
 
 // storeLedger is the Ledger of the module's stored subjects, read from the

@@ -114,3 +114,23 @@ func TestBreakingHistoryFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakingGovernedConfiguration: a pull request that weakens a
+// subject's level in pbregistry.yaml gets the finding a push would get.
+func TestBreakingGovernedConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	weaker := strings.Replace(historyConfig, "kind: event,", "kind: event, compatibility: NONE,", 1)
+	proto := historyProto("  string order_id = 3;\n", "string")
+	writeTree(t, dir, map[string]string{
+		"main/pbregistry.yaml": historyConfig, "main/proto/acme/shop/v1/shop.proto": proto,
+		"pr/pbregistry.yaml": weaker, "pr/proto/acme/shop/v1/shop.proto": proto,
+	})
+	code, stdout, stderr := pbcheck(t, dir, nil, "breaking", "pr", "--against", "main")
+	want := "Subject acme.shop.v1.OrderPlaced lowers its compatibility from FULL_TRANSITIVE to NONE"
+	if code != exitFindings || !strings.Contains(stdout, want) || !strings.Contains(stdout, "(SUBJECT_LEVEL_NO_WEAKEN)") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit %d and %q (SUBJECT_LEVEL_NO_WEAKEN)", code, stdout, stderr, exitFindings, want)
+	}
+	if code, stdout, _ := pbcheck(t, dir, nil, "breaking", "main", "--against", "pr"); code != exitOK {
+		t.Errorf("strengthening: exit %d, stdout:\n%s", code, stdout)
+	}
+}
