@@ -107,11 +107,32 @@ func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, l
 			res.Ledger = append(res.Ledger, k.entry)
 		}
 	}
+	moduleCfg := spec.Module
 	if spec.Previous != nil {
-		findings = append(findings, checkGovernance(*spec.Previous, spec.Module, subjects, spec.Policies)...)
+		governance := checkGovernance(*spec.Previous, spec.Module, subjects, spec.Policies)
+		findings = append(findings, governance...)
+		// A push cannot switch off its own checks: where it weakens the
+		// configuration, its changes are checked with the baseline's; the
+		// weaker one applies from the next push on.
+		for _, f := range governance {
+			switch f.Rule {
+			case RuleModuleBreakingNoWeaken:
+				moduleCfg = spec.Previous.Module
+			case RuleSubjectLevelNoWeaken, RuleSubjectRulesNoWeaken:
+				for _, old := range spec.Previous.Subjects {
+					if old.Name != f.Subject {
+						continue
+					}
+					for i := range subjects {
+						if subjects[i].Name == old.Name {
+							subjects[i].Compatibility = strongest(subjects[i].Compatibility, old.Compatibility.withDefaults(old.Kind), f.Rule)
+						}
+					}
+				}
+			}
+		}
 	}
 	if prev != nil {
-		moduleCfg := spec.Module
 		if moduleCfg.Version == "" {
 			moduleCfg.Version = ruleCatalogVersion
 		}
@@ -152,6 +173,39 @@ func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, l
 	sortFindings(findings)
 	res.Findings = findings
 	return res, nil
+}
+
+// strongest returns now with what rule found weakened taken from old: the
+// level for SUBJECT_LEVEL_NO_WEAKEN, the rules for SUBJECT_RULES_NO_WEAKEN.
+func strongest(now, old Compatibility, rule string) Compatibility {
+	if rule == RuleSubjectLevelNoWeaken {
+		now.Level = levelUnion(now.Level, old.Level)
+	} else {
+		now.Use, now.Except = old.Use, old.Except
+	}
+	return now
+}
+
+// levelUnion returns the weakest level that protects every direction
+// and version a or b protects.
+func levelUnion(a, b Level) Level {
+	dirs := a.compatLevel().Directions() | b.compatLevel().Directions()
+	transitive := a.Transitive() || b.Transitive()
+	var l Level
+	switch dirs {
+	case 0:
+		return LevelNone
+	case compat.Backward:
+		l = LevelBackward
+	case compat.Forward:
+		l = LevelForward
+	default:
+		l = LevelFull
+	}
+	if transitive {
+		l += "_TRANSITIVE"
+	}
+	return l
 }
 
 // sortFindings sorts findings by location and rule, then subject.

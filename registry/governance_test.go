@@ -130,6 +130,55 @@ func TestGovernedConfiguration(t *testing.T) {
 	}
 }
 
+// TestWeakeningPushCheckedWithBaselineConfig: a push that lowers a
+// pbtable's level to NONE and, in the same push, changes a field's type
+// and renames another is checked with the level in force before it — the
+// issue's "a push can switch off its own checks" — and the weakening needs
+// its own exception; the next push is checked at NONE.
+func TestWeakeningPushCheckedWithBaselineConfig(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	base := governedConfig(govInvoice, govPaid, govAudit, govBreaking, govPolicies)
+	mustPush(t, s, base, billingProto("  int32 qty = 7;\n  string memo = 8;", "", ""))
+	weak := governedConfig(strings.Replace(govInvoice, "FULL_TRANSITIVE", "NONE", 1), govPaid, govAudit, govBreaking, govPolicies)
+	_, _, verdict, err := s.Push(ctx, registry.PushRequest{Files: module(weak, billingProto("  string qty = 7;\n  string note = 8;", "", "")), Principal: "ci@acme"})
+	if !errors.Is(err, registry.ErrRejected) {
+		t.Fatalf("push: %v, want it refused", err)
+	}
+	rules := map[string]bool{}
+	for _, f := range verdict.Findings {
+		if f.Blocking() {
+			rules[f.Rule] = true
+		}
+	}
+	for _, want := range []string{"SUBJECT_LEVEL_NO_WEAKEN", "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_SAME_NAME"} {
+		if !rules[want] {
+			t.Errorf("blocking rules %v, want %s among them", rules, want)
+		}
+	}
+	// Approved, the weakening alone: the next push is checked at NONE.
+	mustPushWith := func(cfg, proto string) {
+		t.Helper()
+		_, _, v, err := s.Push(ctx, registry.PushRequest{Files: module(cfg, proto), Principal: "ci@acme"})
+		var rejected *registry.RejectedError
+		if errors.As(err, &rejected) {
+			for _, f := range v.Findings {
+				if _, err := s.ApproveException(ctx, registry.ExceptionSpec{Module: "acme/billing", Digest: v.Digest, Rule: f.Rule, Element: f.Element, Reason: "ok", Principal: "admin"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _, _, err = s.Push(ctx, registry.PushRequest{Files: module(cfg, proto), Principal: "ci@acme"})
+		}
+		if err != nil {
+			t.Fatalf("push: %v", err)
+		}
+	}
+	mustPushWith(weak, billingProto("  int32 qty = 7;\n  string memo = 8;", "", ""))
+	if _, _, err := push(t, s, weak, billingProto("  string qty = 7;\n  string note = 8;", "", "")); err != nil {
+		t.Errorf("at NONE, the type change and the rename: %v, want them accepted", err)
+	}
+}
+
 // TestGovernedConfigurationNewModule: the first push of a module has
 // nothing to weaken.
 func TestGovernedConfigurationNewModule(t *testing.T) {
