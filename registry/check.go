@@ -171,8 +171,34 @@ func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, l
 		}
 	}
 	sortFindings(findings)
-	res.Findings = findings
+	res.Findings = mergeFindings(findings)
 	return res, nil
+}
+
+// mergeFindings folds the findings of one change — same element, subject
+// and level — into the first (findings are sorted), naming the
+// others' rules in Also.
+func mergeFindings(findings []Finding) []Finding {
+	type key struct {
+		element, subject string
+		level            Level
+		policy           bool
+	}
+	index := make(map[key]int, len(findings))
+	out := findings[:0]
+	for _, f := range findings {
+		k := key{f.Element, f.Subject, f.Level, f.Policy}
+		if i, ok := index[k]; ok && f.Element != "" {
+			if f.Rule != out[i].Rule && !slices.Contains(out[i].Also, f.Rule) {
+				out[i].Also = append(out[i].Also, f.Rule)
+				out[i].Directions |= f.Directions
+			}
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, f)
+	}
+	return out
 }
 
 // strongest returns now with what rule found weakened taken from old: the

@@ -7,6 +7,9 @@ import "strings"
 // writes between the location and the parentheses.
 func (f Finding) Explain(baseline int64) string {
 	msg := strings.TrimSuffix(f.Summary(), ".")
+	if len(f.Also) > 0 {
+		msg += " (also " + strings.Join(f.Also, ", ") + ")"
+	}
 	if impact := f.impact(baseline); impact != "" {
 		msg += "; " + impact
 	}

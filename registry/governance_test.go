@@ -148,7 +148,9 @@ func TestWeakeningPushCheckedWithBaselineConfig(t *testing.T) {
 	rules := map[string]bool{}
 	for _, f := range verdict.Findings {
 		if f.Blocking() {
-			rules[f.Rule] = true
+			for _, r := range f.Rules() {
+				rules[r] = true
+			}
 		}
 	}
 	for _, want := range []string{"SUBJECT_LEVEL_NO_WEAKEN", "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_SAME_NAME"} {

@@ -140,7 +140,15 @@ type Finding struct {
 	ExceptionID int64
 	// Policy reports a policy finding rather than an incompatibility.
 	Policy bool
+	// Also are the other rules the same change breaks, at the same element
+	// for the same subject (a rename breaks FIELD_SAME_NAME and
+	// FIELD_SAME_JSON_NAME): one finding per change, which one exception
+	// naming any of its rules lets through.
+	Also []string
 }
+
+// Rules returns Rule and Also.
+func (f Finding) Rules() []string { return append([]string{f.Rule}, f.Also...) }
 
 // Blocking reports whether the finding blocks the push.
 func (f Finding) Blocking() bool {
@@ -243,10 +251,7 @@ func (f Finding) Describe(baseline int64) string {
 	if f.Location.Path != "" {
 		loc = fmt.Sprintf("%s:%d:%d", f.Location.Path, max(f.Location.StartLine, 1), max(f.Location.StartColumn, 1))
 	}
-	msg := strings.TrimSuffix(f.Summary(), ".")
-	if impact := f.impact(baseline); impact != "" {
-		msg += "; " + impact
-	}
+	msg := f.Explain(baseline)
 	level := string(f.Level)
 	switch {
 	case f.Policy && f.Severity == compat.SeverityWarning:
@@ -256,27 +261,36 @@ func (f Finding) Describe(baseline int64) string {
 	case level == "":
 		level = "module rules"
 	}
-	return fmt.Sprintf("%s: %s (%s, %s)", loc, msg, f.Rule, level)
+	return fmt.Sprintf("%s: %s (%s, %s)", loc, msg, strings.Join(f.Rules(), " + "), level)
 }
 
-// impact says who a finding breaks, relative to the baseline version.
+// impact says whom a finding breaks, relative to the baseline version, in
+// the directions the level in force protects (every direction the change
+// breaks under the module's rules): "readers at v3 cannot read what this
+// version writes" (old readers, new data: FORWARD) and "this version
+// cannot read what v1–v3 wrote" (new readers, old data: BACKWARD); the
+// versions are v1–vN under a transitive level.
 func (f Finding) impact(baseline int64) string {
 	if baseline == 0 {
 		return ""
 	}
-	readers := fmt.Sprintf("readers at v%d", baseline)
-	data := fmt.Sprintf("data written at v%d", baseline)
-	if f.Level.Transitive() && baseline > 1 {
-		readers = fmt.Sprintf("readers at v1–v%d", baseline)
-		data = fmt.Sprintf("data written at v1–v%d", baseline)
+	dirs := f.Directions
+	if ld := f.Level.compatLevel().Directions(); f.Level != "" && dirs&ld != 0 {
+		dirs &= ld
 	}
-	switch f.Directions {
+	versions := fmt.Sprintf("v%d", baseline)
+	if f.Level.Transitive() && baseline > 1 {
+		versions = fmt.Sprintf("v1–v%d", baseline)
+	}
+	oldReaders := "readers at " + versions + " cannot read what this version writes"
+	newReaders := "this version cannot read what " + versions + " wrote"
+	switch dirs {
 	case compat.Forward:
-		return readers + " cannot read it"
+		return oldReaders
 	case compat.Backward:
-		return "it cannot read " + data
+		return newReaders
 	case compat.Both:
-		return readers + " cannot read it, and it cannot read " + data
+		return oldReaders + ", and " + newReaders
 	}
 	return ""
 }
@@ -766,7 +780,7 @@ func (s *Service) applyExceptions(ctx context.Context, p *prepared, findings []F
 			continue
 		}
 		for _, e := range excs {
-			if e.Rule == f.Rule && e.Element == f.Element {
+			if slices.Contains(f.Rules(), e.Rule) && e.Element == f.Element {
 				f.ExceptionID = e.ID
 				if !slices.Contains(used, e.ID) {
 					used = append(used, e.ID)

@@ -114,9 +114,14 @@ func writeEach(w io.Writer, lines []line, format func(line) string) error {
 	return err
 }
 
-// text is `path:line:column:message (RULE_ID)`.
+// text is `path:line:column:message (RULE_ID)` as buf prints it, and
+// `… (RULE_ID, warning)` for a warning, which does not fail the check.
 func (l line) text() string {
-	return fmt.Sprintf("%s:%d:%d:%s (%s)", l.displayPath(), atLeast1(l.startLine), atLeast1(l.startColumn), l.message, l.rule)
+	rule := l.rule
+	if l.severity == compat.SeverityWarning {
+		rule += ", warning"
+	}
+	return fmt.Sprintf("%s:%d:%d:%s (%s)", l.displayPath(), atLeast1(l.startLine), atLeast1(l.startColumn), l.message, rule)
 }
 
 // jsonLine has buf's keys, in buf's order.

@@ -32,7 +32,7 @@ func TestWrite(t *testing.T) {
 		{FormatText, `<input>:1:1:File "acme/v1/b.proto" was deleted. (FILE_NO_DELETE)
 proto/acme/v1/a.proto:4:3:Field 1 "a" on message "Foo" changed type from int32 to int64. (FIELD_SAME_TYPE)
 proto/acme/v1/a.proto:2:1:50%, not: great
-second line (PACKAGE_VERSIONED)
+second line (PACKAGE_VERSIONED, warning)
 `},
 		{FormatJSON, `{"start_line":1,"start_column":1,"end_line":1,"end_column":1,"type":"FILE_NO_DELETE","message":"File \"acme/v1/b.proto\" was deleted."}
 {"path":"proto/acme/v1/a.proto","start_line":4,"start_column":3,"end_line":4,"end_column":8,"type":"FIELD_SAME_TYPE","message":"Field 1 \"a\" on message \"Foo\" changed type from int32 to int64."}

@@ -161,7 +161,7 @@ func TestRejection(t *testing.T) {
 			_, err := push(t, in.client("", p.opts...), files("string", ""))
 			wantCode(t, "incompatible push", err, connect.CodeFailedPrecondition,
 				`push to acme/commerce rejected against version 1: 1 incompatible change`,
-				`acme/billing/v1/invoice.proto:6:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read it, and it cannot read data written at v1 (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`)
+				`acme/billing/v1/invoice.proto:6:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read what this version writes, and this version cannot read what v1 wrote (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`)
 			var ce *connect.Error
 			errors.As(err, &ce)
 			var rej *v1.PushRejection

@@ -34,7 +34,7 @@ enum Status { STATUS_UNSPECIFIED = 0; }
 	}{
 		{"clean", []string{"lint", "ok"}, exitOK, ""},
 		{"warnings only exit 0", []string{"lint", "warn"}, exitOK,
-			"warn/acme/billing/v1/billing.proto:4:1:event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event. (EVENT_ID_FIELD)\n"},
+			"warn/acme/billing/v1/billing.proto:4:1:event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event. (EVENT_ID_FIELD, warning)\n"},
 		{"error", []string{"lint", "bad", "--error-format", "github-actions"}, exitFindings,
 			"::error file=bad/acme/billing/v1/billing.proto,line=4,col=1,endLine=7,endColumn=2,title=EVENT_ID_FIELD::event acme.billing.v1.InvoicePaid has no string field event_id: add one to identify each event.\n"},
 		{"warning in github-actions", []string{"lint", "warn", "--error-format=github-actions"}, exitOK,

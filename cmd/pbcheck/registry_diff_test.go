@@ -25,7 +25,7 @@ func TestRegistryDiffBreaking(t *testing.T) {
 	// The registry holds files relative to the module's root, and diff
 	// names them so.
 	finding := `acme/billing/v1/invoice.proto:5:3:Field 7 "amount" on message "Invoice" changed type from int64 to string; ` +
-		`readers at v1 cannot read it, and it cannot read data written at v1 [subject acme.billing.v1.Invoice, FULL] (FIELD_WIRE_JSON_COMPATIBLE_TYPE)`
+		`readers at v1 cannot read what this version writes, and this version cannot read what v1 wrote [subject acme.billing.v1.Invoice, FULL] (FIELD_WIRE_JSON_COMPATIBLE_TYPE)`
 	tests := []struct {
 		name     string
 		args     []string

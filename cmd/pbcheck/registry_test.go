@@ -128,11 +128,11 @@ func TestPushAndRegistryCommands(t *testing.T) {
 		{"same content", v1dir, []string{"push", "."}, exitOK, []string{"version 1 already holds this content"}},
 		{"incompatible push", v2dir, []string{"push"}, exitFindings, []string{
 			"push to acme/commerce rejected against version 1: 1 incompatible change",
-			`proto/acme/billing/v1/invoice.proto:5:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read it, and it cannot read data written at v1 (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`,
+			`proto/acme/billing/v1/invoice.proto:5:3: Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read what this version writes, and this version cannot read what v1 wrote (FIELD_WIRE_JSON_COMPATIBLE_TYPE, FULL_TRANSITIVE)`,
 			"approves an exception for digest sha256:"}},
 		{"incompatible push, json", v2dir, []string{"push", "--error-format", "json"}, exitFindings, []string{`"path":"proto/acme/billing/v1/invoice.proto"`, `"type":"FIELD_WIRE_JSON_COMPATIBLE_TYPE"`}},
 		{"breaking --against registry", v2dir, []string{"breaking", ".", "--against", "registry"}, exitFindings, []string{
-			`proto/acme/billing/v1/invoice.proto:5:3:Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read it, and it cannot read data written at v1 [subject acme.billing.v1.Invoice, FULL_TRANSITIVE] (FIELD_WIRE_JSON_COMPATIBLE_TYPE)`}},
+			`proto/acme/billing/v1/invoice.proto:5:3:Field 7 "amount" on message "Invoice" changed type from int64 to string; readers at v1 cannot read what this version writes, and this version cannot read what v1 wrote [subject acme.billing.v1.Invoice, FULL_TRANSITIVE] (FIELD_WIRE_JSON_COMPATIBLE_TYPE)`}},
 		{"breaking --against-registry, github-actions", v2dir, []string{"breaking", "--against-registry", "--error-format", "github-actions"}, exitFindings, []string{
 			"::error file=proto/acme/billing/v1/invoice.proto,line=5,col=3"}},
 		{"breaking with rules flags", v2dir, []string{"breaking", "--against-registry", "--use", "FILE"}, exitError, []string{"checks with the registry's rules"}},
