@@ -183,11 +183,12 @@ func mergeFindings(findings []Finding) []Finding {
 		element, subject string
 		level            Level
 		policy           bool
+		severity         compat.Severity
 	}
 	index := make(map[key]int, len(findings))
 	out := findings[:0]
 	for _, f := range findings {
-		k := key{f.Element, f.Subject, f.Level, f.Policy}
+		k := key{f.Element, f.Subject, f.Level, f.Policy, f.Severity}
 		if i, ok := index[k]; ok && f.Element != "" {
 			if f.Rule != out[i].Rule && !slices.Contains(out[i].Also, f.Rule) {
 				out[i].Also = append(out[i].Also, f.Rule)

@@ -101,7 +101,9 @@ func subjectWeakenings(old, now SubjectSpec) []Finding {
 		add(RuleSubjectLevelNoWeaken, fmt.Sprintf("Subject %s lowers its compatibility from %s to %s: the changes it would let through break readers the old level protects. Keep %s, or ask an admin to approve the change.",
 			old.Name, old.Compatibility.Level, now.Compatibility.Level, old.Compatibility.Level))
 	}
-	if dropped := droppedRules(old.Compatibility, now.Compatibility); len(dropped) > 0 {
+	dropped := droppedRules(old.Compatibility, now.Compatibility)
+	dropped = append(dropped, droppedLossless(old, now)...)
+	if len(dropped) > 0 {
 		add(RuleSubjectRulesNoWeaken, fmt.Sprintf("Subject %s stops checking %d %s (%s): keep its use: and except: lists, or ask an admin to approve the change.",
 			old.Name, len(dropped), pluralize(len(dropped), "rule"), listSome(dropped)))
 	}
@@ -152,6 +154,33 @@ func droppedRules(old, now Compatibility) []string {
 	var out []string
 	for id := range o {
 		if !n[id] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// droppedLossless returns the LOSSLESS rules whose findings were errors
+// for old (a pbtable's, by default) and that now neither selects nor
+// reports as errors.
+func droppedLossless(old, now SubjectSpec) []string {
+	oSel, err := old.Compatibility.rules("before")
+	if err != nil {
+		return nil
+	}
+	nSel, err := now.Compatibility.rules("after")
+	if err != nil {
+		return nil
+	}
+	oL, oErr := old.Compatibility.losslessRules(old.Kind, oSel)
+	if !oErr {
+		return nil
+	}
+	nL, nErr := now.Compatibility.losslessRules(now.Kind, nSel)
+	var out []string
+	for id := range oL {
+		if !nSel[id] && !(nErr && nL[id]) {
 			out = append(out, id)
 		}
 	}

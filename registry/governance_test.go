@@ -60,6 +60,8 @@ func TestGovernedConfiguration(t *testing.T) {
 			[]string{"SUBJECT_RULES_NO_WEAKEN acme.billing.v1.Invoice"}},
 		{"subject rules: one excepted", governedConfig(govInvoice+"    except: [FIELD_SAME_JSON_NAME]\n", govPaid, govAudit, govBreaking, govPolicies),
 			[]string{"SUBJECT_RULES_NO_WEAKEN acme.billing.v1.Invoice"}},
+		{"pbtable LOSSLESS rules excepted", governedConfig(govInvoice+"    except: [WIRE_JSON_LOSSLESS]\n", govPaid, govAudit, govBreaking, govPolicies),
+			[]string{"SUBJECT_RULES_NO_WEAKEN acme.billing.v1.Invoice"}},
 		{"subject kind changed", governedConfig(govInvoice, strings.Replace(govPaid, "kind: event", "kind: log", 1), govAudit, govBreaking, govPolicies),
 			[]string{"SUBJECT_KIND_NO_CHANGE acme.billing.v1.InvoicePaid"}},
 		{"primary key changed", governedConfig(strings.Replace(govInvoice, "[id]", "[id, amount]", 1), govPaid, govAudit, govBreaking, govPolicies),

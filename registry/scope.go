@@ -147,6 +147,8 @@ func (s *subjectScopes) ownersOf(f compat.Finding) []int {
 // with an *InvalidArgumentError.
 func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subjectScopes, atFull bool, maxFindings int) ([]Finding, error) {
 	sets := make([]ruleSet, len(subjects))
+	lossless := make([]ruleSet, len(subjects))
+	losslessErrors := make([]bool, len(subjects))
 	union := ruleSet{}
 	for i, subj := range subjects {
 		if !atFull && subj.Compatibility.Level == LevelNone {
@@ -157,7 +159,11 @@ func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subj
 			return nil, err
 		}
 		sets[i] = set
+		lossless[i], losslessErrors[i] = subj.Compatibility.losslessRules(subj.Kind, set)
 		for id := range set {
+			union[id] = true
+		}
+		for id := range lossless[i] {
 			union[id] = true
 		}
 	}
@@ -173,7 +179,16 @@ func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subj
 	for _, f := range all {
 		for _, i := range scopes.ownersOf(f) {
 			subj := subjects[i]
-			if sets[i] == nil || !sets[i][f.Rule] {
+			severity := compat.SeverityError
+			switch {
+			case sets[i] == nil:
+				continue
+			case sets[i][f.Rule]:
+			case lossless[i][f.Rule]:
+				if !losslessErrors[i] {
+					severity = compat.SeverityWarning
+				}
+			default:
 				continue
 			}
 			level := subj.Compatibility.Level
@@ -187,7 +202,9 @@ func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subj
 				return nil, invalid("files", "the changes break the subjects' rules more than %d times (each change counted once per subject whose data holds it; limits.max_subject_findings): "+
 					"check the change with fewer subjects, e.g. with pbcheck breaking, and push it in steps", maxFindings)
 			}
-			out = append(out, Finding{Finding: f, Subject: subj.Name, Level: level})
+			found := Finding{Finding: f, Subject: subj.Name, Level: level}
+			found.Severity = severity
+			out = append(out, found)
 		}
 	}
 	return out, nil

@@ -160,7 +160,7 @@ func TestKindDefaults(t *testing.T) {
 		{
 			name:   "pbtable refuses the same change (FULL)",
 			before: [3]string{"  int32 count = 2;", "", ""}, after: [3]string{"  int64 count = 2;", "", ""},
-			wantRules:  []string{"FIELD_WIRE_JSON_COMPATIBLE_TYPE"},
+			wantRules:  []string{"FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_WIRE_LOSSLESS_TYPE"},
 			wantLevels: []registry.Level{registry.LevelFullTransitive},
 		},
 		{
