@@ -8,13 +8,21 @@
 //     .proto files and pbregistry.yaml, and the push's Digest is computed
 //     over the canonical file set and config. Content already accepted is
 //     answered with its existing version.
-//  2. check: the files are compiled (package input) and checked against the
-//     module's latest version — the baseline — with package compat: every
-//     subject with its own level and rules on its scope (its message and
-//     every message and enum its data holds), the rest with the module's
-//     breaking: section, and transitive subjects against their ledger of
-//     every field number, name and enum value ever used. Findings that an
-//     admin has excepted for this very digest let the push through.
+//  2. check: the files are compiled (package input), then Service.check
+//     reads the baseline — the module's latest version: its image, stored
+//     subjects and configuration (readBaseline) — resolves the subjects in
+//     force (an admin override wins, then the pushed configuration, then
+//     the stored one), and runs CheckImages, the one checking path that
+//     push, CheckPush, Diff and pbcheck breaking share: every subject with
+//     its own level and rules (plus its kind's LOSSLESS category) on its
+//     scope (its message and every message and enum its data holds), the
+//     rest with the module's breaking: section, transitive subjects against
+//     a Ledger of every field number, name and enum value ever used (the
+//     store's here; pbcheck builds one from git history with package
+//     registry/history), and the configuration itself: weakening the
+//     baseline's (governance.go) is a finding. Then the policies run
+//     (package policies), findings that an admin has excepted for this
+//     very digest are let through, and the commit is assembled.
 //  3. commit: Store.CommitPush writes the new version, its files,
 //     descriptor set, subjects, ledger, the consumed exceptions and an
 //     outbox event in ONE transaction, or nothing at all, naming the
