@@ -62,6 +62,8 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	// Stacks are the per-stack git repositories the registry publishes.
 	Stacks StacksConfig `yaml:"stacks"`
+	// Cache bounds the read cache of immutable version bytes.
+	Cache CacheConfig `yaml:"cache"`
 }
 
 // LimitsConfig bounds requests, pushes and policies: the keys of

@@ -73,8 +73,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	_, _ = s.metrics.WriteTo(w)
 }
 
-// downloadImage serves GET /modules/{module}/versions/{n|latest}/image.binpb:
-// the version's FileDescriptorSet, for build tools that want no RPC client.
+// downloadImage serves GET (and HEAD) /modules/{module}/versions/{n|latest}/image.binpb:
+// the version's FileDescriptorSet, for build tools that want no RPC
+// client, from the read cache (see serveBlob: ETag, If-None-Match,
+// Cache-Control, gzip).
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/modules/")
 	module, tail, ok := strings.Cut(rest, "/versions/")
@@ -95,7 +97,7 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	v, data, err := s.descriptorSet(r.Context(), module, n)
+	v, blob, err := s.descriptorSet(r.Context(), module, n)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		http.Error(w, err.Error(), http.StatusNotFound)
@@ -108,10 +110,10 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Header().Set("X-Pbregistry-Version", strconv.FormatInt(v.Number, 10))
-	w.Header().Set("X-Pbregistry-Digest", v.Digest)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.binpb"`, strings.ReplaceAll(module, "/", "_"), v.Number))
-	_, _ = w.Write(data)
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Pbregistry-Version", strconv.FormatInt(v.Number, 10))
+	h.Set("X-Pbregistry-Digest", v.Digest)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.binpb"`, strings.ReplaceAll(module, "/", "_"), v.Number))
+	s.serveBlob(w, r, blob, n == registry.LatestVersion)
 }

@@ -2,12 +2,19 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"weak"
 
 	"connectrpc.com/connect"
 
 	"github.com/pbregistry/pbregistry/auth"
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/server/blobcache"
 )
 
 // canRead authorizes a read.
@@ -15,7 +22,9 @@ func canRead(ctx context.Context) error {
 	return connectError(auth.FromContext(ctx).CanRead())
 }
 
-// GetModule implements RegistryServiceHandler.
+// GetModule implements RegistryServiceHandler. The module is read from the
+// store (its latest version moves); the version and its files come from
+// the read cache.
 func (s *Server) GetModule(ctx context.Context, req *connect.Request[v1.GetModuleRequest]) (*connect.Response[v1.GetModuleResponse], error) {
 	if err := canRead(ctx); err != nil {
 		return nil, err
@@ -24,23 +33,14 @@ func (s *Server) GetModule(ctx context.Context, req *connect.Request[v1.GetModul
 	if err != nil {
 		return nil, connectError(err)
 	}
-	v, err := s.store.GetVersion(ctx, m.Name, req.Msg.GetVersion())
+	v, err := s.version(ctx, m.Name, req.Msg.GetVersion())
 	if err != nil {
 		return nil, connectError(err)
 	}
 	resp := &v1.GetModuleResponse{Module: moduleToProto(m), Version: versionToProto(v)}
 	if req.Msg.GetIncludeFiles() {
-		files, err := s.store.GetFiles(ctx, m.Name, v.Number)
-		if err != nil {
+		if resp.Files, err = s.files(ctx, v); err != nil {
 			return nil, connectError(err)
-		}
-		config, err := s.store.GetConfig(ctx, m.Name, v.Number)
-		if err != nil {
-			return nil, connectError(err)
-		}
-		resp.Files = filesToProto(files)
-		if len(config) > 0 {
-			resp.Files = append(resp.Files, &v1.File{Path: registry.ConfigFileName, Content: config})
 		}
 	}
 	return connect.NewResponse(resp), nil
@@ -111,23 +111,117 @@ func (s *Server) GetDescriptorSet(ctx context.Context, req *connect.Request[v1.G
 	if err := canRead(ctx); err != nil {
 		return nil, err
 	}
-	v, data, err := s.descriptorSet(ctx, req.Msg.GetModule(), req.Msg.GetVersion())
+	v, b, err := s.descriptorSet(ctx, req.Msg.GetModule(), req.Msg.GetVersion())
 	if err != nil {
 		return nil, connectError(err)
 	}
-	return connect.NewResponse(&v1.GetDescriptorSetResponse{Version: versionToProto(v), FileDescriptorSet: data}), nil
+	return connect.NewResponse(&v1.GetDescriptorSetResponse{Version: versionToProto(v), FileDescriptorSet: b.Data}), nil
+}
+
+// readCaches holds each Server's read cache, weakly keyed so that a
+// Server's cache goes with it (Server has no field of its own for it).
+var readCaches sync.Map // weak.Pointer[Server] → *blobcache.Cache
+
+// readCache returns the server's read cache, built on first use from
+// Config.Cache.
+func (s *Server) readCache() *blobcache.Cache {
+	key := weak.Make(s)
+	if c, ok := readCaches.Load(key); ok {
+		return c.(*blobcache.Cache)
+	}
+	c, loaded := readCaches.LoadOrStore(key, blobcache.New(s.cfg.Cache.Bound()))
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { readCaches.Delete(k) }, key)
+	}
+	return c.(*blobcache.Cache)
+}
+
+// Cache keys: a version by module and number (immutable once pushed), a
+// version's bytes by module and content digest.
+func versionKey(module string, number int64) string {
+	return "version\x00" + module + "\x00" + strconv.FormatInt(number, 10)
+}
+
+func bytesKey(kind, module, digest string) string {
+	return kind + "\x00" + module + "\x00" + digest
+}
+
+// version returns a version of module: the latest (LatestVersion) from
+// the store, a numbered one from the read cache.
+func (s *Server) version(ctx context.Context, module string, number int64) (registry.Version, error) {
+	c := s.readCache()
+	if number == registry.LatestVersion || !c.Enabled() {
+		return s.store.GetVersion(ctx, module, number)
+	}
+	b, err := c.Get(ctx, versionKey(module, number), func(ctx context.Context) (*blobcache.Blob, error) {
+		v, err := s.store.GetVersion(ctx, module, number)
+		if err != nil {
+			return nil, err
+		}
+		return &blobcache.Blob{Meta: v, Extra: versionBytes(v)}, nil
+	})
+	if err != nil {
+		return registry.Version{}, err
+	}
+	return b.Meta.(registry.Version), nil
+}
+
+// versionBytes estimates the bytes a Version holds.
+func versionBytes(v registry.Version) int {
+	n := len(v.Module) + len(v.Digest) + len(v.Principal) + len(v.Build.Commit) + len(v.Build.Branch) + len(v.Build.CIURL) + 128
+	for k, val := range v.Build.Labels {
+		n += len(k) + len(val) + 32
+	}
+	return n
 }
 
 // descriptorSet returns a version (LatestVersion: the latest) and its
-// descriptor set.
-func (s *Server) descriptorSet(ctx context.Context, module string, number int64) (registry.Version, []byte, error) {
-	v, err := s.store.GetVersion(ctx, module, number)
+// descriptor set, from the read cache: its bytes, their digest and, when
+// the cache is enabled, their gzip form. The blob is shared: never write
+// to it.
+func (s *Server) descriptorSet(ctx context.Context, module string, number int64) (registry.Version, *blobcache.Blob, error) {
+	v, err := s.version(ctx, module, number)
 	if err != nil {
 		return registry.Version{}, nil, err
 	}
-	data, err := s.store.GetDescriptorSet(ctx, module, v.Number)
+	c := s.readCache()
+	b, err := c.Get(ctx, bytesKey("descriptor_set", module, v.Digest), func(ctx context.Context) (*blobcache.Blob, error) {
+		data, err := s.store.GetDescriptorSet(ctx, module, v.Number)
+		if err != nil {
+			return nil, err
+		}
+		return blobcache.NewBlob(data, c.Enabled())
+	})
 	if err != nil {
 		return registry.Version{}, nil, err
 	}
-	return v, data, nil
+	return v, b, nil
+}
+
+// files returns a version's files and its pbregistry.yaml (last, if any),
+// from the read cache. The messages are shared: never modify them.
+func (s *Server) files(ctx context.Context, v registry.Version) ([]*v1.File, error) {
+	b, err := s.readCache().Get(ctx, bytesKey("files", v.Module, v.Digest), func(ctx context.Context) (*blobcache.Blob, error) {
+		files, err := s.store.GetFiles(ctx, v.Module, v.Number)
+		if err != nil {
+			return nil, err
+		}
+		config, err := s.store.GetConfig(ctx, v.Module, v.Number)
+		if err != nil {
+			return nil, err
+		}
+		out := filesToProto(files)
+		if len(config) > 0 {
+			out = append(out, &v1.File{Path: registry.ConfigFileName, Content: config})
+		}
+		n := 0
+		for _, f := range out {
+			n += len(f.Path) + len(f.Content) + 64
+		}
+		return &blobcache.Blob{Meta: slices.Clip(out), Extra: n}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files of %s version %d: %w", v.Module, v.Number, err)
+	}
+	return b.Meta.([]*v1.File), nil
 }
