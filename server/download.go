@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,7 +31,6 @@ const (
 //   - Accept-Encoding allowing gzip, and a gzip form precompressed in the
 //     cache: that form, Content-Encoding: gzip; Vary: Accept-Encoding
 //     whenever there is a gzip form;
-//   - Range, If-Modified-Since and the rest as http.ServeContent does.
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, b *blobcache.Blob, latest bool) {
 	h := w.Header()
 	scope := "private"
@@ -44,8 +42,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, b *blobcache.
 	} else {
 		h.Set("Cache-Control", scope+", max-age="+strconv.Itoa(int(immutableMaxAge/time.Second))+", immutable")
 	}
-	etag := b.ETag()
-	gzipTag := `"` + b.Digest + `+gzip"`
+	etag, gzipTag := b.ETag, b.GzipETag
 	data := b.Data
 	if b.Gzip != nil {
 		h.Set("Vary", "Accept-Encoding")
@@ -55,13 +52,20 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, b *blobcache.
 		}
 	}
 	h.Set("ETag", etag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && (matchesETag(inm, b.ETag()) || matchesETag(inm, gzipTag)) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (matchesETag(inm, b.ETag) || matchesETag(inm, gzipTag)) {
 		// Either representation a client holds is current.
 		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+	// One Write of the whole body, as a bare handler does: fewer
+	// syscalls than http.ServeContent's copy in 32 KiB pieces (no Range
+	// support; clients download whole images).
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
 }
 
 // acceptsGzip reports whether Accept-Encoding header values allow gzip:

@@ -114,6 +114,6 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("X-Pbregistry-Version", strconv.FormatInt(v.Number, 10))
 	h.Set("X-Pbregistry-Digest", v.Digest)
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.binpb"`, strings.ReplaceAll(module, "/", "_"), v.Number))
+	h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(module, "/", "_")+"-v"+strconv.FormatInt(v.Number, 10)+`.binpb"`)
 	s.serveBlob(w, r, blob, n == registry.LatestVersion)
 }

@@ -17,7 +17,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"golang.org/x/sync/singleflight"
@@ -41,15 +40,17 @@ type Blob struct {
 	Gzip []byte
 	// Digest is "sha256:<hex>" of Data: what an HTTP ETag quotes.
 	Digest string
+	// ETag is Digest quoted: the strong HTTP entity tag of Data.
+	ETag string
+	// GzipETag is the strong entity tag of Gzip: Digest with "+gzip",
+	// quoted. It names the same content in another representation.
+	GzipETag string
 	// Meta is whatever the caller stores along (for example the
 	// version the bytes belong to); it must be immutable too.
 	Meta any
 	// Extra counts bytes Meta holds, for the bound.
 	Extra int
 }
-
-// ETag returns the blob's strong HTTP entity tag: its digest, quoted.
-func (b *Blob) ETag() string { return strconv.Quote(b.Digest) }
 
 // Size returns what the blob counts against a cache's bound, besides its
 // key's length.
@@ -62,7 +63,8 @@ func (b *Blob) Size() int64 {
 // caller sets Meta and Extra, if any.
 func NewBlob(data []byte, compress bool) (*Blob, error) {
 	sum := sha256.Sum256(data)
-	b := &Blob{Data: data, Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	b := &Blob{Data: data, Digest: digest, ETag: `"` + digest + `"`, GzipETag: `"` + digest + `+gzip"`}
 	if compress && len(data) >= MinGzipBytes {
 		var buf bytes.Buffer
 		buf.Grow(len(data) / 3)

@@ -49,8 +49,8 @@ func TestNewBlob(t *testing.T) {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(tc.data)
-			if want := "sha256:" + hex.EncodeToString(sum[:]); b.Digest != want || b.ETag() != `"`+want+`"` {
-				t.Errorf("digest %s, etag %s, want %s", b.Digest, b.ETag(), want)
+			if want := "sha256:" + hex.EncodeToString(sum[:]); b.Digest != want || b.ETag != `"`+want+`"` || b.GzipETag != `"`+want+`+gzip"` {
+				t.Errorf("digest %s, etags %s %s, want %s", b.Digest, b.ETag, b.GzipETag, want)
 			}
 			if (b.Gzip != nil) != tc.wantGzip {
 				t.Fatalf("gzip form: %v, want %v", b.Gzip != nil, tc.wantGzip)
