@@ -44,6 +44,14 @@ section="$OUT/reads/section.md"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   grep '^|' "$rows"
   echo
+  echo "The same descriptor sets through Connect \`GetDescriptorSet\` (binary protobuf, unary POST), from the"
+  echo "read cache; ratios against the bare handler's row above. Connect compresses each response"
+  echo "itself (the handler options live in server.go; see below), so gzip costs a compression per request:"
+  echo
+  echo "| descriptor set | encoding | registryd Connect req/s | req/s ratio | p50 / p99 | p99 ratio | CPU µs/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  grep '^CONNECT' "$rows" | sed 's/^CONNECT //'
+  echo
   echo "registryd's resident memory: $peak MiB at most under the load (sampled every 100 ms), $rss MiB after, peak (VmHWM) $hwm MiB;"
   echo "cache bound $((cache / 1048576)) MiB, holding $((total / 1024)) KiB (the three sets and their gzip forms)."
 } >"$section"

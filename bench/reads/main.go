@@ -6,7 +6,8 @@
 // binary with -serve-bare), then drives both from one load generator — N
 // keep-alive connections over loopback, each sending GET
 // /modules/{m}/versions/1/image.binpb back to back for a fixed time —
-// alternating between the two, identity and gzip (the bare handler sends
+// alternating between the two (and registryd's Connect GetDescriptorSet,
+// binary protobuf, with -connect), identity and gzip (the bare handler sends
 // the same gzip bytes registryd precompressed). It reports requests/s,
 // p50 and p99 latency of each and their ratios, and registryd's resident
 // memory (sampled under the load, and its peak) against the cache bound.
@@ -39,6 +40,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 )
@@ -51,13 +53,14 @@ func main() {
 	seconds := flag.Float64("seconds", 5, "seconds of load per measurement")
 	rounds := flag.Int("rounds", 2, "alternations of bare and registryd per size and encoding")
 	cacheBytes := flag.Int64("cache-bytes", 64<<20, "registryd's cache.max_bytes")
+	withConnect := flag.Bool("connect", true, "also load registryd's Connect GetDescriptorSet (binary protobuf)")
 	bare := flag.String("serve-bare", "", "internal: serve the files of this directory as a bare handler")
 	flag.Parse()
 	if *bare != "" {
 		serveBare(*bare)
 		return
 	}
-	if err := run(*registryd, *dataDir, *sizes, *conns, *seconds, *rounds, *cacheBytes); err != nil {
+	if err := run(*registryd, *dataDir, *sizes, *conns, *seconds, *rounds, *cacheBytes, *withConnect); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/reads:", err)
 		os.Exit(1)
 	}
@@ -145,8 +148,20 @@ func descriptorSet(size int) []byte {
 	}
 }
 
-// target is one server under load.
-type target struct{ name, base string }
+// target is one server under load: GET base, or, with body set, a
+// Connect unary POST of body to base.
+type target struct {
+	name, base string
+	body       []byte
+}
+
+// wantLen returns the body length to expect: n, or any for Connect.
+func (t target) wantLen(n int) int {
+	if t.body != nil {
+		return 0
+	}
+	return n
+}
 
 // stats are one measurement.
 type stats struct {
@@ -165,7 +180,7 @@ func (s stats) cpuPerReq() float64 { return s.cpu / float64(max(s.reqs, 1)) * 1e
 
 // load runs conns connections sending GET url back to back for d, each
 // reading the whole body, and returns the counts and latencies.
-func load(url string, gz bool, conns int, d time.Duration, wantLen int) stats {
+func load(url string, body []byte, gz bool, conns int, d time.Duration, wantLen int) stats {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -179,6 +194,10 @@ func load(url string, gz bool, conns int, d time.Duration, wantLen int) stats {
 			buf := make([]byte, 64<<10)
 			for time.Now().Before(deadline) {
 				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				if body != nil {
+					req, _ = http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/proto")
+				}
 				if gz {
 					req.Header.Set("Accept-Encoding", "gzip")
 				}
@@ -289,7 +308,7 @@ func startProcess(cmd *exec.Cmd, fromLog bool) (string, error) {
 	return url, nil
 }
 
-func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds int, cacheBytes int64) error {
+func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds int, cacheBytes int64, withConnect bool) error {
 	if registryd == "" || dataDir == "" {
 		return fmt.Errorf("-registryd and -data-dir are required")
 	}
@@ -380,20 +399,24 @@ func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds
 				wantLen = s.gzLen
 			}
 			targets := []target{
-				{"bare", bareURL + "/" + name},
-				{"registryd", regURL + "/modules/" + s.module + "/versions/1/image.binpb"},
+				{"bare", bareURL + "/" + name, nil},
+				{"registryd", regURL + "/modules/" + s.module + "/versions/1/image.binpb", nil},
 			}
-			pids := []int{bareCmd.Process.Pid, reg.Process.Pid}
+			pids := []int{bareCmd.Process.Pid, reg.Process.Pid, reg.Process.Pid}
+			if withConnect {
+				req, _ := proto.Marshal(&v1.GetDescriptorSetRequest{Module: s.module, Version: 1})
+				targets = append(targets, target{"connect", regURL + "/pbregistry.v1.RegistryService/GetDescriptorSet", req})
+			}
 			// Warm up: registryd loads the cache, both fill connections.
 			for _, t := range targets {
-				load(t.base, gz, conns, d/5, wantLen)
+				load(t.base, t.body, gz, conns, d/5, t.wantLen(wantLen))
 			}
-			var sum [2]stats
-			var p50s, p99s [2][]time.Duration
+			var sum [3]stats
+			var p50s, p99s [3][]time.Duration
 			for range rounds {
 				for i, t := range targets {
 					done := make(chan struct{})
-					if t.name == "registryd" {
+					if t.name != "bare" {
 						go func() {
 							tick := time.NewTicker(100 * time.Millisecond)
 							defer tick.Stop()
@@ -409,7 +432,7 @@ func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds
 						}()
 					}
 					cpu0 := cpuSeconds(pids[i])
-					st := load(t.base, gz, conns, d, wantLen)
+					st := load(t.base, t.body, gz, conns, d, t.wantLen(wantLen))
 					st.cpu = cpuSeconds(pids[i]) - cpu0
 					close(done)
 					if st.errors > 0 {
@@ -423,7 +446,7 @@ func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds
 					p99s[i] = append(p99s[i], st.p99)
 				}
 			}
-			for i := range 2 {
+			for i := range targets {
 				// Percentiles: the median round's.
 				slices.Sort(p50s[i])
 				slices.Sort(p99s[i])
@@ -439,6 +462,12 @@ func run(registryd, dataDir, sizeList string, conns int, seconds float64, rounds
 			fmt.Printf("| %s | %s | %s | %.0f | %.0f | **%.2f** | %s / %s | %s / %s | **%.2f** | %.0f / %.0f |\n",
 				humanBytes(len(s.data)), enc, humanBytes(wantLen), b.rps(), r.rps(), r.rps()/b.rps(),
 				ms(b.p50), ms(b.p99), ms(r.p50), ms(r.p99), float64(r.p99)/float64(b.p99), b.cpuPerReq(), r.cpuPerReq())
+			if withConnect {
+				c := sum[2]
+				fmt.Fprintf(os.Stderr, "%s %s Connect GetDescriptorSet: %.0f req/s p50 %s p99 %s, %.0f µs CPU/req\n", s.module, enc, c.rps(), c.p50, c.p99, c.cpuPerReq())
+				fmt.Printf("CONNECT | %s | %s | %.0f | **%.2f** | %s / %s | **%.2f** | %.0f |\n", humanBytes(len(s.data)), enc, c.rps(), c.rps()/b.rps(),
+					ms(c.p50), ms(c.p99), float64(c.p99)/float64(b.p99), c.cpuPerReq())
+			}
 		}
 	}
 	rss, hwm := memory(reg.Process.Pid)
