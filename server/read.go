@@ -3,11 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"weak"
 
 	"connectrpc.com/connect"
 
@@ -118,23 +115,8 @@ func (s *Server) GetDescriptorSet(ctx context.Context, req *connect.Request[v1.G
 	return connect.NewResponse(&v1.GetDescriptorSetResponse{Version: versionToProto(v), FileDescriptorSet: b.Data}), nil
 }
 
-// readCaches holds each Server's read cache, weakly keyed so that a
-// Server's cache goes with it (Server has no field of its own for it).
-var readCaches sync.Map // weak.Pointer[Server] → *blobcache.Cache
-
-// readCache returns the server's read cache, built on first use from
-// Config.Cache.
-func (s *Server) readCache() *blobcache.Cache {
-	key := weak.Make(s)
-	if c, ok := readCaches.Load(key); ok {
-		return c.(*blobcache.Cache)
-	}
-	c, loaded := readCaches.LoadOrStore(key, blobcache.New(s.cfg.Cache.Bound()))
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { readCaches.Delete(k) }, key)
-	}
-	return c.(*blobcache.Cache)
-}
+// readCache returns the server's read cache of immutable version bytes.
+func (s *Server) readCache() *blobcache.Cache { return s.cache }
 
 // Cache keys: a version by module and number (immutable once pushed), a
 // version's bytes by module and content digest.

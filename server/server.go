@@ -13,6 +13,7 @@ import (
 	"github.com/pbregistry/pbregistry/auth"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/server/blobcache"
 )
 
 // Options configure a Server.
@@ -55,6 +56,8 @@ type Server struct {
 	observer    *observer
 	pushContext func(context.Context) context.Context
 	git         http.Handler
+	// cache holds immutable version bytes (Config.Cache).
+	cache *blobcache.Cache
 }
 
 var _ pbregistryv1connect.RegistryServiceHandler = (*Server)(nil)
@@ -72,6 +75,7 @@ func New(opts Options) *Server {
 		s.logger = slog.Default()
 	}
 	s.logger = BoundedLogger(s.logger)
+	s.cache = blobcache.New(s.cfg.Cache.Bound())
 	s.metrics = &Metrics{}
 	s.rejected = s.metrics.NewCounter("pbregistry_http_rejected_requests_total",
 		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body, slow_reader.", "reason")
