@@ -3,7 +3,9 @@ package pgddl_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pbregistry/pbregistry/lakehouse/pgddl"
 )
@@ -26,16 +28,16 @@ func BenchmarkInsert(b *testing.B) {
 		b.Fatal(err)
 	}
 	const row = `{"key": {"id": "%s"}, "tenantId": "9007199254740993", "big": "-5", "huge": "18446744073709551615", "status": "STATUS_PAID", "createdAt": "2026-01-02T03:04:05.123456789Z", "payload": "AAEC", "tags": ["x"], "note": "hi", "price": 1.5, "paid": true}`
+	run := time.Now().UnixNano() // with seq: keys unique across every run of a sub-benchmark
+	var seq atomic.Int64
 	for _, c := range []struct{ name, sql string }{
 		{"plain-jsonb-table", `INSERT INTO plain ("row", id) VALUES ($1, $1::jsonb->'key'->>'id')`},
 		{"pbtable-table", `INSERT INTO "order" ("row") VALUES ($1)`},
 		{"pbtable-view", `INSERT INTO order_view ("row") VALUES ($1)`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			n := 0
 			for b.Loop() {
-				n++
-				if _, err := conn.Exec(ctx, c.sql, fmt.Sprintf(row, fmt.Sprintf("%s-%d", b.Name(), n))); err != nil {
+				if _, err := conn.Exec(ctx, c.sql, fmt.Sprintf(row, fmt.Sprintf("%s-%d-%d", b.Name(), run, seq.Add(1)))); err != nil {
 					b.Fatal(err)
 				}
 			}
