@@ -101,6 +101,7 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 //	GET /healthz                       200 "ok" when the store answers
 //	GET /metrics                       Prometheus text exposition, for readers (or scope metrics)
 //	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
+//	GET /dbt/{module}/{n|latest}.tar.gz?dialect=…          a version's dbt project (gzip'd tar)
 //	/git/{stack}.git/*                 the stacks' repositories, read-only smart HTTP (Options.Git)
 //
 // Every request but the health checks is first rate limited (429 +
@@ -125,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", auth.Middleware(s.auth, http.HandlerFunc(s.serveMetrics)))
 	mux.Handle("GET /modules/", auth.Middleware(s.auth, http.HandlerFunc(s.downloadImage)))
+	mux.Handle("GET /dbt/", auth.Middleware(s.auth, http.HandlerFunc(s.downloadDbt)))
 	if s.git != nil {
 		mux.Handle("/git/", s.git)
 	}

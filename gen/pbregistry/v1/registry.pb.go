@@ -2571,6 +2571,587 @@ func (x *ListExceptionsResponse) GetExceptions() []*Exception {
 	return nil
 }
 
+// GetDbtProjectRequest names a module version and a warehouse dialect.
+type GetDbtProjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Version is the version number; 0 means the latest.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Dialect is the warehouse's SQL dialect: postgres, duckdb, bigquery or
+	// snowflake.
+	Dialect string `protobuf:"bytes,3,opt,name=dialect,proto3" json:"dialect,omitempty"`
+	// Source overrides the dbt source's name (default: the lakehouse
+	// section's, else the module name in snake_case).
+	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	// NestedDepth, when set, overrides the levels of nested messages
+	// flattened into parent__child columns (0 to 8).
+	NestedDepth   *int32 `protobuf:"varint,5,opt,name=nested_depth,json=nestedDepth,proto3,oneof" json:"nested_depth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDbtProjectRequest) Reset() {
+	*x = GetDbtProjectRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDbtProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDbtProjectRequest) ProtoMessage() {}
+
+func (x *GetDbtProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDbtProjectRequest.ProtoReflect.Descriptor instead.
+func (*GetDbtProjectRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetDbtProjectRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *GetDbtProjectRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *GetDbtProjectRequest) GetDialect() string {
+	if x != nil {
+		return x.Dialect
+	}
+	return ""
+}
+
+func (x *GetDbtProjectRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *GetDbtProjectRequest) GetNestedDepth() int32 {
+	if x != nil && x.NestedDepth != nil {
+		return *x.NestedDepth
+	}
+	return 0
+}
+
+// GetDbtProjectResponse is a generated dbt project.
+type GetDbtProjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version is the version generated for.
+	Version *Version `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Files are the project's files, sorted by path.
+	Files []*File `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	// HistoryVersions are the earlier versions read as history, oldest
+	// first.
+	HistoryVersions []int64 `protobuf:"varint,3,rep,packed,name=history_versions,json=historyVersions,proto3" json:"history_versions,omitempty"`
+	// HistoryTruncated is set when older versions were left out of the
+	// history to stay within the server's bounds (the last
+	// max_history_versions versions, max_history_bytes of descriptor sets).
+	HistoryTruncated bool `protobuf:"varint,4,opt,name=history_truncated,json=historyTruncated,proto3" json:"history_truncated,omitempty"`
+	// MaxHistoryVersions is the server's bound on the number of versions
+	// read as history.
+	MaxHistoryVersions int32 `protobuf:"varint,5,opt,name=max_history_versions,json=maxHistoryVersions,proto3" json:"max_history_versions,omitempty"`
+	// MaxHistoryBytes is the server's bound on the total size of the
+	// descriptor sets read as history.
+	MaxHistoryBytes int64 `protobuf:"varint,6,opt,name=max_history_bytes,json=maxHistoryBytes,proto3" json:"max_history_bytes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetDbtProjectResponse) Reset() {
+	*x = GetDbtProjectResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDbtProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDbtProjectResponse) ProtoMessage() {}
+
+func (x *GetDbtProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDbtProjectResponse.ProtoReflect.Descriptor instead.
+func (*GetDbtProjectResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetDbtProjectResponse) GetVersion() *Version {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *GetDbtProjectResponse) GetFiles() []*File {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *GetDbtProjectResponse) GetHistoryVersions() []int64 {
+	if x != nil {
+		return x.HistoryVersions
+	}
+	return nil
+}
+
+func (x *GetDbtProjectResponse) GetHistoryTruncated() bool {
+	if x != nil {
+		return x.HistoryTruncated
+	}
+	return false
+}
+
+func (x *GetDbtProjectResponse) GetMaxHistoryVersions() int32 {
+	if x != nil {
+		return x.MaxHistoryVersions
+	}
+	return 0
+}
+
+func (x *GetDbtProjectResponse) GetMaxHistoryBytes() int64 {
+	if x != nil {
+		return x.MaxHistoryBytes
+	}
+	return 0
+}
+
+// PbtableOptions name the objects of a pbtable's DDL.
+type PbtableOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Schema qualifies every object (default: unqualified, resolved by
+	// search_path).
+	Schema string `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	// Table is the table's name (default: the message's name in snake_case).
+	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// View is the view's name (default: the table's name + _view).
+	View string `protobuf:"bytes,3,opt,name=view,proto3" json:"view,omitempty"`
+	// RowColumn is the jsonb column holding the row (default "row").
+	RowColumn     string `protobuf:"bytes,4,opt,name=row_column,json=rowColumn,proto3" json:"row_column,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PbtableOptions) Reset() {
+	*x = PbtableOptions{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PbtableOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PbtableOptions) ProtoMessage() {}
+
+func (x *PbtableOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PbtableOptions.ProtoReflect.Descriptor instead.
+func (*PbtableOptions) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *PbtableOptions) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *PbtableOptions) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *PbtableOptions) GetView() string {
+	if x != nil {
+		return x.View
+	}
+	return ""
+}
+
+func (x *PbtableOptions) GetRowColumn() string {
+	if x != nil {
+		return x.RowColumn
+	}
+	return ""
+}
+
+// GetPbtableDDLRequest names a pbtable subject at a version.
+type GetPbtableDDLRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Version is the version number; 0 means the latest.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Subject is the pbtable's fully-qualified message name (default: the
+	// version's only pbtable subject).
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Options name the objects.
+	Options       *PbtableOptions `protobuf:"bytes,4,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPbtableDDLRequest) Reset() {
+	*x = GetPbtableDDLRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPbtableDDLRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPbtableDDLRequest) ProtoMessage() {}
+
+func (x *GetPbtableDDLRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPbtableDDLRequest.ProtoReflect.Descriptor instead.
+func (*GetPbtableDDLRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetPbtableDDLRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *GetPbtableDDLRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *GetPbtableDDLRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *GetPbtableDDLRequest) GetOptions() *PbtableOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// GetPbtableDDLResponse is a pbtable's DDL.
+type GetPbtableDDLResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version is the version generated for.
+	Version *Version `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Subject is the pbtable's message.
+	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Script is the SQL script.
+	Script        string `protobuf:"bytes,3,opt,name=script,proto3" json:"script,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPbtableDDLResponse) Reset() {
+	*x = GetPbtableDDLResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPbtableDDLResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPbtableDDLResponse) ProtoMessage() {}
+
+func (x *GetPbtableDDLResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPbtableDDLResponse.ProtoReflect.Descriptor instead.
+func (*GetPbtableDDLResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetPbtableDDLResponse) GetVersion() *Version {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *GetPbtableDDLResponse) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *GetPbtableDDLResponse) GetScript() string {
+	if x != nil {
+		return x.Script
+	}
+	return ""
+}
+
+// GetPbtableMigrationRequest names a pbtable subject and two versions.
+type GetPbtableMigrationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// From is the version the table's columns were made for.
+	From int64 `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	// To is the version to migrate to; 0 means the latest.
+	To int64 `protobuf:"varint,3,opt,name=to,proto3" json:"to,omitempty"`
+	// Subject is the pbtable's fully-qualified message name (default: the
+	// only pbtable subject of version to).
+	Subject string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	// NoRewrite adds new fields as view expressions with indexes built
+	// concurrently, instead of stored generated columns that rewrite the
+	// table.
+	NoRewrite bool `protobuf:"varint,5,opt,name=no_rewrite,json=noRewrite,proto3" json:"no_rewrite,omitempty"`
+	// Options name the objects.
+	Options       *PbtableOptions `protobuf:"bytes,6,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPbtableMigrationRequest) Reset() {
+	*x = GetPbtableMigrationRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPbtableMigrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPbtableMigrationRequest) ProtoMessage() {}
+
+func (x *GetPbtableMigrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPbtableMigrationRequest.ProtoReflect.Descriptor instead.
+func (*GetPbtableMigrationRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetPbtableMigrationRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *GetPbtableMigrationRequest) GetFrom() int64 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *GetPbtableMigrationRequest) GetTo() int64 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+func (x *GetPbtableMigrationRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *GetPbtableMigrationRequest) GetNoRewrite() bool {
+	if x != nil {
+		return x.NoRewrite
+	}
+	return false
+}
+
+func (x *GetPbtableMigrationRequest) GetOptions() *PbtableOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// GetPbtableMigrationResponse is a pbtable's migration script.
+type GetPbtableMigrationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// From is the version migrated from.
+	From *Version `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// To is the version migrated to.
+	To *Version `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Subject is the pbtable's message.
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Script is the SQL script.
+	Script string `protobuf:"bytes,4,opt,name=script,proto3" json:"script,omitempty"`
+	// HistoryVersions are the versions before from read as history (their
+	// field names and JSON names may still be in the table's rows), oldest
+	// first.
+	HistoryVersions []int64 `protobuf:"varint,5,rep,packed,name=history_versions,json=historyVersions,proto3" json:"history_versions,omitempty"`
+	// HistoryTruncated is set when older versions were left out of the
+	// history to stay within the server's bounds.
+	HistoryTruncated bool `protobuf:"varint,6,opt,name=history_truncated,json=historyTruncated,proto3" json:"history_truncated,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GetPbtableMigrationResponse) Reset() {
+	*x = GetPbtableMigrationResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPbtableMigrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPbtableMigrationResponse) ProtoMessage() {}
+
+func (x *GetPbtableMigrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPbtableMigrationResponse.ProtoReflect.Descriptor instead.
+func (*GetPbtableMigrationResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetPbtableMigrationResponse) GetFrom() *Version {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *GetPbtableMigrationResponse) GetTo() *Version {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *GetPbtableMigrationResponse) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *GetPbtableMigrationResponse) GetScript() string {
+	if x != nil {
+		return x.Script
+	}
+	return ""
+}
+
+func (x *GetPbtableMigrationResponse) GetHistoryVersions() []int64 {
+	if x != nil {
+		return x.HistoryVersions
+	}
+	return nil
+}
+
+func (x *GetPbtableMigrationResponse) GetHistoryTruncated() bool {
+	if x != nil {
+		return x.HistoryTruncated
+	}
+	return false
+}
+
 var File_pbregistry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_pbregistry_v1_registry_proto_rawDesc = "" +
@@ -2743,7 +3324,51 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x16ListExceptionsResponse\x128\n" +
 	"\n" +
 	"exceptions\x18\x01 \x03(\v2\x18.pbregistry.v1.ExceptionR\n" +
-	"exceptions*s\n" +
+	"exceptions\"\xb3\x01\n" +
+	"\x14GetDbtProjectRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x18\n" +
+	"\adialect\x18\x03 \x01(\tR\adialect\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\x12&\n" +
+	"\fnested_depth\x18\x05 \x01(\x05H\x00R\vnestedDepth\x88\x01\x01B\x0f\n" +
+	"\r_nested_depth\"\xaa\x02\n" +
+	"\x15GetDbtProjectResponse\x120\n" +
+	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12)\n" +
+	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12)\n" +
+	"\x10history_versions\x18\x03 \x03(\x03R\x0fhistoryVersions\x12+\n" +
+	"\x11history_truncated\x18\x04 \x01(\bR\x10historyTruncated\x120\n" +
+	"\x14max_history_versions\x18\x05 \x01(\x05R\x12maxHistoryVersions\x12*\n" +
+	"\x11max_history_bytes\x18\x06 \x01(\x03R\x0fmaxHistoryBytes\"q\n" +
+	"\x0ePbtableOptions\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x12\x12\n" +
+	"\x04view\x18\x03 \x01(\tR\x04view\x12\x1d\n" +
+	"\n" +
+	"row_column\x18\x04 \x01(\tR\trowColumn\"\x9b\x01\n" +
+	"\x14GetPbtableDDLRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x127\n" +
+	"\aoptions\x18\x04 \x01(\v2\x1d.pbregistry.v1.PbtableOptionsR\aoptions\"{\n" +
+	"\x15GetPbtableDDLResponse\x120\n" +
+	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x16\n" +
+	"\x06script\x18\x03 \x01(\tR\x06script\"\xca\x01\n" +
+	"\x1aGetPbtableMigrationRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\x03R\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\x03R\x02to\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x12\x1d\n" +
+	"\n" +
+	"no_rewrite\x18\x05 \x01(\bR\tnoRewrite\x127\n" +
+	"\aoptions\x18\x06 \x01(\v2\x1d.pbregistry.v1.PbtableOptionsR\aoptions\"\xfb\x01\n" +
+	"\x1bGetPbtableMigrationResponse\x12*\n" +
+	"\x04from\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\x04from\x12&\n" +
+	"\x02to\x18\x02 \x01(\v2\x16.pbregistry.v1.VersionR\x02to\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x16\n" +
+	"\x06script\x18\x04 \x01(\tR\x06script\x12)\n" +
+	"\x10history_versions\x18\x05 \x03(\x03R\x0fhistoryVersions\x12+\n" +
+	"\x11history_truncated\x18\x06 \x01(\bR\x10historyTruncated*s\n" +
 	"\vSubjectKind\x12\x1c\n" +
 	"\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SUBJECT_KIND_PBTABLE\x10\x01\x12\x16\n" +
@@ -2766,7 +3391,8 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x01\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x022\xc9\b\n" +
+	"\x10SEVERITY_WARNING\x10\x022\xfe\n" +
+	"\n" +
 	"\x0fRegistryService\x12?\n" +
 	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12S\n" +
 	"\tCheckPush\x12\x1f.pbregistry.v1.CheckPushRequest\x1a .pbregistry.v1.CheckPushResponse\"\x03\x90\x02\x01\x12S\n" +
@@ -2780,7 +3406,10 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x04Diff\x12\x1a.pbregistry.v1.DiffRequest\x1a\x1b.pbregistry.v1.DiffResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\x10SetSubjectConfig\x12&.pbregistry.v1.SetSubjectConfigRequest\x1a'.pbregistry.v1.SetSubjectConfigResponse\x12c\n" +
 	"\x10ApproveException\x12&.pbregistry.v1.ApproveExceptionRequest\x1a'.pbregistry.v1.ApproveExceptionResponse\x12b\n" +
-	"\x0eListExceptions\x12$.pbregistry.v1.ListExceptionsRequest\x1a%.pbregistry.v1.ListExceptionsResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
+	"\x0eListExceptions\x12$.pbregistry.v1.ListExceptionsRequest\x1a%.pbregistry.v1.ListExceptionsResponse\"\x03\x90\x02\x01\x12_\n" +
+	"\rGetDbtProject\x12#.pbregistry.v1.GetDbtProjectRequest\x1a$.pbregistry.v1.GetDbtProjectResponse\"\x03\x90\x02\x01\x12_\n" +
+	"\rGetPbtableDDL\x12#.pbregistry.v1.GetPbtableDDLRequest\x1a$.pbregistry.v1.GetPbtableDDLResponse\"\x03\x90\x02\x01\x12q\n" +
+	"\x13GetPbtableMigration\x12).pbregistry.v1.GetPbtableMigrationRequest\x1a*.pbregistry.v1.GetPbtableMigrationResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
 
 var (
 	file_pbregistry_v1_registry_proto_rawDescOnce sync.Once
@@ -2795,61 +3424,68 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
-	(SubjectKind)(0),                 // 0: pbregistry.v1.SubjectKind
-	(CompatibilityLevel)(0),          // 1: pbregistry.v1.CompatibilityLevel
-	(Direction)(0),                   // 2: pbregistry.v1.Direction
-	(Severity)(0),                    // 3: pbregistry.v1.Severity
-	(*File)(nil),                     // 4: pbregistry.v1.File
-	(*BuildInfo)(nil),                // 5: pbregistry.v1.BuildInfo
-	(*Version)(nil),                  // 6: pbregistry.v1.Version
-	(*Module)(nil),                   // 7: pbregistry.v1.Module
-	(*Compatibility)(nil),            // 8: pbregistry.v1.Compatibility
-	(*Subject)(nil),                  // 9: pbregistry.v1.Subject
-	(*Finding)(nil),                  // 10: pbregistry.v1.Finding
-	(*PushRejection)(nil),            // 11: pbregistry.v1.PushRejection
-	(*PushRequest)(nil),              // 12: pbregistry.v1.PushRequest
-	(*PushResponse)(nil),             // 13: pbregistry.v1.PushResponse
-	(*CheckPushRequest)(nil),         // 14: pbregistry.v1.CheckPushRequest
-	(*CheckPushResponse)(nil),        // 15: pbregistry.v1.CheckPushResponse
-	(*GetModuleRequest)(nil),         // 16: pbregistry.v1.GetModuleRequest
-	(*GetModuleResponse)(nil),        // 17: pbregistry.v1.GetModuleResponse
-	(*ListModulesRequest)(nil),       // 18: pbregistry.v1.ListModulesRequest
-	(*ListModulesResponse)(nil),      // 19: pbregistry.v1.ListModulesResponse
-	(*ListVersionsRequest)(nil),      // 20: pbregistry.v1.ListVersionsRequest
-	(*ListVersionsResponse)(nil),     // 21: pbregistry.v1.ListVersionsResponse
-	(*GetSubjectRequest)(nil),        // 22: pbregistry.v1.GetSubjectRequest
-	(*GetSubjectResponse)(nil),       // 23: pbregistry.v1.GetSubjectResponse
-	(*ListSubjectsRequest)(nil),      // 24: pbregistry.v1.ListSubjectsRequest
-	(*ListSubjectsResponse)(nil),     // 25: pbregistry.v1.ListSubjectsResponse
-	(*GetDescriptorSetRequest)(nil),  // 26: pbregistry.v1.GetDescriptorSetRequest
-	(*GetDescriptorSetResponse)(nil), // 27: pbregistry.v1.GetDescriptorSetResponse
-	(*DiffRequest)(nil),              // 28: pbregistry.v1.DiffRequest
-	(*Change)(nil),                   // 29: pbregistry.v1.Change
-	(*DiffResponse)(nil),             // 30: pbregistry.v1.DiffResponse
-	(*SetSubjectConfigRequest)(nil),  // 31: pbregistry.v1.SetSubjectConfigRequest
-	(*SetSubjectConfigResponse)(nil), // 32: pbregistry.v1.SetSubjectConfigResponse
-	(*Exception)(nil),                // 33: pbregistry.v1.Exception
-	(*ApproveExceptionRequest)(nil),  // 34: pbregistry.v1.ApproveExceptionRequest
-	(*ApproveExceptionResponse)(nil), // 35: pbregistry.v1.ApproveExceptionResponse
-	(*ListExceptionsRequest)(nil),    // 36: pbregistry.v1.ListExceptionsRequest
-	(*ListExceptionsResponse)(nil),   // 37: pbregistry.v1.ListExceptionsResponse
-	nil,                              // 38: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
+	(SubjectKind)(0),                    // 0: pbregistry.v1.SubjectKind
+	(CompatibilityLevel)(0),             // 1: pbregistry.v1.CompatibilityLevel
+	(Direction)(0),                      // 2: pbregistry.v1.Direction
+	(Severity)(0),                       // 3: pbregistry.v1.Severity
+	(*File)(nil),                        // 4: pbregistry.v1.File
+	(*BuildInfo)(nil),                   // 5: pbregistry.v1.BuildInfo
+	(*Version)(nil),                     // 6: pbregistry.v1.Version
+	(*Module)(nil),                      // 7: pbregistry.v1.Module
+	(*Compatibility)(nil),               // 8: pbregistry.v1.Compatibility
+	(*Subject)(nil),                     // 9: pbregistry.v1.Subject
+	(*Finding)(nil),                     // 10: pbregistry.v1.Finding
+	(*PushRejection)(nil),               // 11: pbregistry.v1.PushRejection
+	(*PushRequest)(nil),                 // 12: pbregistry.v1.PushRequest
+	(*PushResponse)(nil),                // 13: pbregistry.v1.PushResponse
+	(*CheckPushRequest)(nil),            // 14: pbregistry.v1.CheckPushRequest
+	(*CheckPushResponse)(nil),           // 15: pbregistry.v1.CheckPushResponse
+	(*GetModuleRequest)(nil),            // 16: pbregistry.v1.GetModuleRequest
+	(*GetModuleResponse)(nil),           // 17: pbregistry.v1.GetModuleResponse
+	(*ListModulesRequest)(nil),          // 18: pbregistry.v1.ListModulesRequest
+	(*ListModulesResponse)(nil),         // 19: pbregistry.v1.ListModulesResponse
+	(*ListVersionsRequest)(nil),         // 20: pbregistry.v1.ListVersionsRequest
+	(*ListVersionsResponse)(nil),        // 21: pbregistry.v1.ListVersionsResponse
+	(*GetSubjectRequest)(nil),           // 22: pbregistry.v1.GetSubjectRequest
+	(*GetSubjectResponse)(nil),          // 23: pbregistry.v1.GetSubjectResponse
+	(*ListSubjectsRequest)(nil),         // 24: pbregistry.v1.ListSubjectsRequest
+	(*ListSubjectsResponse)(nil),        // 25: pbregistry.v1.ListSubjectsResponse
+	(*GetDescriptorSetRequest)(nil),     // 26: pbregistry.v1.GetDescriptorSetRequest
+	(*GetDescriptorSetResponse)(nil),    // 27: pbregistry.v1.GetDescriptorSetResponse
+	(*DiffRequest)(nil),                 // 28: pbregistry.v1.DiffRequest
+	(*Change)(nil),                      // 29: pbregistry.v1.Change
+	(*DiffResponse)(nil),                // 30: pbregistry.v1.DiffResponse
+	(*SetSubjectConfigRequest)(nil),     // 31: pbregistry.v1.SetSubjectConfigRequest
+	(*SetSubjectConfigResponse)(nil),    // 32: pbregistry.v1.SetSubjectConfigResponse
+	(*Exception)(nil),                   // 33: pbregistry.v1.Exception
+	(*ApproveExceptionRequest)(nil),     // 34: pbregistry.v1.ApproveExceptionRequest
+	(*ApproveExceptionResponse)(nil),    // 35: pbregistry.v1.ApproveExceptionResponse
+	(*ListExceptionsRequest)(nil),       // 36: pbregistry.v1.ListExceptionsRequest
+	(*ListExceptionsResponse)(nil),      // 37: pbregistry.v1.ListExceptionsResponse
+	(*GetDbtProjectRequest)(nil),        // 38: pbregistry.v1.GetDbtProjectRequest
+	(*GetDbtProjectResponse)(nil),       // 39: pbregistry.v1.GetDbtProjectResponse
+	(*PbtableOptions)(nil),              // 40: pbregistry.v1.PbtableOptions
+	(*GetPbtableDDLRequest)(nil),        // 41: pbregistry.v1.GetPbtableDDLRequest
+	(*GetPbtableDDLResponse)(nil),       // 42: pbregistry.v1.GetPbtableDDLResponse
+	(*GetPbtableMigrationRequest)(nil),  // 43: pbregistry.v1.GetPbtableMigrationRequest
+	(*GetPbtableMigrationResponse)(nil), // 44: pbregistry.v1.GetPbtableMigrationResponse
+	nil,                                 // 45: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),       // 46: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	38, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	39, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	45, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	46, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
-	39, // 3: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	39, // 4: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	46, // 3: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	46, // 4: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
 	1,  // 5: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
 	0,  // 6: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
 	8,  // 7: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
 	8,  // 8: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
 	8,  // 9: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	39, // 10: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	46, // 10: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
 	2,  // 11: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
 	3,  // 12: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
 	10, // 13: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
@@ -2873,38 +3509,51 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	29, // 31: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
 	8,  // 32: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
 	9,  // 33: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	39, // 34: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	46, // 34: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
 	33, // 35: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
 	33, // 36: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
-	12, // 37: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
-	14, // 38: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
-	16, // 39: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
-	18, // 40: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
-	20, // 41: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
-	22, // 42: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
-	24, // 43: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
-	26, // 44: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
-	28, // 45: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
-	31, // 46: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
-	34, // 47: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
-	36, // 48: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
-	13, // 49: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 50: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	17, // 51: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	19, // 52: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	21, // 53: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	23, // 54: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	25, // 55: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	27, // 56: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	30, // 57: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	32, // 58: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	35, // 59: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	37, // 60: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	49, // [49:61] is the sub-list for method output_type
-	37, // [37:49] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	6,  // 37: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 38: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
+	40, // 39: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 40: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
+	40, // 41: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 42: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 43: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
+	12, // 44: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
+	14, // 45: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
+	16, // 46: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
+	18, // 47: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
+	20, // 48: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
+	22, // 49: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
+	24, // 50: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
+	26, // 51: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
+	28, // 52: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
+	31, // 53: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
+	34, // 54: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
+	36, // 55: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
+	38, // 56: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
+	41, // 57: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
+	43, // 58: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
+	13, // 59: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	15, // 60: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	17, // 61: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	19, // 62: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	21, // 63: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	23, // 64: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	25, // 65: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	27, // 66: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	30, // 67: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	32, // 68: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	35, // 69: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	37, // 70: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	39, // 71: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	42, // 72: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	44, // 73: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	59, // [59:74] is the sub-list for method output_type
+	44, // [44:59] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_pbregistry_v1_registry_proto_init() }
@@ -2912,13 +3561,14 @@ func file_pbregistry_v1_registry_proto_init() {
 	if File_pbregistry_v1_registry_proto != nil {
 		return
 	}
+	file_pbregistry_v1_registry_proto_msgTypes[34].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   35,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -70,6 +70,15 @@ const (
 	// RegistryServiceListExceptionsProcedure is the fully-qualified name of the RegistryService's
 	// ListExceptions RPC.
 	RegistryServiceListExceptionsProcedure = "/pbregistry.v1.RegistryService/ListExceptions"
+	// RegistryServiceGetDbtProjectProcedure is the fully-qualified name of the RegistryService's
+	// GetDbtProject RPC.
+	RegistryServiceGetDbtProjectProcedure = "/pbregistry.v1.RegistryService/GetDbtProject"
+	// RegistryServiceGetPbtableDDLProcedure is the fully-qualified name of the RegistryService's
+	// GetPbtableDDL RPC.
+	RegistryServiceGetPbtableDDLProcedure = "/pbregistry.v1.RegistryService/GetPbtableDDL"
+	// RegistryServiceGetPbtableMigrationProcedure is the fully-qualified name of the RegistryService's
+	// GetPbtableMigration RPC.
+	RegistryServiceGetPbtableMigrationProcedure = "/pbregistry.v1.RegistryService/GetPbtableMigration"
 )
 
 // RegistryServiceClient is a client for the pbregistry.v1.RegistryService service.
@@ -108,6 +117,18 @@ type RegistryServiceClient interface {
 	ApproveException(context.Context, *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error)
 	// ListExceptions lists the exceptions of a module, used or not.
 	ListExceptions(context.Context, *connect.Request[v1.ListExceptionsRequest]) (*connect.Response[v1.ListExceptionsResponse], error)
+	// GetDbtProject returns the dbt project reading a module version's
+	// subjects from their landing tables: every file, by path. History (the
+	// earlier versions whose deleted fields and old JSON keys the models
+	// keep) is read from the registry, bounded as the response says.
+	GetDbtProject(context.Context, *connect.Request[v1.GetDbtProjectRequest]) (*connect.Response[v1.GetDbtProjectResponse], error)
+	// GetPbtableDDL returns the Postgres DDL of a pbtable subject at a
+	// version: table, generated columns, indexes, validation trigger and
+	// writable view.
+	GetPbtableDDL(context.Context, *connect.Request[v1.GetPbtableDDLRequest]) (*connect.Response[v1.GetPbtableDDLResponse], error)
+	// GetPbtableMigration returns the Postgres script that moves a pbtable
+	// made for one version of its subject to a later one.
+	GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the pbregistry.v1.RegistryService service. By
@@ -202,23 +223,47 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getDbtProject: connect.NewClient[v1.GetDbtProjectRequest, v1.GetDbtProjectResponse](
+			httpClient,
+			baseURL+RegistryServiceGetDbtProjectProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("GetDbtProject")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getPbtableDDL: connect.NewClient[v1.GetPbtableDDLRequest, v1.GetPbtableDDLResponse](
+			httpClient,
+			baseURL+RegistryServiceGetPbtableDDLProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("GetPbtableDDL")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getPbtableMigration: connect.NewClient[v1.GetPbtableMigrationRequest, v1.GetPbtableMigrationResponse](
+			httpClient,
+			baseURL+RegistryServiceGetPbtableMigrationProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("GetPbtableMigration")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // registryServiceClient implements RegistryServiceClient.
 type registryServiceClient struct {
-	push             *connect.Client[v1.PushRequest, v1.PushResponse]
-	checkPush        *connect.Client[v1.CheckPushRequest, v1.CheckPushResponse]
-	getModule        *connect.Client[v1.GetModuleRequest, v1.GetModuleResponse]
-	listModules      *connect.Client[v1.ListModulesRequest, v1.ListModulesResponse]
-	listVersions     *connect.Client[v1.ListVersionsRequest, v1.ListVersionsResponse]
-	getSubject       *connect.Client[v1.GetSubjectRequest, v1.GetSubjectResponse]
-	listSubjects     *connect.Client[v1.ListSubjectsRequest, v1.ListSubjectsResponse]
-	getDescriptorSet *connect.Client[v1.GetDescriptorSetRequest, v1.GetDescriptorSetResponse]
-	diff             *connect.Client[v1.DiffRequest, v1.DiffResponse]
-	setSubjectConfig *connect.Client[v1.SetSubjectConfigRequest, v1.SetSubjectConfigResponse]
-	approveException *connect.Client[v1.ApproveExceptionRequest, v1.ApproveExceptionResponse]
-	listExceptions   *connect.Client[v1.ListExceptionsRequest, v1.ListExceptionsResponse]
+	push                *connect.Client[v1.PushRequest, v1.PushResponse]
+	checkPush           *connect.Client[v1.CheckPushRequest, v1.CheckPushResponse]
+	getModule           *connect.Client[v1.GetModuleRequest, v1.GetModuleResponse]
+	listModules         *connect.Client[v1.ListModulesRequest, v1.ListModulesResponse]
+	listVersions        *connect.Client[v1.ListVersionsRequest, v1.ListVersionsResponse]
+	getSubject          *connect.Client[v1.GetSubjectRequest, v1.GetSubjectResponse]
+	listSubjects        *connect.Client[v1.ListSubjectsRequest, v1.ListSubjectsResponse]
+	getDescriptorSet    *connect.Client[v1.GetDescriptorSetRequest, v1.GetDescriptorSetResponse]
+	diff                *connect.Client[v1.DiffRequest, v1.DiffResponse]
+	setSubjectConfig    *connect.Client[v1.SetSubjectConfigRequest, v1.SetSubjectConfigResponse]
+	approveException    *connect.Client[v1.ApproveExceptionRequest, v1.ApproveExceptionResponse]
+	listExceptions      *connect.Client[v1.ListExceptionsRequest, v1.ListExceptionsResponse]
+	getDbtProject       *connect.Client[v1.GetDbtProjectRequest, v1.GetDbtProjectResponse]
+	getPbtableDDL       *connect.Client[v1.GetPbtableDDLRequest, v1.GetPbtableDDLResponse]
+	getPbtableMigration *connect.Client[v1.GetPbtableMigrationRequest, v1.GetPbtableMigrationResponse]
 }
 
 // Push calls pbregistry.v1.RegistryService.Push.
@@ -281,6 +326,21 @@ func (c *registryServiceClient) ListExceptions(ctx context.Context, req *connect
 	return c.listExceptions.CallUnary(ctx, req)
 }
 
+// GetDbtProject calls pbregistry.v1.RegistryService.GetDbtProject.
+func (c *registryServiceClient) GetDbtProject(ctx context.Context, req *connect.Request[v1.GetDbtProjectRequest]) (*connect.Response[v1.GetDbtProjectResponse], error) {
+	return c.getDbtProject.CallUnary(ctx, req)
+}
+
+// GetPbtableDDL calls pbregistry.v1.RegistryService.GetPbtableDDL.
+func (c *registryServiceClient) GetPbtableDDL(ctx context.Context, req *connect.Request[v1.GetPbtableDDLRequest]) (*connect.Response[v1.GetPbtableDDLResponse], error) {
+	return c.getPbtableDDL.CallUnary(ctx, req)
+}
+
+// GetPbtableMigration calls pbregistry.v1.RegistryService.GetPbtableMigration.
+func (c *registryServiceClient) GetPbtableMigration(ctx context.Context, req *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error) {
+	return c.getPbtableMigration.CallUnary(ctx, req)
+}
+
 // RegistryServiceHandler is an implementation of the pbregistry.v1.RegistryService service.
 type RegistryServiceHandler interface {
 	// Push checks a module's files against the latest version (and, for
@@ -317,6 +377,18 @@ type RegistryServiceHandler interface {
 	ApproveException(context.Context, *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error)
 	// ListExceptions lists the exceptions of a module, used or not.
 	ListExceptions(context.Context, *connect.Request[v1.ListExceptionsRequest]) (*connect.Response[v1.ListExceptionsResponse], error)
+	// GetDbtProject returns the dbt project reading a module version's
+	// subjects from their landing tables: every file, by path. History (the
+	// earlier versions whose deleted fields and old JSON keys the models
+	// keep) is read from the registry, bounded as the response says.
+	GetDbtProject(context.Context, *connect.Request[v1.GetDbtProjectRequest]) (*connect.Response[v1.GetDbtProjectResponse], error)
+	// GetPbtableDDL returns the Postgres DDL of a pbtable subject at a
+	// version: table, generated columns, indexes, validation trigger and
+	// writable view.
+	GetPbtableDDL(context.Context, *connect.Request[v1.GetPbtableDDLRequest]) (*connect.Response[v1.GetPbtableDDLResponse], error)
+	// GetPbtableMigration returns the Postgres script that moves a pbtable
+	// made for one version of its subject to a later one.
+	GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -407,6 +479,27 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceGetDbtProjectHandler := connect.NewUnaryHandler(
+		RegistryServiceGetDbtProjectProcedure,
+		svc.GetDbtProject,
+		connect.WithSchema(registryServiceMethods.ByName("GetDbtProject")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceGetPbtableDDLHandler := connect.NewUnaryHandler(
+		RegistryServiceGetPbtableDDLProcedure,
+		svc.GetPbtableDDL,
+		connect.WithSchema(registryServiceMethods.ByName("GetPbtableDDL")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceGetPbtableMigrationHandler := connect.NewUnaryHandler(
+		RegistryServiceGetPbtableMigrationProcedure,
+		svc.GetPbtableMigration,
+		connect.WithSchema(registryServiceMethods.ByName("GetPbtableMigration")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/pbregistry.v1.RegistryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RegistryServicePushProcedure:
@@ -433,6 +526,12 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceApproveExceptionHandler.ServeHTTP(w, r)
 		case RegistryServiceListExceptionsProcedure:
 			registryServiceListExceptionsHandler.ServeHTTP(w, r)
+		case RegistryServiceGetDbtProjectProcedure:
+			registryServiceGetDbtProjectHandler.ServeHTTP(w, r)
+		case RegistryServiceGetPbtableDDLProcedure:
+			registryServiceGetPbtableDDLHandler.ServeHTTP(w, r)
+		case RegistryServiceGetPbtableMigrationProcedure:
+			registryServiceGetPbtableMigrationHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -488,4 +587,16 @@ func (UnimplementedRegistryServiceHandler) ApproveException(context.Context, *co
 
 func (UnimplementedRegistryServiceHandler) ListExceptions(context.Context, *connect.Request[v1.ListExceptionsRequest]) (*connect.Response[v1.ListExceptionsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.ListExceptions is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) GetDbtProject(context.Context, *connect.Request[v1.GetDbtProjectRequest]) (*connect.Response[v1.GetDbtProjectResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetDbtProject is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) GetPbtableDDL(context.Context, *connect.Request[v1.GetPbtableDDLRequest]) (*connect.Response[v1.GetPbtableDDLResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetPbtableDDL is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetPbtableMigration is not implemented"))
 }
