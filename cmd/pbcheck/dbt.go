@@ -4,12 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pbregistry/pbregistry/config"
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
@@ -17,6 +26,7 @@ import (
 )
 
 const dbtSynopsis = `dbt <input> --dialect postgres|duckdb|bigquery|snowflake --out DIR [--history <input>]... [flags]
+       pbcheck dbt --registry URL <module>[@version] --dialect … --out DIR [flags]
 
 Writes a dbt project reading the subjects of <input> (pbtables, events and
 logs of pbregistry.yaml) from the tables an extract-load tool lands their
@@ -29,12 +39,29 @@ every JSON key a field ever had is read, so rows written at any of them
 read through the models. Landing tables come from the lakehouse: section of
 pbregistry.yaml. The same inputs always give the same bytes. DIR is
 replaced as a whole; it must be absent, empty, or a project pbcheck dbt
-wrote before.`
+wrote before.
+
+With --registry, the project of a pushed version (default: the latest) is
+fetched from registryd (GetDbtProject): its history is every earlier
+version the registry holds (within the server's bounds), its configuration
+the one pushed, and its version number is named in meta, so the files equal
+those of pbcheck dbt <v> --history <v1> … --module-version <v> offline.`
 
 // dbtFlags are the flags of pbcheck dbt.
 type dbtFlags struct {
 	dialect, out, config, source, version, depth string
 	history                                      stringList
+	client                                       clientFlags
+}
+
+// registerFetch adds --registry, --token and --timeout to fs for commands
+// that fetch from a registry when asked and otherwise work offline: unlike
+// the registry commands', --registry does not default from PBREGISTRY_URL,
+// so that the variable never turns an offline run into a fetch.
+func (c *clientFlags) registerFetch(fs *flag.FlagSet) {
+	fs.StringVar(&c.registry, "registry", "", "fetch from this registry (e.g. http://localhost:8080) instead of reading inputs")
+	fs.StringVar(&c.token, "token", os.Getenv(envToken), "with --registry: bearer token (env "+envToken+")")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "with --registry: give up on the registry after this long")
 }
 
 func runDbt(ctx context.Context, e *env, args []string) (int, error) {
@@ -47,9 +74,13 @@ func runDbt(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&f.source, "source", "", "the dbt source's name (default: the lakehouse section's, else the module name in snake_case)")
 	fs.StringVar(&f.version, "module-version", "", "the module version to name in descriptions and meta (default: none)")
 	fs.StringVar(&f.depth, "nested-depth", "", "levels of nested messages flattened into parent__child columns (default: the lakehouse section's, else 1)")
+	f.client.registerFetch(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
+	}
+	if f.client.registry != "" {
+		return runDbtRegistry(ctx, e, positional, &f)
 	}
 	ref, err := optionalArg(positional, "input")
 	if err != nil {
@@ -90,6 +121,93 @@ func runDbt(ctx context.Context, e *env, args []string) (int, error) {
 	}
 	fmt.Fprintf(e.stdout, "wrote %d files of the %s dbt project to %s\n", len(files), dialect, f.out)
 	return exitOK, nil
+}
+
+// runDbtRegistry fetches the project of a pushed version from the registry
+// and writes it as runDbt does.
+func runDbtRegistry(ctx context.Context, e *env, positional []string, f *dbtFlags) (int, error) {
+	if len(f.history) > 0 || f.config != "" || f.version != "" {
+		return exitError, usagef("--history, --config and --module-version are for inputs read offline: with --registry the history, configuration and version number come from the registry")
+	}
+	if len(positional) != 1 {
+		return exitError, usagef("with --registry, want one <module>[@version], got %d arguments", len(positional))
+	}
+	module, n, err := parseModuleVersion(positional[0])
+	if err != nil {
+		return exitError, err
+	}
+	if f.dialect == "" {
+		return exitError, usagef("--dialect is required: postgres, duckdb, bigquery or snowflake")
+	}
+	if f.out == "" {
+		return exitError, usagef("--out is required: the directory to write the dbt project to")
+	}
+	req := &v1.GetDbtProjectRequest{Module: module, Version: n, Dialect: f.dialect, Source: f.source}
+	if f.depth != "" {
+		d, err := strconv.Atoi(f.depth)
+		if err != nil || d < 0 || d > config.MaxNestedDepth {
+			return exitError, usagef("--nested-depth must be a whole number from 0 to %d, not %q", config.MaxNestedDepth, f.depth)
+		}
+		req.NestedDepth = proto.Int32(int32(d))
+	}
+	c, err := f.client.client()
+	if err != nil {
+		return exitError, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.client.timeout)
+	defer cancel()
+	resp, err := c.GetDbtProject(ctx, connect.NewRequest(req))
+	if err != nil {
+		return exitError, rpcError(f.client.registry, "dbt", err)
+	}
+	if err := checkProjectPaths(resp.Msg.Files); err != nil {
+		return exitError, fmt.Errorf("dbt: %w", err)
+	}
+	files := make([]dbt.File, len(resp.Msg.Files))
+	for i, file := range resp.Msg.Files {
+		files[i] = dbt.File{Path: file.GetPath(), Data: file.GetContent()}
+	}
+	if err := writeProject(f.out, files); err != nil {
+		return exitError, err
+	}
+	if resp.Msg.HistoryTruncated {
+		fmt.Fprintf(e.stderr, "warning: the registry read only the last %d earlier versions as history (its bounds: %d versions, %d bytes): fields deleted before version %d are not kept as columns\n",
+			len(resp.Msg.HistoryVersions), resp.Msg.MaxHistoryVersions, resp.Msg.MaxHistoryBytes, firstOr(resp.Msg.HistoryVersions, resp.Msg.GetVersion().GetNumber()))
+	}
+	fmt.Fprintf(e.stdout, "wrote %d files of the %s dbt project of %s version %d (%d earlier versions as history) to %s\n",
+		len(files), f.dialect, module, resp.Msg.GetVersion().GetNumber(), len(resp.Msg.HistoryVersions), f.out)
+	return exitOK, nil
+}
+
+// checkProjectPaths refuses a project from the registry with a file that
+// is not safe to write under --out: not a clean, relative, slash-separated
+// .yml or .sql path, or sent twice.
+func checkProjectPaths(files []*v1.File) error {
+	if len(files) == 0 {
+		return errors.New("the registry sent no files")
+	}
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		p := f.GetPath()
+		switch {
+		case !utf8.ValidString(p) || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)):
+			return fmt.Errorf("the registry sent file %q: not a clean relative path", p)
+		case !strings.HasSuffix(p, ".yml") && !strings.HasSuffix(p, ".sql"):
+			return fmt.Errorf("the registry sent file %q: a dbt project holds .yml and .sql files only", p)
+		case seen[p]:
+			return fmt.Errorf("the registry sent file %q twice", p)
+		}
+		seen[p] = true
+	}
+	return nil
+}
+
+// firstOr returns list's first element, or def.
+func firstOr(list []int64, def int64) int64 {
+	if len(list) == 0 {
+		return def
+	}
+	return list[0]
 }
 
 // loadDbtInput loads one version of the module.
