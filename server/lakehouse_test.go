@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -176,7 +177,8 @@ func untar(t *testing.T, data []byte) map[string][]byte {
 // event subject), GetDbtProject at v2 (and at latest) returns byte for byte
 // what pbcheck dbt writes offline with --history v1 --module-version 2 (the
 // golden files), the same bytes at every call; the tarball extracts to the
-// same files and is itself the same bytes at every call.
+// same files and is itself the same bytes at every call and from another
+// registry holding the same versions.
 func TestDbtProject(t *testing.T) {
 	in := lakehouseServer(t, nil)
 	c := in.client("")
@@ -185,6 +187,10 @@ func TestDbtProject(t *testing.T) {
 	if v := pushTree(t, c, filepath.Join(shop, "v2")).GetVersion().GetNumber(); v != 2 {
 		t.Fatalf("second push made version %d, want 2", v)
 	}
+	// A second registry, pushed the same versions at other times.
+	other := lakehouseServer(t, nil)
+	pushTree(t, other.client(""), filepath.Join(shop, "v1"))
+	pushTree(t, other.client(""), filepath.Join(shop, "v2"))
 	ctx := context.Background()
 	for _, dialect := range []string{"postgres", "duckdb", "bigquery", "snowflake"} {
 		t.Run(dialect, func(t *testing.T) {
@@ -232,6 +238,9 @@ func TestDbtProject(t *testing.T) {
 			}
 			if !bytes.Equal(tarballs[0], tarballs[1]) {
 				t.Errorf("the tarballs of version 2 and latest differ")
+			}
+			if resp, body := getTarball(t, other, "/dbt/acme/shop/2.tar.gz?dialect="+dialect, ""); resp.StatusCode != http.StatusOK || !bytes.Equal(body, tarballs[0]) {
+				t.Errorf("another registry holding the same versions serves another tarball (status %d)", resp.StatusCode)
 			}
 		})
 	}
@@ -397,5 +406,56 @@ func TestLakehouseAuth(t *testing.T) {
 		if resp.StatusCode != tc.status {
 			t.Errorf("token %q: GET tarball = %d %.200s, want %d", tc.token, resp.StatusCode, body, tc.status)
 		}
+	}
+}
+
+// TestLakehouseHistoryBound: a module with more earlier versions than
+// MaxLakehouseHistoryVersions gets the newest of them as history, says so
+// in history_truncated, and a field deleted only before the bound is no
+// longer kept as a column, while one deleted within it is.
+func TestLakehouseHistoryBound(t *testing.T) {
+	in := lakehouseServer(t, nil)
+	c := in.client("")
+	const cfg = "version: v1\nmodule: acme/many\nsubjects:\n  - message: acme.many.v1.Row\n    kind: pbtable\n    primary_key: [id]\n"
+	total := server.MaxLakehouseHistoryVersions + 2
+	for n := 1; n <= total; n++ {
+		// Version 1 has field first; it is deleted (and reserved) in
+		// version 2. Field late is deleted in the last version. Every
+		// version adds a field so that each is new content.
+		var b strings.Builder
+		b.WriteString("syntax = \"proto3\";\npackage acme.many.v1;\nmessage Row {\n  string id = 1;\n")
+		if n == 1 {
+			b.WriteString("  string first = 2;\n")
+		} else {
+			b.WriteString("  reserved 2;\n  reserved \"first\";\n")
+		}
+		if n < total {
+			b.WriteString("  string late = 3;\n")
+		} else {
+			b.WriteString("  reserved 3;\n  reserved \"late\";\n")
+		}
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "  int32 f%d = %d;\n", i, 100+i)
+		}
+		b.WriteString("}\n")
+		mustPush(t, c, []*v1.File{{Path: "pbregistry.yaml", Content: []byte(cfg)}, {Path: "acme/many/v1/row.proto", Content: []byte(b.String())}})
+	}
+	resp, err := c.GetDbtProject(context.Background(), connect.NewRequest(&v1.GetDbtProjectRequest{Module: "acme/many", Dialect: "duckdb"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := resp.Msg.HistoryVersions
+	if !resp.Msg.HistoryTruncated || len(h) != server.MaxLakehouseHistoryVersions || h[0] != 2 || h[len(h)-1] != int64(total-1) {
+		t.Fatalf("history truncated %v, %d versions from %v to %v; want truncated, %d versions from 2 to %d",
+			resp.Msg.HistoryTruncated, len(h), h[0], h[len(h)-1], server.MaxLakehouseHistoryVersions, total-1)
+	}
+	var models string
+	for _, f := range resp.Msg.Files {
+		if strings.HasSuffix(f.Path, ".sql") {
+			models += string(f.Content)
+		}
+	}
+	if !strings.Contains(models, "late") || strings.Contains(models, "first") {
+		t.Errorf("want the column of late (deleted within the history) and none of first (deleted before it):\n%s", models)
 	}
 }
