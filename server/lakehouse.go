@@ -34,8 +34,11 @@ const (
 	// MaxLakehouseHistoryVersions is the most earlier versions read.
 	MaxLakehouseHistoryVersions = 256
 	// MaxLakehouseHistoryBytes is the most descriptor-set bytes read for
-	// the earlier versions, all together.
-	MaxLakehouseHistoryBytes = 64 << 20
+	// the earlier versions, all together. Decoding and generating cost
+	// tens of bytes allocated per stored byte (TestLakehouseHistoryBound
+	// logs the figure), hence a budget well below the versions' bound
+	// times a large module's size.
+	MaxLakehouseHistoryBytes = 16 << 20
 )
 
 // dbtTarballModTime is the modification time of every entry of a dbt

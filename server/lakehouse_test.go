@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
@@ -440,10 +442,17 @@ func TestLakehouseHistoryBound(t *testing.T) {
 		b.WriteString("}\n")
 		mustPush(t, c, []*v1.File{{Path: "pbregistry.yaml", Content: []byte(cfg)}, {Path: "acme/many/v1/row.proto", Content: []byte(b.String())}})
 	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
 	resp, err := c.GetDbtProject(context.Background(), connect.NewRequest(&v1.GetDbtProjectRequest{Module: "acme/many", Dialect: "duckdb"}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	// A figure for the docs, not an assertion.
+	t.Logf("GetDbtProject over %d versions of history: %v, %.1f MiB allocated", len(resp.Msg.HistoryVersions), elapsed, float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
 	h := resp.Msg.HistoryVersions
 	if !resp.Msg.HistoryTruncated || len(h) != server.MaxLakehouseHistoryVersions || h[0] != 2 || h[len(h)-1] != int64(total-1) {
 		t.Fatalf("history truncated %v, %d versions from %v to %v; want truncated, %d versions from 2 to %d",
