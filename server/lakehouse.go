@@ -205,6 +205,9 @@ func pbtableSubject(module string, v *lakehouseVersion, name string) (config.Sub
 		}
 	}
 	if name == "" {
+		if len(tables) == 0 {
+			return config.Subject{}, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%s version %d has no pbtable subjects: declare one (kind: pbtable, primary_key) under subjects: in its %s", module, v.version.Number, registry.ConfigFileName))
+		}
 		if len(tables) != 1 {
 			return config.Subject{}, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s version %d has %d pbtable subjects (%s): name one in subject",
 				module, v.version.Number, len(tables), strings.Join(tables, ", ")))

@@ -311,7 +311,10 @@ func TestLakehouseErrors(t *testing.T) {
 	shop := filepath.Join(lakehouseTestdata, "dbt", "testdata", "shop")
 	pushTree(t, c, filepath.Join(shop, "v1"))
 	pushTree(t, c, filepath.Join(shop, "v2"))
-	mustPush(t, c, files("int64", "")) // acme/commerce: Invoice is a pbtable, InvoicePaid an event.
+	mustPush(t, c, []*v1.File{
+		{Path: "pbregistry.yaml", Content: []byte("version: v1\nmodule: acme/events\nsubjects:\n  - message: acme.events.v1.Ping\n    kind: event\n")},
+		{Path: "acme/events/v1/ping.proto", Content: []byte("syntax = \"proto3\";\npackage acme.events.v1;\nmessage Ping {\n  string id = 1;\n}\n")},
+	})
 	ctx := context.Background()
 	dbtProject := func(r *v1.GetDbtProjectRequest) error {
 		_, err := c.GetDbtProject(ctx, connect.NewRequest(r))
@@ -341,6 +344,7 @@ func TestLakehouseErrors(t *testing.T) {
 		{"ddl unknown subject", ddl(&v1.GetPbtableDDLRequest{Module: "acme/shop", Subject: "acme.shop.v1.Nope"}), connect.CodeNotFound, []string{"acme.shop.v1.Nope", "acme.shop.v1.Order"}},
 		{"ddl event subject", ddl(&v1.GetPbtableDDLRequest{Module: "acme/shop", Subject: "acme.shop.v1.OrderPlaced"}), connect.CodeInvalidArgument, []string{"kind event, not pbtable"}},
 		{"ddl bad table name", ddl(&v1.GetPbtableDDLRequest{Module: "acme/shop", Options: &v1.PbtableOptions{Table: "Drop Table"}}), connect.CodeInvalidArgument, []string{"Drop Table"}},
+		{"ddl no pbtable", ddl(&v1.GetPbtableDDLRequest{Module: "acme/events"}), connect.CodeFailedPrecondition, []string{"acme/events version 1 has no pbtable subjects"}},
 		{"migration no from", migration(&v1.GetPbtableMigrationRequest{Module: "acme/shop"}), connect.CodeInvalidArgument, []string{"from is required"}},
 		{"migration backwards", migration(&v1.GetPbtableMigrationRequest{Module: "acme/shop", From: 2, To: 1}), connect.CodeInvalidArgument, []string{"earlier than to"}},
 		{"migration unknown version", migration(&v1.GetPbtableMigrationRequest{Module: "acme/shop", From: 1, To: 9}), connect.CodeNotFound, []string{"9"}},
