@@ -63,7 +63,7 @@ func (s *Server) loadLakehouseVersion(ctx context.Context, module string, number
 	if err != nil {
 		return nil, connectError(err)
 	}
-	img, err := image.DecodeWithLimits(data, image.StoredLimits)
+	img, err := image.DecodeWithLimits(data.Data, image.StoredLimits)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: decoding its stored descriptor set: %w", module, v.Number, err))
 	}
