@@ -64,6 +64,8 @@ type Config struct {
 	Stacks StacksConfig `yaml:"stacks"`
 	// Cache bounds the read cache of immutable version bytes.
 	Cache CacheConfig `yaml:"cache"`
+	// Webhooks are the HTTP endpoints the registry calls on every event.
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 }
 
 // LimitsConfig bounds requests, pushes and policies: the keys of
@@ -123,7 +125,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes and the others docs/operations.md lists), policies, "+
 			"http (read_header_timeout, read_timeout, write_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
-			"rate_limits (per_ip, per_token: requests_per_second, burst), database (max_conns, lock_timeout, statement_timeout), stacks (dir, public_url, poll_interval, repack_every, repos) and cache (max_bytes)", name, msg)
+			"rate_limits (per_ip, per_token: requests_per_second, burst), database (max_conns, lock_timeout, statement_timeout), stacks (dir, public_url, poll_interval, repack_every, repos), cache (max_bytes) and webhooks (dir, public_url, poll_interval, lease, endpoints)", name, msg)
 	}
 	if c.PoliciesNode.Kind != 0 {
 		specs, err := policies.Parse(name, &c.PoliciesNode)

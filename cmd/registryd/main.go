@@ -5,6 +5,7 @@
 //
 //	registryd [flags]                                   serve
 //	registryd token create --name ci --scope 'push:acme/*'   make a token
+//	registryd webhooks deliveries | redrive ID              dead letters
 //
 // Every flag has an environment variable: PBREGISTRY_ and the flag's name
 // in upper case with '-' as '_' (e.g. PBREGISTRY_LISTEN). Flags win over
@@ -31,6 +32,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "webhooks" {
+		return runWebhooks(ctx, args[1:], os.Getenv, stdout, stderr)
 	}
 	if len(args) > 0 && (args[0] == "serve") {
 		args = args[1:]

@@ -54,6 +54,11 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 		return err
 	}
 	defer stopStacks()
+	stopWebhooks, err := startWebhooks(ctx, f, cfg, store, logger)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	opts.Git = git
 	if stage := os.Getenv(pauseEnv); stage != "" {
 		if opts.PushContext, err = pauseAt(stage, stderr, logger); err != nil {

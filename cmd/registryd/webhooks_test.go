@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+)
+
+const webhookSecret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
+
+// hookReceiver is a loopback HTTP receiver that verifies each request
+// with the Standard Webhooks library and answers 503 until up.
+type hookReceiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	up  bool
+	ids []string // webhook-ids accepted, in order
+	bad []string
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	wh, err := standardwebhooks.NewWebhook(webhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hookReceiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := wh.Verify(body, req.Header); err != nil {
+			r.bad = append(r.bad, err.Error())
+		}
+		if !r.up {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		r.ids = append(r.ids, req.Header.Get("webhook-id"))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *hookReceiver) state() (ids, bad []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...), append([]string(nil), r.bad...)
+}
+
+// runRegistrydCmd runs registryd with args and returns its exit code and
+// output.
+func runRegistrydCmd(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(registrydBin, args...)
+	cmd.Env = append(cmd.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// TestWebhooksDeadLetterRedrive: registryd with a webhooks: section
+// dead-letters an event its endpoint refuses, `registryd webhooks
+// deliveries` lists it, and once the endpoint is back `registryd webhooks
+// redrive` delivers it, signed, with its webhook-id.
+func TestWebhooksDeadLetterRedrive(t *testing.T) {
+	ctx := context.Background()
+	r := newHookReceiver(t)
+	data := t.TempDir()
+	config := writeConfig(t, fmt.Sprintf(`webhooks:
+  poll_interval: 20ms
+  endpoints:
+    - name: ci
+      url: %s/hooks
+      modules: ["acme/**"]
+      secret_env: CI_WEBHOOK_SECRET
+      max_attempts: 2
+      retry_initial: 10ms
+      retry_max: 20ms
+`, r.srv.URL))
+	env := []string{"CI_WEBHOOK_SECRET=" + webhookSecret}
+	p := startRegistryd(t, env, "--data-dir", data, "--config", config)
+	if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", "")})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.await("dead letter", func(l string) bool { return strings.Contains(l, "webhook dead-lettered") }); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runRegistrydCmd(t, nil, "webhooks", "deliveries", "--config", config, "--data-dir", data)
+	if code != 0 || !strings.Contains(out, "ci/1") || !strings.Contains(out, "evt_1") || !strings.Contains(out, "503") {
+		t.Fatalf("webhooks deliveries: exit %d\n%s", code, out)
+	}
+	code, out = runRegistrydCmd(t, env, "webhooks", "redrive", "--config", config, "--data-dir", data, "ci/1")
+	if code != 1 || !strings.Contains(out, "503") || !strings.Contains(out, "the dead letter is kept") {
+		t.Errorf("redrive while the endpoint is down: exit %d\n%s", code, out)
+	}
+
+	r.mu.Lock()
+	r.up = true
+	r.mu.Unlock()
+	code, out = runRegistrydCmd(t, env, "webhooks", "redrive", "--config", config, "--data-dir", data, "ci/1")
+	if code != 0 || !strings.Contains(out, "re-driven ci/1") {
+		t.Fatalf("webhooks redrive: exit %d\n%s", code, out)
+	}
+	code, out = runRegistrydCmd(t, nil, "webhooks", "deliveries", "--config", config, "--data-dir", data)
+	if code != 0 || !strings.Contains(out, "No dead letters") {
+		t.Errorf("after redrive, webhooks deliveries: exit %d\n%s", code, out)
+	}
+	// The next push is delivered by registryd itself.
+	if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, 1))})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.await("delivery", func(l string) bool { return strings.Contains(l, "webhook delivered") }); err != nil {
+		t.Fatal(err)
+	}
+	ids, bad := r.state()
+	if strings.Join(ids, " ") != "evt_1 evt_2" || len(bad) > 0 {
+		t.Errorf("receiver accepted %v; signature errors %v", ids, bad)
+	}
+}
+
+// TestWebhooksConfigRefused: registryd refuses to start when an
+// endpoint's secret is missing, naming the endpoint and the variable.
+func TestWebhooksConfigRefused(t *testing.T) {
+	config := writeConfig(t, `webhooks:
+  endpoints:
+    - name: ci
+      url: https://ci.example.com/hooks
+      secret_env: CI_WEBHOOK_SECRET_UNSET
+`)
+	code, out := runRegistrydCmd(t, nil, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", config)
+	if code != 1 || !strings.Contains(out, "webhook endpoint ci: secret_env CI_WEBHOOK_SECRET_UNSET: the environment variable is unset or empty") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
