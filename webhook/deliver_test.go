@@ -40,12 +40,18 @@ func fastEndpoint(url string) webhook.Endpoint {
 
 func newEnv(t *testing.T, eps ...webhook.Endpoint) *env {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Dir(ctx, t.TempDir(), sqlite.Options{})
+	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return newEnvStore(t, store, eps...)
+}
+
+func newEnvStore(t *testing.T, store registry.Store, eps ...webhook.Endpoint) *env {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	e := &env{t: t, store: store, svc: registry.NewService(store, registry.ServiceOptions{}), pushed: map[string]int{}}
 	e.cfg = webhook.Config{Dir: t.TempDir(), PublicURL: "https://registry.acme.com/", Endpoints: eps}
 	e.d, err = webhook.New(ctx, store, e.cfg, webhook.Options{Worker: "test", Getenv: getenv})

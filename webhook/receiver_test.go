@@ -69,6 +69,9 @@ const (
 	// the sender gives up: the sender sees a timeout although the
 	// receiver has the event.
 	processThenHang
+	// processThen500 processes the event, then answers 500: the sender
+	// retries an event the receiver has.
+	processThen500
 )
 
 // received is one request the receiver got.
@@ -86,6 +89,8 @@ type receiver struct {
 	mu     sync.Mutex
 	script []behaviour
 	always behaviour
+	// firstTime answers the first request of each webhook-id.
+	firstTime *behaviour
 	got    []received
 	// processed counts the processings of each webhook-id.
 	processed map[string]int
@@ -114,6 +119,9 @@ func newReceiver(t *testing.T, script ...behaviour) *receiver {
 			b, r.script = r.script[0], r.script[1:]
 		}
 		id := req.Header.Get("webhook-id")
+		if r.firstTime != nil && r.seen(id) == 1 {
+			b = *r.firstTime
+		}
 		if b != fail500 && r.processed[id] == 0 {
 			r.processed[id]++
 			r.order = append(r.order, id)
@@ -122,6 +130,8 @@ func newReceiver(t *testing.T, script ...behaviour) *receiver {
 		switch b {
 		case fail500:
 			http.Error(w, "receiver is down", http.StatusInternalServerError)
+		case processThen500:
+			http.Error(w, "processed, then crashed", http.StatusInternalServerError)
 		case processThenHang:
 			<-req.Context().Done()
 		default:
@@ -130,6 +140,18 @@ func newReceiver(t *testing.T, script ...behaviour) *receiver {
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+// seen returns how many requests of webhook-id id the receiver got
+// (r.mu held).
+func (r *receiver) seen(id string) int {
+	n := 0
+	for _, q := range r.got {
+		if q.header.Get("webhook-id") == id {
+			n++
+		}
+	}
+	return n
 }
 
 // set makes the receiver answer b from now on.
