@@ -28,7 +28,8 @@ const (
 var ErrRedirectRefused = errors.New("redirect refused")
 
 // NewHTTPClient returns the client webhooks are sent with: redirects are
-// followed only to the same scheme and host, at most MaxRedirects times.
+// followed only to the same scheme and host, keeping the POST (307 and
+// 308), at most MaxRedirects times.
 // Each request's timeout comes from its context.
 func NewHTTPClient() *http.Client {
 	return &http.Client{CheckRedirect: checkRedirect}
@@ -39,6 +40,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	switch {
 	case len(via) > MaxRedirects:
 		return fmt.Errorf("%w: more than %d redirects", ErrRedirectRefused, MaxRedirects)
+	case req.Method != via[0].Method:
+		return fmt.Errorf("%w: %s answered a redirect that turns the POST into a %s (only 307 and 308 keep it): configure the final URL", ErrRedirectRefused, first.Host, req.Method)
 	case req.URL.Scheme != first.Scheme || req.URL.Host != first.Host:
 		return fmt.Errorf("%w: %s redirected to %s://%s, another host; webhooks follow redirects on the same host only: configure the final URL",
 			ErrRedirectRefused, first.Host, req.URL.Scheme, req.URL.Host)

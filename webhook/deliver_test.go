@@ -243,6 +243,8 @@ func TestRedirect(t *testing.T) {
 		switch req.URL.Path {
 		case "/away":
 			http.Redirect(w, req, other.srv.URL+"/steal", http.StatusTemporaryRedirect)
+		case "/see-other":
+			http.Redirect(w, req, "/here", http.StatusFound)
 		case "/moved":
 			http.Redirect(w, req, "/here", http.StatusPermanentRedirect)
 		case "/here":
@@ -255,6 +257,10 @@ func TestRedirect(t *testing.T) {
 	err := webhook.Send(ctx, webhook.NewHTTPClient(), redirector.URL+"/away", secret, "evt_1", []byte(`{}`), time.Now(), 5*time.Second)
 	if !errors.Is(err, webhook.ErrRedirectRefused) || !strings.Contains(err.Error(), "another host") {
 		t.Errorf("redirect to another host: %v, want ErrRedirectRefused", err)
+	}
+	err = webhook.Send(ctx, webhook.NewHTTPClient(), redirector.URL+"/see-other", secret, "evt_1", []byte(`{}`), time.Now(), 5*time.Second)
+	if !errors.Is(err, webhook.ErrRedirectRefused) || !strings.Contains(err.Error(), "turns the POST into a GET") {
+		t.Errorf("302 on the same host: %v, want ErrRedirectRefused", err)
 	}
 	if n := len(other.requests()); n != 0 {
 		t.Errorf("the other host got %d requests", n)

@@ -91,7 +91,7 @@ type receiver struct {
 	always behaviour
 	// firstTime answers the first request of each webhook-id.
 	firstTime *behaviour
-	got    []received
+	got       []received
 	// processed counts the processings of each webhook-id.
 	processed map[string]int
 	order     []string
