@@ -22,6 +22,10 @@ const (
 
 // Metrics counts deliveries by endpoint and outcome.
 type Metrics struct {
+	// OnAdd, if set, is called with every outcome counted, e.g. to feed
+	// a Prometheus counter; it must not block.
+	OnAdd func(endpoint, outcome string)
+
 	mu sync.Mutex
 	n  map[[2]string]int64
 }
@@ -34,6 +38,9 @@ func (m *Metrics) Add(endpoint, outcome string) {
 		m.n = map[[2]string]int64{}
 	}
 	m.n[[2]string{endpoint, outcome}]++
+	if m.OnAdd != nil {
+		m.OnAdd(endpoint, outcome)
+	}
 }
 
 // Get returns the count of an outcome of endpoint.

@@ -54,17 +54,18 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 		return err
 	}
 	defer stopStacks()
-	stopWebhooks, err := startWebhooks(ctx, f, cfg, store, logger)
-	if err != nil {
-		return err
-	}
-	defer stopWebhooks()
 	opts.Git = git
 	if stage := os.Getenv(pauseEnv); stage != "" {
 		if opts.PushContext, err = pauseAt(stage, stderr, logger); err != nil {
 			return err
 		}
 	}
+	srv := server.New(opts)
+	stopWebhooks, err := startWebhooks(ctx, f, cfg, store, srv.Metrics(), logger)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another address with --listen or PBREGISTRY_LISTEN)", f.listen, err)
@@ -74,7 +75,7 @@ func serve(ctx context.Context, f *flags, stderr io.Writer) error {
 		mode = "read-only"
 	}
 	logger.Info("registryd listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", where, "mode", mode)
-	if err := server.New(opts).Serve(ctx, ln); err != nil {
+	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
 	logger.Info("registryd stopped")

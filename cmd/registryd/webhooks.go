@@ -37,7 +37,7 @@ func webhooksDir(cfg *server.Config, dataDir string) string {
 // startWebhooks starts delivering the configuration's webhooks and
 // returns stop, which ends delivering, waits for it and logs the
 // delivery counters. A read-only registryd delivers nothing.
-func startWebhooks(ctx context.Context, f *flags, cfg *server.Config, store registry.Store, logger *slog.Logger) (stop func(), err error) {
+func startWebhooks(ctx context.Context, f *flags, cfg *server.Config, store registry.Store, metrics *server.Metrics, logger *slog.Logger) (stop func(), err error) {
 	stop = func() {}
 	wc := cfg.Webhooks
 	if len(wc.Endpoints) == 0 {
@@ -48,7 +48,13 @@ func startWebhooks(ctx context.Context, f *flags, cfg *server.Config, store regi
 		return stop, nil
 	}
 	wc.Dir = webhooksDir(cfg, f.dataDir)
-	d, err := webhook.New(ctx, store, wc, webhook.Options{Logger: logger})
+	if wc.PublicURL == "" {
+		wc.PublicURL = strings.TrimRight(cfg.Stacks.PublicURL, "/")
+	}
+	counter := metrics.NewCounter("pbregistry_webhook_deliveries_total",
+		"Webhook deliveries by endpoint and outcome (delivered, failed, dead_letter, skipped, breaker_open).", "endpoint", "outcome")
+	m := &webhook.Metrics{OnAdd: func(endpoint, outcome string) { counter.Inc(endpoint, outcome) }}
+	d, err := webhook.New(ctx, store, wc, webhook.Options{Logger: logger, Metrics: m})
 	if err != nil {
 		return stop, err
 	}

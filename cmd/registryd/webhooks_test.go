@@ -128,6 +128,21 @@ func TestWebhooksDeadLetterRedrive(t *testing.T) {
 	if _, err := p.await("delivery", func(l string) bool { return strings.Contains(l, "webhook delivered") }); err != nil {
 		t.Fatal(err)
 	}
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`pbregistry_webhook_deliveries_total{endpoint="ci",outcome="delivered"} 1`,
+		`pbregistry_webhook_deliveries_total{endpoint="ci",outcome="failed"} 2`,
+		`pbregistry_webhook_deliveries_total{endpoint="ci",outcome="dead_letter"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	ids, bad := r.state()
 	if strings.Join(ids, " ") != "evt_1 evt_2" || len(bad) > 0 {
 		t.Errorf("receiver accepted %v; signature errors %v", ids, bad)
