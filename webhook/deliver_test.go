@@ -19,7 +19,7 @@ import (
 
 // env is a registry (SQLite) and a Deliverer of one endpoint, "ci".
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  registry.Store
 	svc    *registry.Service
 	cfg    webhook.Config
@@ -38,7 +38,7 @@ func fastEndpoint(url string) webhook.Endpoint {
 	}
 }
 
-func newEnv(t *testing.T, eps ...webhook.Endpoint) *env {
+func newEnv(t testing.TB, eps ...webhook.Endpoint) *env {
 	t.Helper()
 	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
@@ -48,7 +48,7 @@ func newEnv(t *testing.T, eps ...webhook.Endpoint) *env {
 	return newEnvStore(t, store, eps...)
 }
 
-func newEnvStore(t *testing.T, store registry.Store, eps ...webhook.Endpoint) *env {
+func newEnvStore(t testing.TB, store registry.Store, eps ...webhook.Endpoint) *env {
 	t.Helper()
 	ctx := context.Background()
 	var err error

@@ -2,58 +2,14 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/webhook"
 )
-
-// freshSchema creates a PostgreSQL schema of its own for t, dropped at
-// cleanup, and returns the database URL with search_path set to it. It
-// skips t without PBREGISTRY_TEST_DATABASE_URL, and fails it under CI.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	const urlEnv = "PBREGISTRY_TEST_DATABASE_URL"
-	base := os.Getenv(urlEnv)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests", urlEnv)
-		}
-		t.Skipf("%s is not set: skipping PostgreSQL tests", urlEnv)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	exec := func(sql string) {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to %s: %v", urlEnv, err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s must be a postgres:// URL: %v", urlEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestTwoDeliverersOnePostgres: two registryd's deliverers share one
 // PostgreSQL outbox. The receiver takes every event and then answers 500
@@ -63,7 +19,7 @@ func freshSchema(t *testing.T) string {
 // deduplicating receiver processes each event once.
 func TestTwoDeliverersOnePostgres(t *testing.T) {
 	ctx := context.Background()
-	dsn := freshSchema(t)
+	dsn, _ := pgtest.Schema(t, "pbregistry_webhook_")
 	open := func() *postgres.Store {
 		s, err := postgres.Open(ctx, dsn, postgres.Options{})
 		if err != nil {
