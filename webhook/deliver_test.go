@@ -155,8 +155,8 @@ func TestDeliverFailTimeoutRecover(t *testing.T) {
 	}
 	want := webhook.Data{
 		EventID: 2, Module: "acme/commerce", Version: 2, PushedBy: "ci@acme", Commit: "c0ffee2", Branch: "main",
-		SubjectsAdded: []string{"p13.v1.Refund"},
-		Links:         map[string]string{"image": "https://registry.acme.com/modules/acme/commerce/versions/2/image.binpb"},
+		SubjectsAdded: []string{"p13.v1.Refund"}, SubjectsAddedCount: 1,
+		Links: map[string]string{"image": "https://registry.acme.com/modules/acme/commerce/versions/2/image.binpb"},
 	}
 	p.Data.Digest = ""
 	if p.Type != registry.EventVersionAccepted || fmt.Sprint(p.Data) != fmt.Sprint(want) {

@@ -12,6 +12,10 @@ import (
 	"github.com/pbregistry/pbregistry/registry"
 )
 
+// MaxSubjects bounds the subjects listed in a payload, so that a module
+// with thousands of subjects does not make a payload of megabytes.
+const MaxSubjects = 500
+
 // Source is what the payload is built from: the store's reads of a
 // version and its subjects. registry.Store satisfies it.
 type Source interface {
@@ -46,8 +50,12 @@ type Data struct {
 	// carried, if any.
 	Commit string `json:"commit,omitempty"`
 	Branch string `json:"branch,omitempty"`
-	// SubjectsAdded are the subjects this version declared first.
+	// SubjectsAdded are the subjects this version declared first, at
+	// most MaxSubjects of them.
 	SubjectsAdded []string `json:"subjects_added,omitempty"`
+	// SubjectsAddedCount is how many subjects this version declared
+	// first; more than len(SubjectsAdded) when the list was cut.
+	SubjectsAddedCount int `json:"subjects_added_count,omitempty"`
 	// Links are URLs of the version: "image" (the FileDescriptorSet) and
 	// "version" (the version's metadata); absent without
 	// webhooks.public_url.
@@ -78,7 +86,10 @@ func BuildPayload(ctx context.Context, src Source, publicURL string, e registry.
 		}
 		for _, s := range subjects {
 			if s.FirstVersion == e.Version {
-				p.Data.SubjectsAdded = append(p.Data.SubjectsAdded, s.Name)
+				p.Data.SubjectsAddedCount++
+				if len(p.Data.SubjectsAdded) < MaxSubjects {
+					p.Data.SubjectsAdded = append(p.Data.SubjectsAdded, s.Name)
+				}
 			}
 		}
 	}
