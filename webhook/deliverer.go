@@ -14,8 +14,11 @@ import (
 )
 
 // DefaultLease is how long a claimed event is held by default: if this
-// registryd dies, another claims the event once the lease ends.
-const DefaultLease = 5 * time.Minute
+// registryd dies, another (or this one, restarted) claims the event once
+// the lease ends, so it bounds how long a crash delays an event. Retries
+// that would outlast the lease end the claim instead: the event is
+// claimed again when the lease ends.
+const DefaultLease = time.Minute
 
 // Store is what the Deliverer needs of the registry's store: the outbox
 // and the reads the payload is built from. registry.Store satisfies it.
