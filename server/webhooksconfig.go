@@ -11,6 +11,7 @@ import "github.com/pbregistry/pbregistry/webhook"
 //	  dir: /var/lib/pbregistry/webhooks   # dead letters; default: <data-dir>/webhooks
 //	  public_url: https://registry.acme.com
 //	  poll_interval: 2s
+//	  lease: 1m
 //	  endpoints:
 //	    - name: ci
 //	      url: https://ci.acme.com/hooks/pbregistry

@@ -41,6 +41,7 @@ var EventTypes = []string{registry.EventVersionAccepted}
 //	  dir: /var/lib/pbregistry/webhooks  # dead letters; default: <data-dir>/webhooks
 //	  public_url: https://registry.acme.com   # base of the payload's links
 //	  poll_interval: 2s                  # how often an idle endpoint looks at the outbox
+//	  lease: 1m                          # after a crash, an event is sent again this late
 //	  endpoints:
 //	    - name: ci                       # outbox consumer webhook.ci
 //	      url: https://ci.acme.com/hooks/pbregistry
@@ -68,6 +69,10 @@ type Config struct {
 	// PollInterval is how often an idle endpoint looks for new events;
 	// 0 means 2s.
 	PollInterval Duration `yaml:"poll_interval"`
+	// Lease is how long a claimed event is held: after a crash, the event
+	// is sent again once its lease ends. 0 means 1m; it is raised to four
+	// times the longest endpoint timeout.
+	Lease Duration `yaml:"lease"`
 	// Endpoints are the receivers.
 	Endpoints []Endpoint `yaml:"endpoints"`
 }
@@ -111,7 +116,7 @@ type Endpoint struct {
 }
 
 var (
-	configKeys   = []string{"dir", "public_url", "poll_interval", "endpoints"}
+	configKeys   = []string{"dir", "public_url", "poll_interval", "lease", "endpoints"}
 	endpointKeys = []string{"name", "url", "modules", "events", "secret_env", "secret_file", "timeout", "max_attempts", "max_age",
 		"retry_initial", "retry_max", "breaker_failures", "breaker_cooldown"}
 )

@@ -39,8 +39,9 @@ type Options struct {
 	// Worker identifies this process on its outbox claims; "" means
 	// host:pid.
 	Worker string
-	// Lease is how long a claimed event is held; 0 means DefaultLease.
-	// It is raised to four times the longest endpoint timeout.
+	// Lease is how long a claimed event is held; 0 means the
+	// configuration's lease, else DefaultLease. It is raised to four
+	// times the longest endpoint timeout.
 	Lease time.Duration
 	// Getenv looks up secret_env variables; nil means os.Getenv.
 	Getenv func(string) string
@@ -109,6 +110,9 @@ func New(ctx context.Context, store Store, cfg Config, opts Options) (*Deliverer
 	if d.worker == "" {
 		host, _ := os.Hostname()
 		d.worker = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if d.lease <= 0 {
+		d.lease = cfg.Lease.D()
 	}
 	if d.lease <= 0 {
 		d.lease = DefaultLease

@@ -163,3 +163,68 @@ func TestWebhooksConfigRefused(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+// TestWebhooksKilled SIGKILLs registryd while its endpoint holds a
+// webhook it has processed but not answered, then restarts it: once the
+// lease ends the restarted registryd sends the event again with the same
+// webhook-id, and the receiver, deduplicating by it, processes it once.
+// (The lease is raised to four attempt timeouts, 4s; the timeout of 1s
+// leaves the kill ample time to land before registryd would retry.)
+func TestWebhooksKilled(t *testing.T) {
+	ctx := context.Background()
+	wh, err := standardwebhooks.NewWebhook(webhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}      // requests per webhook-id
+	processed := map[string]int{} // processings per webhook-id
+	var bad []string
+	holding := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		id := req.Header.Get("webhook-id")
+		mu.Lock()
+		if err := wh.Verify(body, req.Header); err != nil {
+			bad = append(bad, err.Error())
+		}
+		seen[id]++
+		first := seen[id] == 1
+		if processed[id] == 0 {
+			processed[id]++
+		}
+		mu.Unlock()
+		if first {
+			// Processed; the answer never leaves before the kill.
+			close(holding)
+			<-req.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	data := t.TempDir()
+	config := writeConfig(t, fmt.Sprintf(`webhooks:
+  poll_interval: 20ms
+  lease: 1s
+  endpoints:
+    - name: ci
+      url: %s
+      secret_env: CI_WEBHOOK_SECRET
+      timeout: 1s
+`, srv.URL))
+	env := []string{"CI_WEBHOOK_SECRET=" + webhookSecret}
+	p := startRegistryd(t, env, "--data-dir", data, "--config", config)
+	if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", "")})); err != nil {
+		t.Fatal(err)
+	}
+	<-holding
+	p.kill()
+	p = startRegistryd(t, env, "--data-dir", data, "--config", config)
+	if _, err := p.await("delivery after restart", func(l string) bool { return strings.Contains(l, "webhook delivered") }); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["evt_1"] != 2 || processed["evt_1"] != 1 || len(seen) != 1 || len(bad) > 0 {
+		t.Errorf("requests %v, processed %v, signature errors %v; want evt_1 sent twice, processed once", seen, processed, bad)
+	}
+}
