@@ -31,6 +31,13 @@
 // Only http and https URLs are accepted; a redirect is followed only to
 // the same scheme and host (at most 3), never to another host; each
 // attempt has a total timeout; at most 4 KiB of a response body is read.
-// Delivery is at least once: a crash between the endpoint's answer and the
-// acknowledgement sends the event again, with the same webhook-id.
+// Delivery is at least once: after a crash between sending and the
+// acknowledgement, the event is sent again, with the same webhook-id,
+// once its lease (webhooks.lease, default 1m) ends; receivers deduplicate
+// by webhook-id. Several registryd on one PostgreSQL share each
+// endpoint's consumer: the outbox claim gives each event to one at a time.
+//
+// Dead letters live on the disk of the registryd that gave up on them;
+// with several registryd, run the CLI where each one's webhooks.dir is
+// (or point webhooks.dir at a shared volume).
 package webhook
