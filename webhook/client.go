@@ -60,6 +60,8 @@ type AttemptError struct {
 	Err error
 }
 
+// Error describes the failure: the transport error, or the status and
+// the start of the body.
 func (e *AttemptError) Error() string {
 	if e.Err != nil {
 		return e.Err.Error()
@@ -67,6 +69,7 @@ func (e *AttemptError) Error() string {
 	return fmt.Sprintf("the endpoint answered %d %s: %q", e.Status, http.StatusText(e.Status), e.Body)
 }
 
+// Unwrap returns the transport error, if any.
 func (e *AttemptError) Unwrap() error { return e.Err }
 
 // Send POSTs one webhook: body signed with secret under id and the
