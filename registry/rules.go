@@ -14,13 +14,19 @@ import (
 const ruleCatalogVersion = "v2"
 
 // registryRules are the rules the registry reports on its own, on top of
-// compat's catalog: a subject without its message, and the ledger's reuse
-// rules.
+// compat's catalog: a subject without its message, the ledger's reuse
+// rules and the governed configuration's rules.
 var registryRules = []string{
 	"SUBJECT_NO_DELETE",
 	"FIELD_NUMBER_NO_REUSE", "FIELD_NAME_NO_REUSE", "FIELD_JSON_NAME_NO_REUSE",
 	"ENUM_VALUE_NUMBER_NO_REUSE", "ENUM_VALUE_NAME_NO_REUSE",
+	RuleSubjectLevelNoWeaken, RuleSubjectRulesNoWeaken, RuleSubjectKindNoChange,
+	RuleSubjectPrimaryKeyNoChange, RuleModuleBreakingNoWeaken, RulePolicyNoWeaken,
 }
+
+// Rules returns the IDs of the rules the registry reports on its own, on
+// top of compat's catalog and the policies: e.g. for bounded metric labels.
+func Rules() []string { return slices.Clone(registryRules) }
 
 // ruleCatalog is compat's catalog of configuration version v2, indexed:
 // what each rule ID and category of a use: or except: list stands for.

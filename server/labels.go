@@ -12,14 +12,6 @@ import (
 	"github.com/pbregistry/pbregistry/registry"
 )
 
-// registryRules are the rules the registry reports itself, beyond
-// compat's catalog: deleted subjects and keys reused against the ledger.
-var registryRules = []string{
-	"SUBJECT_NO_DELETE",
-	"FIELD_NUMBER_NO_REUSE", "FIELD_NAME_NO_REUSE", "FIELD_JSON_NAME_NO_REUSE",
-	"ENUM_VALUE_NUMBER_NO_REUSE", "ENUM_VALUE_NAME_NO_REUSE",
-}
-
 // moduleLookupTimeout bounds asking the store whether a module exists.
 const moduleLookupTimeout = 2 * time.Second
 
@@ -43,7 +35,7 @@ func newLabelSets(store registry.Store, serverPolicies []policies.Spec) *labelSe
 			l.rules[r.ID] = true
 		}
 	}
-	for _, r := range registryRules {
+	for _, r := range registry.Rules() {
 		l.rules[r] = true
 	}
 	for _, specs := range [][]policies.Spec{policies.Builtins(), serverPolicies} {
