@@ -1,9 +1,9 @@
 package registry
 
 import (
-	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/pbregistry/pbregistry/retry"
 )
 
 // backoff spaces the retries of a push that keeps losing races to other
@@ -28,26 +28,10 @@ func newBackoff(budget time.Duration) *backoff {
 // next returns how long to wait before the next attempt, and false when
 // the budget does not allow it.
 func (b *backoff) next() (time.Duration, bool) {
-	ceiling := backoffMax
-	if b.attempts < 20 {
-		ceiling = min(backoffMax, backoffBase<<b.attempts)
-	}
-	wait := time.Duration(rand.Int64N(int64(ceiling)) + 1)
+	wait := retry.Backoff(b.attempts, backoffBase, backoffMax)
 	if time.Now().Add(wait).After(b.deadline) {
 		return 0, false
 	}
 	b.attempts++
 	return wait, true
-}
-
-// sleepCtx waits for d, or returns ctx's error if ctx is done first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

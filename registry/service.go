@@ -17,6 +17,7 @@ import (
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
+	"github.com/pbregistry/pbregistry/retry"
 )
 
 // Service is the registry's write path: it compiles pushed files, checks
@@ -459,7 +460,7 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Ve
 // version and commits it, checking again with backoff while other
 // processes' pushes land first. The caller holds the module's lock.
 func (s *Service) checkAndCommit(ctx context.Context, p *prepared, req PushRequest, start time.Time) (Version, bool, *Verdict, error) {
-	retry := newBackoff(s.limits.MaxStaleRetryTime)
+	stale := newBackoff(s.limits.MaxStaleRetryTime)
 	for {
 		v, err := s.check(ctx, p)
 		if err != nil {
@@ -477,16 +478,16 @@ func (s *Service) checkAndCommit(ctx context.Context, p *prepared, req PushReque
 		}
 		version, created, err := s.store.CommitPush(ctx, *v.commit)
 		if errors.Is(err, ErrStaleBaseline) {
-			wait, ok := retry.next()
+			wait, ok := stale.next()
 			if ok {
 				s.logger.DebugContext(ctx, "push raced another process's, checking again", "module", p.module, "baseline", v.Baseline,
-					"attempt", retry.attempts, "wait", wait)
-				if err := sleepCtx(ctx, wait); err != nil {
+					"attempt", stale.attempts, "wait", wait)
+				if err := retry.Sleep(ctx, wait); err != nil {
 					return Version{}, false, v, fmt.Errorf("push %s: %w", p.module, err)
 				}
 				continue
 			}
-			s.logger.WarnContext(ctx, "push kept racing others' and gave up", "module", p.module, "attempts", retry.attempts,
+			s.logger.WarnContext(ctx, "push kept racing others' and gave up", "module", p.module, "attempts", stale.attempts,
 				"budget", s.limits.MaxStaleRetryTime)
 		}
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/retry"
 )
 
 // ConsumerPrefix starts the outbox consumer name of every stack:
@@ -133,7 +133,7 @@ func (p *Publisher) run(ctx context.Context, s *Stack) {
 			failures, busy = 0, false
 			wait = poll
 		}
-		if sleep(ctx, wait) != nil {
+		if retry.Sleep(ctx, wait) != nil {
 			return
 		}
 	}
@@ -179,13 +179,13 @@ func (p *Publisher) step(ctx context.Context, s *Stack) (did bool, err error) {
 			// oldest — is claimed again, by this worker or another.
 			p.logger.Error("stack publication failed; the event will be claimed again when its lease ends",
 				"stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "attempts", d.Attempts, "error", err)
-			if serr := sleep(ctx, time.Until(d.LeaseUntil)); serr != nil {
+			if serr := retry.Sleep(ctx, time.Until(d.LeaseUntil)); serr != nil {
 				return false, serr
 			}
 			return false, err
 		}
 		p.logger.Warn("stack publication failed; retrying", "stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "error", err, "retry_in", wait)
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := retry.Sleep(ctx, wait); serr != nil {
 			return false, serr
 		}
 	}
@@ -599,25 +599,4 @@ func hostOf(u string) string {
 
 // jitter returns the wait before retry attempt: exponential from
 // retryBase to retryMax, with full jitter.
-func jitter(attempt int) time.Duration {
-	ceiling := retryMax
-	if attempt < 20 {
-		ceiling = min(retryMax, retryBase<<attempt)
-	}
-	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func jitter(attempt int) time.Duration { return retry.Backoff(attempt, retryBase, retryMax) }

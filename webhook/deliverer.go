@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/retry"
 )
 
 // DefaultLease is how long a claimed event is held by default: if this
@@ -164,7 +164,7 @@ func (d *Deliverer) run(ctx context.Context, e *Endpoint) {
 	failures := 0
 	for ctx.Err() == nil {
 		if until := d.brk[e.Name].OpenUntil(); time.Now().Before(until) {
-			if sleep(ctx, time.Until(until)) != nil {
+			if retry.Sleep(ctx, time.Until(until)) != nil {
 				return
 			}
 		}
@@ -180,7 +180,7 @@ func (d *Deliverer) run(ctx context.Context, e *Endpoint) {
 		default:
 			failures, wait = 0, poll
 		}
-		if sleep(ctx, wait) != nil {
+		if retry.Sleep(ctx, wait) != nil {
 			return
 		}
 	}
@@ -281,7 +281,7 @@ func (d *Deliverer) step(ctx context.Context, e *Endpoint) (did bool, err error)
 			return false, fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, err)
 		}
 		d.logger.Warn("webhook failed; retrying", "endpoint", e.Name, "event", ev.ID, "attempts", n, "retry_in", wait, "error", err)
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := retry.Sleep(ctx, wait); serr != nil {
 			return false, serr
 		}
 	}
@@ -331,27 +331,5 @@ func Redrive(ctx context.Context, cfg *Config, getenv func(string) string, clien
 // backoff returns the wait before retry attempt+1: a ceiling doubling
 // from retry_initial to retry_max, with full jitter.
 func backoff(e *Endpoint, attempt int) time.Duration {
-	ceiling := e.RetryMax.D()
-	if attempt < 30 {
-		ceiling = min(ceiling, e.RetryInitial.D()<<(attempt-1))
-	}
-	if ceiling <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return retry.Backoff(attempt-1, e.RetryInitial.D(), e.RetryMax.D())
 }

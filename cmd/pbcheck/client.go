@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path"
@@ -23,6 +22,7 @@ import (
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/retry"
 )
 
 // Environment variables of the registry client flags.
@@ -244,21 +244,9 @@ func retryable(err error, attempt int) (time.Duration, bool) {
 		return 0, false
 	}
 	if retryAfter {
-		return min(time.Duration(secs)*time.Second, maxRetryAfter) + jitter(retryBase), true
+		return min(time.Duration(secs)*time.Second, maxRetryAfter) + retry.Jitter(retryBase), true
 	}
-	ceiling := retryMax
-	if attempt < 16 {
-		ceiling = min(retryMax, retryBase<<attempt)
-	}
-	return jitter(ceiling), true
-}
-
-// jitter returns a random duration in (0, d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(d))) + 1
+	return retry.Backoff(attempt, retryBase, retryMax), true
 }
 
 // withRetries calls call until it succeeds, fails in a way retrying does
@@ -278,11 +266,7 @@ func withRetries[T any](ctx context.Context, stderr io.Writer, what string, call
 		errors.As(err, &ce) // retryable only retries Connect errors
 		fmt.Fprintf(stderr, "pbcheck: %s: %s: %s; retrying in %s (retry %d of %d)\n",
 			what, ce.Code(), ce.Message(), wait.Round(time.Millisecond), attempt+1, maxRetries)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Sleep(ctx, wait) != nil {
 			return resp, err
 		}
 	}
