@@ -3,13 +3,13 @@ package submodule
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
@@ -101,12 +101,12 @@ var (
 // UnmarshalYAML decodes the stacks: section, refusing unknown keys with
 // their line, and validates it.
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "stacks", configKeys); err != nil {
+	if err := config.KnownKeys(n, "stacks", configKeys); err != nil {
 		return err
 	}
-	if rs := mapValue(n, "repos"); rs != nil && rs.Kind == yaml.SequenceNode {
+	if rs := config.MapValue(n, "repos"); rs != nil && rs.Kind == yaml.SequenceNode {
 		for i, r := range rs.Content {
-			if err := knownKeys(r, fmt.Sprintf("stacks.repos[%d]", i), stackKeys); err != nil {
+			if err := config.KnownKeys(r, fmt.Sprintf("stacks.repos[%d]", i), stackKeys); err != nil {
 				return err
 			}
 		}
@@ -118,33 +118,6 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*c = Config(p)
 	return c.Validate()
-}
-
-// mapValue returns the value of key in mapping n, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// knownKeys refuses a key of mapping n not in keys.
-func knownKeys(n *yaml.Node, where string, keys []string) error {
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: %s must be a mapping with the keys %s", n.Line, where, strings.Join(keys, ", "))
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(keys, k.Value) {
-			return fmt.Errorf("line %d: %s has no key %q: the keys are %s", k.Line, where, k.Value, strings.Join(keys, ", "))
-		}
-	}
-	return nil
 }
 
 // Validate returns an error naming the first mistake in c, and

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
@@ -124,16 +125,16 @@ var (
 // UnmarshalYAML decodes the webhooks: section, refusing unknown keys with
 // their line, and validates it.
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "webhooks", configKeys); err != nil {
+	if err := config.KnownKeys(n, "webhooks", configKeys); err != nil {
 		return err
 	}
-	if es := mapValue(n, "endpoints"); es != nil && es.Kind == yaml.SequenceNode {
+	if es := config.MapValue(n, "endpoints"); es != nil && es.Kind == yaml.SequenceNode {
 		for i, e := range es.Content {
 			where := fmt.Sprintf("webhooks.endpoints[%d]", i)
-			if k := mapKey(e, "secret"); k != nil {
+			if k := config.MapKey(e, "secret"); k != nil {
 				return fmt.Errorf("line %d: %s: secrets are never written in the configuration: use secret_env (an environment variable) or secret_file (a file)", k.Line, where)
 			}
-			if err := knownKeys(e, where, endpointKeys); err != nil {
+			if err := config.KnownKeys(e, where, endpointKeys); err != nil {
 				return err
 			}
 		}
@@ -301,45 +302,6 @@ func validateGlob(g string) error {
 	}
 	if _, err := path.Match(g, ""); err != nil {
 		return fmt.Errorf("glob %q: %v", g, err)
-	}
-	return nil
-}
-
-// mapKey returns the key node of key in mapping n, or nil.
-func mapKey(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
-	}
-	return nil
-}
-
-// mapValue returns the value of key in mapping n, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if k := mapKey(n, key); k != nil {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i] == k {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return nil
-}
-
-// knownKeys refuses a key of mapping n not in keys.
-func knownKeys(n *yaml.Node, where string, keys []string) error {
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: %s must be a mapping with the keys %s", n.Line, where, strings.Join(keys, ", "))
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(keys, k.Value) {
-			return fmt.Errorf("line %d: %s has no key %q: the keys are %s", k.Line, where, k.Value, strings.Join(keys, ", "))
-		}
 	}
 	return nil
 }
