@@ -89,13 +89,10 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
-	n := registry.LatestVersion
-	if num != "latest" {
-		var err error
-		if n, err = strconv.ParseInt(num, 10, 64); err != nil || n <= 0 {
-			http.Error(w, fmt.Sprintf("version %q is not a version number (1, 2, …) or \"latest\"", num), http.StatusBadRequest)
-			return
-		}
+	n, err := pathVersion(num)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	v, blob, err := s.descriptorSet(r.Context(), module, n)
 	switch {
@@ -116,4 +113,17 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Pbregistry-Digest", v.Digest)
 	h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(module, "/", "_")+"-v"+strconv.FormatInt(v.Number, 10)+`.binpb"`)
 	s.serveBlob(w, r, blob, n == registry.LatestVersion)
+}
+
+// pathVersion reads the version of a download path: a number (1, 2, …) or
+// "latest" (registry.LatestVersion).
+func pathVersion(num string) (int64, error) {
+	if num == "latest" {
+		return registry.LatestVersion, nil
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("version %q is not a version number (1, 2, …) or \"latest\"", num)
+	}
+	return n, nil
 }

@@ -376,13 +376,10 @@ func (s *Server) downloadDbt(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, p.CanRead().Error(), http.StatusForbidden)
 		return
 	}
-	n := registry.LatestVersion
-	if num != "latest" {
-		var err error
-		if n, err = strconv.ParseInt(num, 10, 64); err != nil || n <= 0 {
-			http.Error(w, fmt.Sprintf("version %q is not a version number (1, 2, …) or \"latest\"", num), http.StatusBadRequest)
-			return
-		}
+	n, err := pathVersion(num)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	req := &v1.GetDbtProjectRequest{Module: module, Version: n, Dialect: r.URL.Query().Get("dialect"), Source: r.URL.Query().Get("source")}
 	if d := r.URL.Query().Get("nested_depth"); d != "" {
