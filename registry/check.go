@@ -11,7 +11,6 @@ import (
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
-	"github.com/pbregistry/pbregistry/policies"
 )
 
 // CheckSpec is what CheckImages checks a change with: the module's rules
@@ -28,9 +27,9 @@ type CheckSpec struct {
 	// included), as Diff shows every reader a change could break; the
 	// ledger is not consulted.
 	AtFull bool
-	// Policies are the module's pbregistry.yaml policies: in force after
-	// the change, compared with Previous.Policies.
-	Policies []policies.Spec
+	// Policies are the settings of the policies in force after the change
+	// (PolicyEngine.Settings), compared with Previous.Policies.
+	Policies []PolicySetting
 	// Previous is the configuration in force at the baseline; when set,
 	// every weakening of it (a subject's level, rules, kind or primary
 	// key, the module's breaking: section, a policy) is a finding.

@@ -8,7 +8,7 @@
 //     .proto files and pbregistry.yaml, and the push's Digest is computed
 //     over the canonical file set and config. Content already accepted is
 //     answered with its existing version.
-//  2. check: the files are compiled (package input), then Service.check
+//  2. check: the files are compiled by the service's Compiler, then Service.check
 //     reads the baseline — the module's latest version: its image, stored
 //     subjects and configuration (readBaseline) — resolves the subjects in
 //     force (an admin override wins, then the pushed configuration, then
@@ -21,7 +21,7 @@
 //     store's here; pbcheck builds one from git history with package
 //     registry/history), and the configuration itself: weakening the
 //     baseline's (governance.go) is a finding. Then the policies run
-//     (package policies), findings that an admin has excepted for this
+//     (the service's PolicyEngine), findings that an admin has excepted for this
 //     very digest are let through, and the commit is assembled.
 //  3. commit: Store.CommitPush writes the new version, its files,
 //     descriptor set, subjects, ledger, the consumed exceptions and an
@@ -32,6 +32,13 @@
 //  4. Outbox consumers (git publishing, dbt, webhooks) claim the
 //     "module.version.accepted" event, process it and acknowledge it,
 //     at least once.
+//
+// The stages that need heavy machinery are interfaces the service is
+// composed with (stages.go), so that this package and its store backends
+// link neither a compiler nor an expression language: Compiler is
+// implemented by registry/protocompile (the built-in compiler, package
+// input) and PolicyEngine by registry/cel (CEL policies, package
+// policies).
 //
 // Store is implemented by registry/sqlite (the embedded default) and
 // registry/postgres; registry/storetest is the conformance suite both pass.

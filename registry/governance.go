@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pbregistry/pbregistry/compat"
-	"github.com/pbregistry/pbregistry/policies"
 )
 
 // The rules of governed configuration: a change that weakens what is
@@ -39,9 +38,9 @@ type GovernedConfig struct {
 	Module compat.Config
 	// Subjects are the subjects in force at the baseline.
 	Subjects []SubjectSpec
-	// Policies are the baseline's pbregistry.yaml policies: (overrides of
-	// built-ins and the module's own).
-	Policies []policies.Spec
+	// Policies are the settings of the policies in force at the baseline
+	// (built-ins as its pbregistry.yaml overrides them, and its own).
+	Policies []PolicySetting
 }
 
 // ModuleBreakingElement is the element of MODULE_BREAKING_NO_WEAKEN
@@ -55,7 +54,7 @@ func PolicyElement(name string) string { return "pbregistry.yaml.policies." + na
 // checkGovernance compares the configuration in force after a change
 // (module, subjects, modulePolicies) with before's and reports every
 // weakening.
-func checkGovernance(before GovernedConfig, module compat.Config, subjects []SubjectSpec, modulePolicies []policies.Spec) []Finding {
+func checkGovernance(before GovernedConfig, module compat.Config, subjects []SubjectSpec, modulePolicies []PolicySetting) []Finding {
 	var out []Finding
 	after := make(map[string]SubjectSpec, len(subjects))
 	for _, s := range subjects {
@@ -226,38 +225,23 @@ func moduleWeakening(old, now compat.Config) (Finding, bool) {
 		Message: fmt.Sprintf("The module's breaking: section %s: keep it, or ask an admin to approve the change.", strings.Join(why, ", "))}}, true
 }
 
+// policyStates returns the state of every policy in settings.
+func policyStates(settings []PolicySetting) map[string]policyState {
+	out := make(map[string]policyState, len(settings))
+	for _, s := range settings {
+		out[s.Name] = policyState{enabled: !s.Disabled, error: !s.Warning}
+	}
+	return out
+}
+
 // policyState is whether a policy is in force and how severe it is.
 type policyState struct {
 	enabled bool
 	error   bool
 }
 
-// policyStates returns the state of every policy built in or named in
-// specs (a module's policies: list, overriding built-ins by name).
-func policyStates(specs []policies.Spec) map[string]policyState {
-	out := make(map[string]policyState)
-	for _, b := range policies.Builtins() {
-		out[b.Name] = policyState{enabled: !b.Disabled, error: b.Severity != "warning"}
-	}
-	for _, s := range specs {
-		st, ok := out[s.Name]
-		if !ok {
-			st = policyState{enabled: true, error: true}
-		}
-		st.enabled = !s.Disabled
-		switch s.Severity {
-		case "warning":
-			st.error = false
-		case "error":
-			st.error = true
-		}
-		out[s.Name] = st
-	}
-	return out
-}
-
 // policyWeakenings compares the policies in force before and after.
-func policyWeakenings(old, now []policies.Spec) []Finding {
+func policyWeakenings(old, now []PolicySetting) []Finding {
 	before, after := policyStates(old), policyStates(now)
 	names := make([]string, 0, len(before))
 	for name := range before {

@@ -202,7 +202,7 @@ func TestSetSubjectConfigWeakening(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	var logs bytes.Buffer
-	s := registry.NewService(store, registry.ServiceOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s := registry.NewService(store, compose(registry.ServiceOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
 	mustPush(t, s, governedConfig(govInvoice, govPaid, govAudit, govBreaking, govPolicies), billingProto("  int64 amount = 7;", "", ""))
 	for _, tt := range []struct {
 		level    registry.Level

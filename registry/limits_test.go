@@ -52,7 +52,7 @@ func TestPushLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer store.Close()
-			s := registry.NewService(store, registry.ServiceOptions{Limits: tt.limits})
+			s := registry.NewService(store, compose(registry.ServiceOptions{Limits: tt.limits}))
 			_, _, _, err = s.Push(context.Background(), tt.req)
 			var invalid *registry.InvalidArgumentError
 			if !errors.As(err, &invalid) || invalid.Field != tt.field {
@@ -80,10 +80,10 @@ func TestLogsTruncateClientStrings(t *testing.T) {
 	}
 	defer store.Close()
 	var logs bytes.Buffer
-	s := registry.NewService(store, registry.ServiceOptions{
+	s := registry.NewService(store, compose(registry.ServiceOptions{
 		Limits: registry.Limits{MaxGitCommitBytes: -1, MaxPrincipalBytes: -1},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
+	}))
 	huge := strings.Repeat("x", 1<<20)
 	if _, _, _, err := s.Push(context.Background(), registry.PushRequest{
 		Files: module(billingConfig, billingProto("", "", "")), Principal: huge, Build: registry.BuildInfo{Commit: huge},
@@ -111,9 +111,9 @@ func TestConcurrentCompatiblePushesNeverAbort(t *testing.T) {
 			var services []*registry.Service
 			var logs syncBuffer
 			for range 2 {
-				services = append(services, registry.NewService(open(), registry.ServiceOptions{
+				services = append(services, registry.NewService(open(), compose(registry.ServiceOptions{
 					Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-				}))
+				})))
 			}
 			mustPush(t, services[0], billingConfig, billingProto("", "", ""))
 			const pushers, each = 8, 5
@@ -237,7 +237,7 @@ func TestSubjectsLimitCountsStoredSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	s := registry.NewService(store, registry.ServiceOptions{Limits: registry.Limits{MaxSubjects: 3}})
+	s := registry.NewService(store, compose(registry.ServiceOptions{Limits: registry.Limits{MaxSubjects: 3}}))
 	mustPush(t, s, billingConfig, billingProto("", "", ""))
 	config := "version: v1\nmodule: acme/billing\nroots: [proto]\nsubjects:\n  - message: acme.billing.v1.Refund\n    kind: event\n"
 	proto := billingProto("", "", "") + "message Refund {\n  string event_id = 1;\n  google.protobuf.Timestamp occurred_at = 2;\n}\n"

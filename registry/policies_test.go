@@ -10,6 +10,7 @@ import (
 
 	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 )
 
@@ -83,7 +84,7 @@ func TestServerPolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	s := registry.NewService(store, registry.ServiceOptions{Policies: server})
+	s := registry.NewService(store, compose(registry.ServiceOptions{Policies: cel.NewEngine(server, policies.Limits{})}))
 	_, _, _, err = s.Push(context.Background(), registry.PushRequest{Files: module(billingConfig, billingProto("  float rate = 7;", "", "")), Principal: "ci"})
 	if !errors.Is(err, registry.ErrRejected) || !strings.Contains(err.Error(), "(NO_FLOATS, policy)") {
 		t.Errorf("server policy: %v", err)

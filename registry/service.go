@@ -15,8 +15,6 @@ import (
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
-	"github.com/pbregistry/pbregistry/input"
-	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/retry"
 )
 
@@ -51,12 +49,9 @@ type Service struct {
 	observer Observer
 	logger   *slog.Logger
 	now      func() time.Time
-	// serverPolicies are enforced on every module, which cannot change
-	// them; policySets caches compiled sets by module configuration.
-	serverPolicies []policies.Spec
-	// policyLimits bound the policies of every push.
-	policyLimits policies.Limits
-	policySets   *policyCache
+	// compiler is the compile stage; policies the policy stage.
+	compiler Compiler
+	policies PolicyEngine
 	// locks serializes pushes per module.
 	locks *moduleLocks
 }
@@ -69,13 +64,13 @@ type ServiceOptions struct {
 	Observer Observer
 	// Logger logs pushes; nil means slog.Default().
 	Logger *slog.Logger
-	// Policies are server-wide policies (registryd's configuration),
-	// enforced on every module on top of the built-in ones; modules cannot
-	// override them.
-	Policies []policies.Spec
-	// PolicyLimits bound policies and their evaluation; each zero field
-	// means policies.DefaultLimits' value.
-	PolicyLimits policies.Limits
+	// Compiler compiles pushed files (registry/protocompile); without it
+	// pushes of sources fail.
+	Compiler Compiler
+	// Policies evaluates the built-in, server-wide and module policies
+	// (registry/cel, which holds the server-wide ones and the limits);
+	// without it pushes fail rather than skip them.
+	Policies PolicyEngine
 }
 
 // Observer is told what happens to pushes, for metrics.
@@ -103,7 +98,7 @@ type PushOutcome struct {
 // NewService returns a Service over store.
 func NewService(store Store, opts ServiceOptions) *Service {
 	s := &Service{store: store, limits: opts.Limits, observer: opts.Observer, logger: opts.Logger, now: time.Now,
-		serverPolicies: opts.Policies, policyLimits: opts.PolicyLimits, policySets: newPolicyCache(), locks: newModuleLocks()}
+		compiler: opts.Compiler, policies: opts.Policies, locks: newModuleLocks()}
 	s.limits = s.limits.WithDefaults()
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -327,14 +322,12 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 		return nil, ValidateModuleName(req.Module)
 	}
 	p := &prepared{req: req}
-	fsys := make(fstest.MapFS, len(req.Files))
 	for _, f := range req.Files {
 		if f.Path == ConfigFileName {
 			p.config = f.Content
 		} else {
 			p.files = append(p.files, f)
 		}
-		fsys[f.Path] = &fstest.MapFile{Data: f.Content, Mode: 0o444}
 	}
 	if p.config != nil {
 		cfg, err := config.Parse(ConfigFileName, p.config)
@@ -372,8 +365,12 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 	return p, nil
 }
 
-// compile compiles the push's files.
+// compile compiles the push's files with the service's Compiler, within
+// Limits.MaxCompileTime.
 func (s *Service) compile(ctx context.Context, p *prepared) error {
+	if s.compiler == nil {
+		return errors.New("registry: the service has no compiler (ServiceOptions.Compiler): compose it with registry/protocompile")
+	}
 	fsys := make(fstest.MapFS, len(p.req.Files))
 	for _, f := range p.req.Files {
 		fsys[f.Path] = &fstest.MapFile{Data: f.Content, Mode: 0o444}
@@ -383,7 +380,7 @@ func (s *Service) compile(ctx context.Context, p *prepared) error {
 		compileCtx, cancel = context.WithTimeout(ctx, s.limits.MaxCompileTime)
 	}
 	defer cancel()
-	in, err := input.LoadFS(compileCtx, fsys, "push to "+p.module)
+	compiled, err := s.compiler.Compile(compileCtx, p.module, fsys)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("compile push to %s: %w", p.module, ctx.Err())
@@ -391,17 +388,10 @@ func (s *Service) compile(ctx context.Context, p *prepared) error {
 		if compileCtx.Err() != nil {
 			return invalid("files", "the files did not compile within %s: split the module or raise limits.max_compile_time", s.limits.MaxCompileTime)
 		}
-		var compileErr *input.CompileError
-		if errors.As(err, &compileErr) {
-			return invalid("files", "the files do not compile:\n%s", compileErr.Error())
-		}
 		return invalid("files", "%v", err)
 	}
-	p.image = in.Image
-	p.moduleCfg = compat.Config{Version: "v2"}
-	if len(in.Modules) > 0 {
-		p.moduleCfg = in.Modules[0].Breaking
-	}
+	p.image = compiled.Image
+	p.moduleCfg = compiled.Breaking
 	p.declared = SubjectSpecsOf(p.cfg)
 	return nil
 }
@@ -534,9 +524,12 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	if n := len(subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
 		return nil, invalid("files", "module %s would have %d subjects (those %s declares and those earlier versions declared), more than the limit of %d (limits.max_subjects): split the module, or ask an admin to retire subjects", p.module, n, ConfigFileName, s.limits.MaxSubjects)
 	}
-	modulePolicies, err := p.policySpecs()
+	if s.policies == nil {
+		return nil, errNoPolicyEngine
+	}
+	modulePolicies, err := s.policies.Settings(p.cfg)
 	if err != nil {
-		return nil, err
+		return nil, invalid("files", "%v", err)
 	}
 	var previous *GovernedConfig
 	if base.version > 0 {
@@ -581,7 +574,7 @@ type baseline struct {
 	// section and policies: list.
 	inForce  []SubjectSpec
 	module   compat.Config
-	policies []policies.Spec
+	policies []PolicySetting
 }
 
 // readBaseline reads the module's latest version and its subjects.
@@ -606,8 +599,12 @@ func (s *Service) readBaseline(ctx context.Context, module string) (baseline, er
 	}
 	b.inForce, _ = effectiveSubjects(nil, b.subjects)
 	cfg, err := s.versionConfig(ctx, module, mod.LatestVersion)
+	if err == nil && s.policies == nil {
+		err = errNoPolicyEngine
+	}
 	if err == nil {
-		b.module, b.policies, err = governedOf(cfg)
+		b.module = cfg.Modules[0].Breaking.CompatConfig()
+		b.policies, err = s.policies.Settings(cfg)
 	}
 	if err != nil {
 		return baseline{}, fmt.Errorf("check push %s: read the configuration of version %d: %w", module, mod.LatestVersion, err)
@@ -642,30 +639,6 @@ func (s *Service) versionConfig(ctx context.Context, module string, number int64
 		cfg = config.Default()
 	}
 	return cfg, nil
-}
-
-// governedOf returns the breaking: section and the policies: list of cfg.
-func governedOf(cfg *config.Config) (compat.Config, []policies.Spec, error) {
-	var specs []policies.Spec
-	if cfg.Policies != nil {
-		var err error
-		if specs, err = policies.Parse(cfg.PoliciesFile, cfg.Policies); err != nil {
-			return compat.Config{}, nil, err
-		}
-	}
-	return cfg.Modules[0].Breaking.CompatConfig(), specs, nil
-}
-
-// policySpecs returns the push's pbregistry.yaml policies: list.
-func (p *prepared) policySpecs() ([]policies.Spec, error) {
-	if p.cfg == nil || p.cfg.Policies == nil {
-		return nil, nil
-	}
-	specs, err := policies.Parse(p.cfg.PoliciesFile, p.cfg.Policies)
-	if err != nil {
-		return nil, invalid("files", "%v", err)
-	}
-	return specs, nil
 }
 
 // storeLedger is the Ledger of the module's stored subjects, read from the

@@ -20,7 +20,7 @@ func newService(t testing.TB) *registry.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return registry.NewService(store, registry.ServiceOptions{})
+	return registry.NewService(store, compose(registry.ServiceOptions{}))
 }
 
 // module returns the files of a push: pbregistry.yaml declaring subjects,

@@ -13,6 +13,8 @@ import (
 	"github.com/pbregistry/pbregistry/auth"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
+	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/server/blobcache"
 )
 
@@ -81,11 +83,11 @@ func New(opts Options) *Server {
 		"Requests refused before their handler ran, or whose body was cut, by reason: rate_limit_ip, rate_limit_token, max_concurrent_requests, max_inflight_bytes, slow_body, slow_reader.", "reason")
 	s.observer = newObserver(s.metrics, s.logger, newLabelSets(s.store, s.cfg.Policies))
 	s.service = registry.NewService(s.store, registry.ServiceOptions{
-		Limits:       s.cfg.Limits.PushLimits(),
-		Observer:     s.observer,
-		Logger:       s.logger,
-		Policies:     s.cfg.Policies,
-		PolicyLimits: s.cfg.Limits.Policies,
+		Limits:   s.cfg.Limits.PushLimits(),
+		Observer: s.observer,
+		Logger:   s.logger,
+		Compiler: protocompile.Compiler{},
+		Policies: cel.NewEngine(s.cfg.Policies, s.cfg.Limits.Policies),
 	})
 	return s
 }

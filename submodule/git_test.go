@@ -16,7 +16,10 @@ import (
 	"testing"
 
 	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
+	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
 	"github.com/pbregistry/pbregistry/submodule"
@@ -72,7 +75,7 @@ func newEnv(t testing.TB, anonymousRead bool) *env {
 		t.Fatal(err)
 	}
 	authn := auth.New(&auth.TokensFile{Entries: []auth.Entry{entry}}, auth.Options{AnonymousRead: anonymousRead})
-	e := &env{t: t, store: store, svc: registry.NewService(store, registry.ServiceOptions{}), token: token, home: t.TempDir(), authn: authn}
+	e := &env{t: t, store: store, svc: registry.NewService(store, registry.ServiceOptions{Compiler: protocompile.Compiler{}, Policies: cel.NewEngine(nil, policies.Limits{})}), token: token, home: t.TempDir(), authn: authn}
 	e.cfg = submodule.Config{Dir: t.TempDir(), Repos: []submodule.Stack{{Name: "go", Modules: []string{"acme/**"}, Files: map[string]string{"buf.gen.yaml": "version: v2\n"}}}}
 	h, err := submodule.NewHandler(submodule.HandlerOptions{Dir: e.cfg.Dir, Stacks: []string{"go"}, Auth: authn})
 	if err != nil {

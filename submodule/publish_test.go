@@ -13,8 +13,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
 	"github.com/pbregistry/pbregistry/registry/postgres"
+	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/submodule"
 )
 
@@ -114,7 +117,7 @@ func TestTwoRegistrydOnePostgres(t *testing.T) {
 		stores[i] = s
 	}
 	e := newEnv(t, true)
-	e.store, e.svc = stores[0], registry.NewService(stores[0], registry.ServiceOptions{})
+	e.store, e.svc = stores[0], registry.NewService(stores[0], registry.ServiceOptions{Compiler: protocompile.Compiler{}, Policies: cel.NewEngine(nil, policies.Limits{})})
 	const versions = 8
 	pubs := make([]*submodule.Publisher, 2)
 	for i := range pubs {

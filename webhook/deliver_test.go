@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
+	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/webhook"
 )
@@ -52,7 +55,7 @@ func newEnvStore(t testing.TB, store registry.Store, eps ...webhook.Endpoint) *e
 	t.Helper()
 	ctx := context.Background()
 	var err error
-	e := &env{t: t, store: store, svc: registry.NewService(store, registry.ServiceOptions{}), pushed: map[string]int{}}
+	e := &env{t: t, store: store, svc: registry.NewService(store, registry.ServiceOptions{Compiler: protocompile.Compiler{}, Policies: cel.NewEngine(nil, policies.Limits{})}), pushed: map[string]int{}}
 	e.cfg = webhook.Config{Dir: t.TempDir(), PublicURL: "https://registry.acme.com/", Endpoints: eps}
 	e.d, err = webhook.New(ctx, store, e.cfg, webhook.Options{Worker: "test", Getenv: getenv})
 	if err != nil {

@@ -36,8 +36,11 @@ import (
 
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
 	"github.com/pbregistry/pbregistry/registry/postgres"
+	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 )
 
@@ -189,7 +192,7 @@ func seed(open func(context.Context) (registry.Store, error), m *module, n int64
 		latest = mod.LatestVersion
 	}
 	if latest == 0 {
-		svc := registry.NewService(store, registry.ServiceOptions{})
+		svc := registry.NewService(store, registry.ServiceOptions{Compiler: protocompile.Compiler{}, Policies: cel.NewEngine(nil, policies.Limits{})})
 		files := append(m.variant("seed 1"), registry.File{Path: registry.ConfigFileName, Content: m.config})
 		if _, _, _, err := svc.Push(ctx, registry.PushRequest{Files: files, Principal: "bench"}); err != nil {
 			return 0, fmt.Errorf("seed version 1: %w", err)

@@ -14,10 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pbregistry/pbregistry/compat"
-	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/input"
-	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/cel"
 	"github.com/pbregistry/pbregistry/registry/history"
 	"github.com/pbregistry/pbregistry/report"
 )
@@ -389,12 +388,12 @@ func checkSubjectAware(ctx context.Context, e *env, current, against *input.Inpu
 	subjects := registry.ResolveSubjects(registry.SubjectSpecsOf(current.Config), stored)
 	// The configuration is governed as at push: weakening the against
 	// input's is a finding.
-	currentPolicies, err := policySpecsOf(current.Config)
+	currentPolicies, err := cel.Settings(current.Config)
 	if err != nil {
 		return nil, 0, err
 	}
 	previous := &registry.GovernedConfig{Module: moduleCfg, Subjects: registry.ResolveSubjects(nil, stored)}
-	if previous.Policies, err = policySpecsOf(against.Config); err != nil {
+	if previous.Policies, err = cel.Settings(against.Config); err != nil {
 		return nil, 0, fmt.Errorf("against %s: %w", f.against, err)
 	}
 	if len(f.use) == 0 && len(f.except) == 0 && level == nil && len(against.Modules) == 1 {
@@ -408,14 +407,6 @@ func checkSubjectAware(ctx context.Context, e *env, current, against *input.Inpu
 		return nil, 0, fmt.Errorf("breaking: %w", err)
 	}
 	return res.Findings, baseline, nil
-}
-
-// policySpecsOf returns the policies: list of cfg (none for nil).
-func policySpecsOf(cfg *config.Config) ([]policies.Spec, error) {
-	if cfg == nil || cfg.Policies == nil {
-		return nil, nil
-	}
-	return policies.Parse(cfg.PoliciesFile, cfg.Policies)
 }
 
 // findingsForReport turns the findings of a subject-aware check into the
