@@ -3,19 +3,14 @@ package registry_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
@@ -168,40 +163,9 @@ func sqliteOpener(t *testing.T) func() registry.Store {
 // in the database of PBREGISTRY_TEST_DATABASE_URL, dropped when t ends.
 // Without a database, it skips t — or fails it under CI.
 func postgresOpener(t *testing.T) func() registry.Store {
-	base := os.Getenv("PBREGISTRY_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PBREGISTRY_TEST_DATABASE_URL is not set: CI must run the PostgreSQL tests (see scripts/test)")
-		}
-		t.Skip("PBREGISTRY_TEST_DATABASE_URL is not set: skipping PostgreSQL tests (scripts/test sets it)")
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "pbregistry_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	exec := func(sql string) {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to PBREGISTRY_TEST_DATABASE_URL: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("PBREGISTRY_TEST_DATABASE_URL must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	dsn, _ := pgtest.Schema(t, "pbregistry_test_")
 	return func() registry.Store {
-		store, err := postgres.Open(ctx, u.String(), postgres.Options{})
+		store, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
