@@ -36,9 +36,9 @@ type Breaking struct {
 	// Disabled is set when an ignore path names the module directory
 	// itself, which turns breaking checks off for the module, as in buf.
 	Disabled bool
-	// Compatibility is pbregistry.yaml's compatibility level; unset for
-	// buf.yaml, where every finding counts (FULL).
-	Compatibility Compatibility
+	// Compatibility is pbregistry.yaml's compatibility level; unset ("")
+	// for buf.yaml, where every finding counts (FULL).
+	Compatibility Level
 	// Pos is the position of the breaking: key; zero for defaults.
 	Pos Pos
 	// Positions holds where each part was written: "use", "except",
@@ -77,7 +77,10 @@ func (b *Breaking) CompatConfig() compat.Config {
 		Except:                 slices.Clone(b.Except),
 		Ignore:                 slices.Clone(b.Ignore),
 		IgnoreUnstablePackages: b.IgnoreUnstablePackages,
-		Level:                  b.Compatibility.Level,
+		Level:                  compat.LevelFull,
+	}
+	if b.Compatibility != "" {
+		c.Level = b.Compatibility.Directions()
 	}
 	if len(b.IgnoreOnly) > 0 {
 		c.IgnoreOnly = make(map[string][]string, len(b.IgnoreOnly))
@@ -93,58 +96,7 @@ func (b *Breaking) CompatConfig() compat.Config {
 
 // Transitive reports whether the compatibility level is a _TRANSITIVE one:
 // checked against every previous version, not only the latest.
-func (b *Breaking) Transitive() bool { return b != nil && b.Compatibility.Transitive }
-
-// Compatibility is a compatibility level as written in pbregistry.yaml:
-// NONE, BACKWARD, FORWARD or FULL, each optionally _TRANSITIVE.
-type Compatibility struct {
-	// Level is the directions protected.
-	Level compat.Level
-	// Transitive means "against every previous version", not only the
-	// latest one.
-	Transitive bool
-	// Set reports whether the level was written; the zero Compatibility
-	// is an unset FULL.
-	Set bool
-}
-
-// compatibilityNames lists the accepted levels, for messages.
-const compatibilityNames = "NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"
-
-// ParseCompatibility parses one of the seven levels (case-insensitive):
-// NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL,
-// FULL_TRANSITIVE. NONE_TRANSITIVE is accepted and means NONE.
-func ParseCompatibility(s string) (Compatibility, error) {
-	u := strings.ToUpper(strings.TrimSpace(s))
-	c := Compatibility{Set: true}
-	if base, ok := strings.CutSuffix(u, "_TRANSITIVE"); ok {
-		u, c.Transitive = base, true
-	}
-	switch u {
-	case "NONE", "BACKWARD", "FORWARD", "FULL":
-	default:
-		return Compatibility{}, fmt.Errorf("unknown compatibility level %q: use one of %s", s, compatibilityNames)
-	}
-	l, err := compat.ParseLevel(u)
-	if err != nil {
-		return Compatibility{}, err
-	}
-	c.Level = l
-	if l == compat.LevelNone {
-		c.Transitive = false
-	}
-	return c, nil
-}
-
-// String returns the level as written in configuration, e.g.
-// "FULL_TRANSITIVE".
-func (c Compatibility) String() string {
-	s := c.Level.String()
-	if c.Transitive && c.Level != compat.LevelNone {
-		s += "_TRANSITIVE"
-	}
-	return s
-}
+func (b *Breaking) Transitive() bool { return b != nil && b.Compatibility.Transitive() }
 
 // Keys of a breaking: section.
 var (
@@ -165,14 +117,14 @@ type rawBreaking struct {
 	ignoreOnlyPos  map[string]Pos
 	ignoreUnstable bool
 	disableBuiltin bool
-	compatibility  Compatibility
+	compatibility  Level
 }
 
 // empty reports whether the section sets nothing, which buf treats as
 // absent (a module with an empty breaking: inherits the top-level one).
 func (r *rawBreaking) empty() bool {
 	return r == nil || (len(r.use) == 0 && len(r.except) == 0 && len(r.ignore) == 0 &&
-		len(r.ignoreOnly) == 0 && !r.ignoreUnstable && !r.disableBuiltin && !r.compatibility.Set)
+		len(r.ignoreOnly) == 0 && !r.ignoreUnstable && !r.disableBuiltin && r.compatibility == "")
 }
 
 // parseBreaking reads a breaking: mapping. keyN is the "breaking" key node.
@@ -216,7 +168,7 @@ func parseBreaking(file, version string, keyN, n *yaml.Node, valid []string) (*r
 			if s, err = scalar(file, p.value, what); err != nil {
 				return nil, err
 			}
-			if r.compatibility, err = ParseCompatibility(s); err != nil {
+			if r.compatibility, err = ParseLevel(s); err != nil {
 				return nil, ErrorAt(file, p.value, "%v", err)
 			}
 		}

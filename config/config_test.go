@@ -288,7 +288,7 @@ policies:
 	}
 	s := cfg.Subjects[0]
 	if s.Message != "acme.billing.v1.Invoice" || s.Kind != KindPBTable || !reflect.DeepEqual(s.PrimaryKey, []string{"id", "tenant.id"}) ||
-		s.Compatibility != (Compatibility{Level: compat.LevelFull, Transitive: true, Set: true}) || !reflect.DeepEqual(s.Use, []string{"WIRE_JSON"}) {
+		s.Compatibility != LevelFullTransitive || !reflect.DeepEqual(s.Use, []string{"WIRE_JSON"}) {
 		t.Errorf("subject 0 = %+v", s)
 	}
 	if s.Pos.Line != 4 || s.Positions["kind"].Line != 5 {
@@ -298,7 +298,7 @@ policies:
 	if got := s.CompatConfig(base); !reflect.DeepEqual(got, compat.Config{Version: "v2", Use: []string{"WIRE_JSON"}, Level: compat.LevelFull}) {
 		t.Errorf("subject compat config = %+v", got)
 	}
-	if cfg.Subjects[1].Kind != KindEvent || cfg.Subjects[1].Compatibility.Set {
+	if cfg.Subjects[1].Kind != KindEvent || cfg.Subjects[1].Compatibility != "" {
 		t.Errorf("subject 1 = %+v", cfg.Subjects[1])
 	}
 	if cfg.Policies == nil || cfg.Policies.Line != 12 {
@@ -309,29 +309,44 @@ policies:
 	}
 }
 
-func TestParseCompatibility(t *testing.T) {
+func TestParseLevel(t *testing.T) {
 	tests := []struct {
 		in   string
-		want Compatibility
+		want Level
 		ok   bool
 	}{
-		{"NONE", Compatibility{Level: compat.LevelNone, Set: true}, true},
-		{"BACKWARD", Compatibility{Level: compat.LevelBackward, Set: true}, true},
-		{"backward_transitive", Compatibility{Level: compat.LevelBackward, Transitive: true, Set: true}, true},
-		{"FORWARD_TRANSITIVE", Compatibility{Level: compat.LevelForward, Transitive: true, Set: true}, true},
-		{"FULL", Compatibility{Level: compat.LevelFull, Set: true}, true},
-		{"FULL_TRANSITIVE", Compatibility{Level: compat.LevelFull, Transitive: true, Set: true}, true},
-		{"", Compatibility{}, false},
-		{"TRANSITIVE", Compatibility{}, false},
-		{"FULLY", Compatibility{}, false},
+		{"NONE", LevelNone, true},
+		{"BACKWARD", LevelBackward, true},
+		{"backward_transitive", LevelBackwardTransitive, true},
+		{"FORWARD_TRANSITIVE", LevelForwardTransitive, true},
+		{"FULL", LevelFull, true},
+		{" full_transitive ", LevelFullTransitive, true},
+		{"NONE_TRANSITIVE", LevelNone, true},
+		{"", "", false},
+		{"TRANSITIVE", "", false},
+		{"FULLY", "", false},
 	}
 	for _, tt := range tests {
-		got, err := ParseCompatibility(tt.in)
+		got, err := ParseLevel(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseCompatibility(%q) = %+v, %v", tt.in, got, err)
+			t.Errorf("ParseLevel(%q) = %q, %v; want %q (ok %v)", tt.in, got, err, tt.want, tt.ok)
 		}
-		if tt.ok && !strings.EqualFold(got.String(), tt.in) {
-			t.Errorf("String() = %q, want %q", got.String(), tt.in)
+	}
+}
+
+// TestLevelDirections: each level protects the directions of the engine's
+// level of the same name, transitive or not; an unset level protects none.
+func TestLevelDirections(t *testing.T) {
+	for l, want := range map[Level]compat.Level{
+		LevelNone: compat.LevelNone, LevelBackward: compat.LevelBackward, LevelBackwardTransitive: compat.LevelBackward,
+		LevelForward: compat.LevelForward, LevelForwardTransitive: compat.LevelForward, LevelFull: compat.LevelFull,
+		LevelFullTransitive: compat.LevelFull, "": compat.LevelNone,
+	} {
+		if got := l.Directions(); got != want {
+			t.Errorf("%q.Directions() = %v, want %v", l, got, want)
+		}
+		if l.Transitive() != strings.HasSuffix(string(l), "_TRANSITIVE") {
+			t.Errorf("%q.Transitive() = %v", l, l.Transitive())
 		}
 	}
 }

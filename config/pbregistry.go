@@ -34,6 +34,11 @@ const (
 	KindLog SubjectKind = "log"
 )
 
+// Valid reports whether k is one of the subject kinds.
+func (k SubjectKind) Valid() bool {
+	return k == KindPBTable || k == KindEvent || k == KindLog
+}
+
 // Subject is one entry of subjects: in pbregistry.yaml: a message whose
 // data lives somewhere and whose evolution the registry governs.
 type Subject struct {
@@ -47,8 +52,9 @@ type Subject struct {
 	// PBTABLE_PRIMARY_KEY and PBTABLE_PRIMARY_KEY_NO_ONEOF check them
 	// against the schema.
 	PrimaryKey []string
-	// Compatibility overrides the breaking section's level when Set.
-	Compatibility Compatibility
+	// Compatibility overrides the breaking section's level when set
+	// (not "").
+	Compatibility Level
 	// Use and Except override the breaking section's rules when set.
 	Use, Except []string
 	// Pos is the position of the subject's entry.
@@ -178,7 +184,7 @@ func parseSubjects(file string, n *yaml.Node) ([]Subject, error) {
 				if c, err = scalar(file, p.value, "subjects.compatibility"); err != nil {
 					return nil, err
 				}
-				if s.Compatibility, err = ParseCompatibility(c); err != nil {
+				if s.Compatibility, err = ParseLevel(c); err != nil {
 					return nil, ErrorAt(file, p.value, "%v", err)
 				}
 			case "use", "except":
@@ -232,8 +238,8 @@ func isFieldPath(s string) bool { return protoreflect.FullName(s).IsValid() }
 // compatibility level when set, and its use and except lists when set.
 func (s *Subject) CompatConfig(base compat.Config) compat.Config {
 	c := base
-	if s.Compatibility.Set {
-		c.Level = s.Compatibility.Level
+	if s.Compatibility != "" {
+		c.Level = s.Compatibility.Directions()
 	}
 	if s.Use != nil {
 		c.Use = slices.Clone(s.Use)

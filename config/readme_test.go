@@ -4,8 +4,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/pbregistry/pbregistry/compat"
 )
 
 // TestREADMEExample parses the pbregistry.yaml README shows and checks that
@@ -29,11 +27,11 @@ func TestREADMEExample(t *testing.T) {
 	if cfg.Name != "acme/commerce" {
 		t.Errorf("module = %q, want acme/commerce", cfg.Name)
 	}
-	if len(cfg.Subjects) != 2 || cfg.Subjects[0].Kind != "pbtable" || cfg.Subjects[1].Compatibility.String() != "FULL_TRANSITIVE" {
+	if len(cfg.Subjects) != 2 || cfg.Subjects[0].Kind != "pbtable" || cfg.Subjects[1].Compatibility != LevelFullTransitive {
 		t.Errorf("subjects = %+v, not README's", cfg.Subjects)
 	}
 	b := cfg.Breaking
-	if b == nil || b.Compatibility.Level != compat.LevelFull || b.Transitive() || len(b.Use) != 1 || b.Use[0] != "FILE" {
+	if b == nil || b.Compatibility != LevelFull || len(b.Use) != 1 || b.Use[0] != "FILE" {
 		t.Errorf("breaking = %+v, not README's", b)
 	}
 	if cfg.Policies == nil {

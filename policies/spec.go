@@ -152,7 +152,7 @@ func parseSpec(file string, n *yaml.Node) (Spec, error) {
 		case "kinds":
 			s.Kinds, err = list(file, v)
 			for _, kind := range s.Kinds {
-				if k := config.SubjectKind(kind); err == nil && k != config.KindPBTable && k != config.KindEvent && k != config.KindLog {
+				if k := config.SubjectKind(kind); err == nil && !k.Valid() {
 					err = config.ErrorAt(file, v, "unknown kind %q: use pbtable, event or log", kind)
 				}
 			}

@@ -215,7 +215,7 @@ func strongest(now, old Compatibility, rule string) Compatibility {
 // levelUnion returns the weakest level that protects every direction
 // and version a or b protects.
 func levelUnion(a, b Level) Level {
-	dirs := a.compatLevel().Directions() | b.compatLevel().Directions()
+	dirs := a.Directions().Directions() | b.Directions().Directions()
 	transitive := a.Transitive() || b.Transitive()
 	var l Level
 	switch dirs {
@@ -310,12 +310,9 @@ func SubjectSpecsOf(cfg *config.Config) []SubjectSpec {
 	for _, subj := range cfg.Subjects {
 		spec := SubjectSpec{
 			Name:          subj.Message,
-			Kind:          SubjectKind(subj.Kind),
+			Kind:          subj.Kind,
 			PrimaryKey:    subj.PrimaryKey,
-			Compatibility: Compatibility{Use: subj.Use, Except: subj.Except},
-		}
-		if subj.Compatibility.Set {
-			spec.Compatibility.Level = Level(subj.Compatibility.String())
+			Compatibility: Compatibility{Level: subj.Compatibility, Use: subj.Use, Except: subj.Except},
 		}
 		spec.Compatibility = spec.Compatibility.withDefaults(spec.Kind)
 		out = append(out, spec)

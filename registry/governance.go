@@ -115,7 +115,7 @@ func levelWeaker(old, now Level) bool {
 	if old == "" || now == "" {
 		return false
 	}
-	od, nd := old.compatLevel().Directions(), now.compatLevel().Directions()
+	od, nd := old.Directions().Directions(), now.Directions().Directions()
 	return od&^nd != 0 || old.Transitive() && !now.Transitive()
 }
 

@@ -76,21 +76,7 @@ func (c Compatibility) withDefaults(kind SubjectKind) Compatibility {
 	return c
 }
 
-// compatLevel returns the directions l protects, for compat.
-func (l Level) compatLevel() compat.Level {
-	switch l {
-	case LevelBackward, LevelBackwardTransitive:
-		return compat.LevelBackward
-	case LevelForward, LevelForwardTransitive:
-		return compat.LevelForward
-	case LevelFull, LevelFullTransitive:
-		return compat.LevelFull
-	default:
-		return compat.LevelNone
-	}
-}
-
 // compatConfig returns the compat configuration of c.
 func (c Compatibility) compatConfig() compat.Config {
-	return compat.Config{Version: "v2", Use: c.Use, Except: c.Except, Level: c.Level.compatLevel()}
+	return compat.Config{Version: "v2", Use: c.Use, Except: c.Except, Level: c.Level.Directions()}
 }

@@ -195,7 +195,7 @@ func checkSubjects(prev, curr *image.Image, subjects []SubjectSpec, scopes *subj
 			if atFull {
 				level = LevelFull
 			}
-			if cl := level.compatLevel(); cl != compat.LevelFull && f.Directions&cl.Directions() == 0 {
+			if cl := level.Directions(); cl != compat.LevelFull && f.Directions&cl.Directions() == 0 {
 				continue
 			}
 			if maxFindings > 0 && len(out) == maxFindings {

@@ -271,7 +271,7 @@ func (f Finding) impact(baseline int64) string {
 		return ""
 	}
 	dirs := f.Directions
-	if ld := f.Level.compatLevel().Directions(); f.Level != "" && dirs&ld != 0 {
+	if ld := f.Level.Directions().Directions(); f.Level != "" && dirs&ld != 0 {
 		dirs &= ld
 	}
 	versions := fmt.Sprintf("v%d", baseline)
@@ -337,7 +337,7 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 		if b := cfg.Breaking; b.Transitive() {
 			return nil, invalid("files", "%s: breaking: compatibility %s: the registry checks transitively through the ledgers of subjects only, "+
 				"and this section governs the messages that are not subjects; declare the messages whose data outlives versions as subjects "+
-				"(a subject's compatibility may be *_TRANSITIVE) and write %s here", b.PosOf("compatibility"), b.Compatibility, b.Compatibility.Level)
+				"(a subject's compatibility may be *_TRANSITIVE) and write %s here", b.PosOf("compatibility"), b.Compatibility, b.Compatibility.Directions())
 		}
 		if n := len(cfg.Subjects); s.limits.MaxSubjects > 0 && n > s.limits.MaxSubjects {
 			return nil, invalid("files", "%s declares %d subjects, more than the limit of %d (limits.max_subjects): split the module", ConfigFileName, n, s.limits.MaxSubjects)

@@ -2,59 +2,45 @@ package registry
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/pbregistry/pbregistry/config"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// SubjectKind is the kind of data a subject's message holds.
-type SubjectKind string
+// SubjectKind is the kind of data a subject's message holds: the one type
+// of the idea, config's, as pbregistry.yaml declares it.
+type SubjectKind = config.SubjectKind
 
 // The subject kinds.
 const (
 	// KindPBTable is a database table whose rows are the message.
-	KindPBTable SubjectKind = "pbtable"
+	KindPBTable = config.KindPBTable
 	// KindEvent is an event stream of the message.
-	KindEvent SubjectKind = "event"
+	KindEvent = config.KindEvent
 	// KindLog is a log of the message.
-	KindLog SubjectKind = "log"
+	KindLog = config.KindLog
 )
 
-// Valid reports whether k is one of the subject kinds.
-func (k SubjectKind) Valid() bool {
-	return k == KindPBTable || k == KindEvent || k == KindLog
-}
-
-// Level is a subject's compatibility level: the directions in which a new
-// version must not break readers, against the latest version only or, for
-// the transitive levels, against every version.
-type Level string
+// Level is a subject's compatibility level: the one type of the idea,
+// config's (see config.Level), as pbregistry.yaml writes it.
+type Level = config.Level
 
 // The compatibility levels.
 const (
-	LevelNone               Level = "NONE"
-	LevelBackward           Level = "BACKWARD"
-	LevelBackwardTransitive Level = "BACKWARD_TRANSITIVE"
-	LevelForward            Level = "FORWARD"
-	LevelForwardTransitive  Level = "FORWARD_TRANSITIVE"
-	LevelFull               Level = "FULL"
-	LevelFullTransitive     Level = "FULL_TRANSITIVE"
+	LevelNone               = config.LevelNone
+	LevelBackward           = config.LevelBackward
+	LevelBackwardTransitive = config.LevelBackwardTransitive
+	LevelForward            = config.LevelForward
+	LevelForwardTransitive  = config.LevelForwardTransitive
+	LevelFull               = config.LevelFull
+	LevelFullTransitive     = config.LevelFullTransitive
 )
 
 // Levels lists every Level, weakest first.
-var Levels = []Level{
-	LevelNone, LevelBackward, LevelBackwardTransitive, LevelForward,
-	LevelForwardTransitive, LevelFull, LevelFullTransitive,
-}
-
-// Valid reports whether l is one of the levels.
-func (l Level) Valid() bool { return slices.Contains(Levels, l) }
-
-// Transitive reports whether l checks against every version rather than
-// the latest only.
-func (l Level) Transitive() bool { return strings.HasSuffix(string(l), "_TRANSITIVE") }
+var Levels = config.Levels
 
 // Compatibility is a subject's compatibility configuration.
 type Compatibility struct {

@@ -66,12 +66,8 @@ func policiesOf(cfg *config.Config, noBuiltins bool) (*policies.Set, policies.Co
 	if cfg != nil {
 		pctx.Module = cfg.Name
 		for _, s := range cfg.Subjects {
-			level := ""
-			if s.Compatibility.Set {
-				level = s.Compatibility.String()
-			}
 			pctx.Subjects = append(pctx.Subjects, policies.Subject{
-				Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: level,
+				Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility),
 			})
 		}
 		specs, err := policies.Parse(cfg.PoliciesFile, cfg.Policies)
