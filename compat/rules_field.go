@@ -515,6 +515,13 @@ func checkFieldSameOneof(p *pass, prev, curr protoreflect.FieldDescriptor) {
 }
 
 func checkFieldWireLosslessType(p *pass, prev, curr protoreflect.FieldDescriptor) {
+	if prev.Kind() == protoreflect.StringKind && curr.Kind() == protoreflect.BytesKind && utf8Validation(prev) == descriptorpb.FeatureSet_VERIFY {
+		// buf's WIRE accepts it, since bytes read every string; but
+		// readers on the previous schema validate UTF-8 and refuse the
+		// bytes that are not.
+		reportKindChange(p, prev, curr, Forward, "bytes that are not valid UTF-8 make readers on the previous schema, which validate strings, fail, so "+breaks(Forward))
+		return
+	}
 	if prev.Kind() == curr.Kind() || wireGroup[prev.Kind()] != wireGroup[curr.Kind()] {
 		return
 	}
@@ -545,10 +552,13 @@ func checkFieldWireLosslessPresence(p *pass, prev, curr protoreflect.FieldDescri
 	if before == after || !singular(before) || !singular(after) || prev.Message() != nil || curr.Message() != nil {
 		return // message fields always track presence; a type change is another rule's
 	}
-	dirs := Backward
-	detail := "readers on the current schema cannot tell which values in old data were set"
+	// Both directions: readers without presence cannot tell a zero set
+	// explicitly from an unset value, and drop it when they write the
+	// data again (read-modify-write); readers with presence read a zero
+	// never written as absent.
+	dirs := Both
+	detail := "readers on the current schema read zeros of old data as absent, and readers on the previous schema drop a zero set explicitly when they write the data again"
 	if before == cardinalityExplicit {
-		dirs = Both
 		detail = "a value set to zero can no longer be told from an unset one"
 	}
 	p.report(atDesc(curr), atDesc(prev), dirs, curr.FullName(),
