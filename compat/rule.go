@@ -334,6 +334,8 @@ var catalog = []*rule{
 		purpose: "Checks that enums stay open or closed: closed enums drop numbers they do not declare, so closing loses old data and opening loses new data for old readers.", enum: checkEnumWireLosslessType},
 	{id: "ENUM_VALUE_WIRE_LOSSLESS_ADD", categories: catWireLossless, directions: Forward,
 		purpose: "Checks that closed enums gain no values: readers on the previous schema drop unknown values of closed enums.", enum: checkEnumValueWireLosslessAdd},
+	{id: "ENUM_VALUE_WIRE_LOSSLESS_DELETE", categories: catWireLossless, directions: Backward,
+		purpose: "Checks that closed enums lose no values, even reserved: readers on the current schema drop the numbers of deleted values from old data.", enum: checkEnumValueWireLosslessDelete},
 	{id: "ENUM_VALUE_WIRE_JSON_LOSSLESS_ADD", categories: catJSONLossless, directions: Forward,
 		purpose: "Checks that enums gain no values: JSON readers on the previous schema reject names they do not know.", enum: checkEnumValueWireJSONLosslessAdd},
 	{id: "ENUM_VALUE_WIRE_JSON_LOSSLESS_DELETE", categories: catJSONLossless, directions: Backward,

@@ -88,6 +88,17 @@ func checkEnumValueWireLosslessAdd(p *pass, prev, curr protoreflect.EnumDescript
 	}
 }
 
+func checkEnumValueWireLosslessDelete(p *pass, prev, curr protoreflect.EnumDescriptor) {
+	if !prev.IsClosed() || !curr.IsClosed() {
+		return
+	}
+	for _, pv := range newValues(curr, prev) {
+		p.report(atDesc(curr), atDesc(prev), Backward, pv.FullName(),
+			"Enum value %d %q was deleted from closed enum %q: readers on the current schema drop the numbers they do not know from old data, reserved or not, so %s.",
+			pv.Number(), pv.Name(), nestedName(curr), breaks(Backward))
+	}
+}
+
 func checkEnumValueWireJSONLosslessAdd(p *pass, prev, curr protoreflect.EnumDescriptor) {
 	for _, cv := range newValues(prev, curr) {
 		p.report(atDesc(cv), atDesc(prev), Forward, cv.FullName(),

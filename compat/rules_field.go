@@ -549,8 +549,13 @@ func lossDetail(prev, curr protoreflect.Kind, dirs Direction) string {
 func checkFieldWireLosslessPresence(p *pass, prev, curr protoreflect.FieldDescriptor) {
 	before, after := cardinalityOf(prev), cardinalityOf(curr)
 	singular := func(c cardinality) bool { return c == cardinalityImplicit || c == cardinalityExplicit }
-	if before == after || !singular(before) || !singular(after) || prev.Message() != nil || curr.Message() != nil {
-		return // message fields always track presence; a type change is another rule's
+	bytesAndMessage := (prev.Message() != nil) != (curr.Message() != nil) &&
+		(prev.Kind() == protoreflect.BytesKind || curr.Kind() == protoreflect.BytesKind)
+	if before == after || !singular(before) || !singular(after) || (prev.Message() != nil || curr.Message() != nil) && !bytesAndMessage {
+		// Message fields always track presence; another type change is
+		// another rule's. A message read as bytes (or the other way) is
+		// wire-compatible, and its presence counts like a scalar's.
+		return
 	}
 	// Both directions: readers without presence cannot tell a zero set
 	// explicitly from an unset value, and drop it when they write the

@@ -403,10 +403,10 @@ func compareElem(wf, rf protoreflect.FieldDescriptor, wv, rv protoreflect.Value,
 		// A closed enum drops a number it has no name for into the
 		// unknown fields, as the protobuf spec says and C++ and Java do
 		// (protobuf-go's dynamic messages keep it).
-		return FieldLost, fmt.Sprintf("field %s: written %s, the reader's closed enum %s has no value %d: it drops it", name, show(wf, wv), rf.Enum().FullName(), rv.Enum())
+		return FieldLost, fmt.Sprintf("field %s: written %s, the reader's closed enum %s has no value %d: it drops it", name, showElem(wf, wv), rf.Enum().FullName(), rv.Enum())
 	}
 	if a, b := scalar(wf, wv), scalar(rf, rv); a != b {
-		return ValueChanged, fmt.Sprintf("field %s: written %s, read %s", name, show(wf, wv), show(rf, rv))
+		return ValueChanged, fmt.Sprintf("field %s: written %s, read %s", name, showElem(wf, wv), showElem(rf, rv))
 	}
 	return "", ""
 }
@@ -458,8 +458,12 @@ func showElem(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
 // isZero reports whether v is the zero value of f's type (which implicit
 // presence does not write).
 func isZero(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-	if f.Message() != nil || f.IsList() || f.IsMap() {
+	if f.IsList() || f.IsMap() {
 		return false
+	}
+	if f.Message() != nil {
+		// An empty message encodes as empty bytes.
+		return proto.Size(v.Message().Interface()) == 0
 	}
 	switch f.Kind() {
 	case protoreflect.StringKind:
@@ -587,7 +591,8 @@ func elemProbes(f protoreflect.FieldDescriptor, depth int) []protoreflect.Value 
 		if md.FullName() == "google.protobuf.Any" || depth >= maxDepth {
 			return nil
 		}
-		var out []protoreflect.Value
+		// The empty message first: set, it is written as empty bytes.
+		out := []protoreflect.Value{protoreflect.ValueOfMessage(dynamicpb.NewMessage(md))}
 		sub := md.Fields()
 		for i := 0; i < sub.Len(); i++ {
 			for _, v := range probes(sub.Get(i), depth+1) {
@@ -595,9 +600,6 @@ func elemProbes(f protoreflect.FieldDescriptor, depth int) []protoreflect.Value 
 				m.Set(sub.Get(i), v)
 				out = append(out, protoreflect.ValueOfMessage(m))
 			}
-		}
-		if len(out) == 0 {
-			out = append(out, protoreflect.ValueOfMessage(dynamicpb.NewMessage(md)))
 		}
 		return out
 	}
