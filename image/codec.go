@@ -56,22 +56,34 @@ func Decode(data []byte) (*Image, error) {
 // DecodeWithLimits is Decode within limits; their zero value means
 // DefaultLimits. Data past a limit is refused before it is decoded.
 func DecodeWithLimits(data []byte, limits Limits) (*Image, error) {
-	if err := limits.Resolved().check(data); err != nil {
+	files, imports, _, err := decodeSet(data, limits)
+	if err != nil {
 		return nil, err
+	}
+	return link(files, imports)
+}
+
+// decodeSet unmarshals a binary FileDescriptorSet or buf image within
+// limits and reads each file's IsImport; marked reports whether any file
+// carries buf's image extension.
+func decodeSet(data []byte, limits Limits) (files []*descriptorpb.FileDescriptorProto, imports []bool, marked bool, err error) {
+	if err := limits.Resolved().check(data); err != nil {
+		return nil, nil, false, err
 	}
 	var set descriptorpb.FileDescriptorSet
 	if err := (proto.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &set); err != nil {
-		return nil, &DecodeError{Msg: fmt.Sprintf("not a serialized FileDescriptorSet or buf image: %v", err)}
+		return nil, nil, false, &DecodeError{Msg: fmt.Sprintf("not a serialized FileDescriptorSet or buf image: %v", err)}
 	}
-	imports := make([]bool, len(set.File))
+	imports = make([]bool, len(set.File))
 	for i, fd := range set.File {
-		isImport, err := readIsImport(fd.ProtoReflect().GetUnknown())
+		isImport, present, err := readIsImport(fd.ProtoReflect().GetUnknown())
 		if err != nil {
-			return nil, &DecodeError{File: fd.GetName(), Msg: err.Error()}
+			return nil, nil, false, &DecodeError{File: fd.GetName(), Msg: err.Error()}
 		}
 		imports[i] = isImport
+		marked = marked || present
 	}
-	return link(set.File, imports)
+	return set.File, imports, marked, nil
 }
 
 // DecodeJSON reads a FileDescriptorSet or buf image in protobuf's JSON
@@ -139,35 +151,35 @@ func DecodeJSONWithLimits(data []byte, limits Limits) (*Image, error) {
 }
 
 // readIsImport finds buf's image extension in a FileDescriptorProto's
-// unknown fields and returns its is_import.
-func readIsImport(unknown []byte) (bool, error) {
-	isImport := false
+// unknown fields and returns its is_import, and whether the extension is
+// there.
+func readIsImport(unknown []byte) (isImport, present bool, err error) {
 	for len(unknown) > 0 {
 		num, typ, n := protowire.ConsumeTag(unknown)
 		if n < 0 {
-			return false, fmt.Errorf("malformed unknown field: %v", protowire.ParseError(n))
+			return false, false, fmt.Errorf("malformed unknown field: %v", protowire.ParseError(n))
 		}
 		unknown = unknown[n:]
 		if num == bufExtensionField && typ == protowire.BytesType {
 			ext, n := protowire.ConsumeBytes(unknown)
 			if n < 0 {
-				return false, fmt.Errorf("malformed buf image extension: %v", protowire.ParseError(n))
+				return false, false, fmt.Errorf("malformed buf image extension: %v", protowire.ParseError(n))
 			}
 			unknown = unknown[n:]
 			v, err := readExtIsImport(ext)
 			if err != nil {
-				return false, err
+				return false, false, err
 			}
-			isImport = v
+			isImport, present = v, true
 			continue
 		}
 		n = protowire.ConsumeFieldValue(num, typ, unknown)
 		if n < 0 {
-			return false, fmt.Errorf("malformed unknown field %d: %v", num, protowire.ParseError(n))
+			return false, false, fmt.Errorf("malformed unknown field %d: %v", num, protowire.ParseError(n))
 		}
 		unknown = unknown[n:]
 	}
-	return isImport, nil
+	return isImport, present, nil
 }
 
 func readExtIsImport(ext []byte) (bool, error) {

@@ -30,6 +30,32 @@ func Digest(files []File, config []byte) (string, error) {
 	return DigestPrefix + hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// imageCanonicalHeader starts the canonical form of an image push.
+const imageCanonicalHeader = "pbregistry.digest.image.v1\n"
+
+// ImageDigest returns the content digest of an image push: "sha256:"
+// followed by the lowercase hex SHA-256 of
+//
+//	"pbregistry.digest.image.v1\n"
+//	"image " len(descriptorSet) "\n" descriptorSet "\n"
+//	the canonical form of files and config (see WriteCanonical)
+//
+// where descriptorSet is the image in its canonical form
+// (image.DecodeCanonical, then Image.Encode) and files are the sources
+// sent beside it, if any. Its header sets it apart from every Digest of
+// a source push: the same schema pushed as sources and as an image are
+// two contents.
+func ImageDigest(descriptorSet []byte, files []File, config []byte) (string, error) {
+	h := sha256.New()
+	io.WriteString(h, imageCanonicalHeader+"image "+strconv.Itoa(len(descriptorSet))+"\n")
+	h.Write(descriptorSet)
+	io.WriteString(h, "\n")
+	if err := WriteCanonical(h, files, config); err != nil {
+		return "", err
+	}
+	return DigestPrefix + hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // WriteCanonical writes the canonical form of a file set and its config to
 // w. The form is:
 //

@@ -19,13 +19,19 @@ type PushCommit struct {
 	// a new module. CommitPush refuses the push with ErrStaleBaseline if
 	// it is no longer the latest.
 	BaseVersion int64
-	// Digest is Digest(Files, Config); CommitPush verifies it.
+	// Digest is Digest(Files, Config), or for an image push
+	// ImageDigest(DescriptorSet, Files, Config); CommitPush verifies it.
 	Digest string
-	// Files are the pushed files; at least one, with unique paths.
+	// Files are the pushed files; at least one, with unique paths. An
+	// image push's are the sources sent beside the image, maybe none.
 	Files []File
 	// DescriptorSet is the compiled image, a serialized
-	// google.protobuf.FileDescriptorSet.
+	// google.protobuf.FileDescriptorSet: for an image push, the image as
+	// pushed, in canonical form.
 	DescriptorSet []byte
+	// Image reports an image push: the client sent the compiled image
+	// (DescriptorSet) rather than sources to compile.
+	Image bool
 	// Config is the pbregistry.yaml the push was made with.
 	Config []byte
 	// Principal is who pushes.
@@ -51,7 +57,8 @@ type PushCommit struct {
 }
 
 // Validate returns an *InvalidArgumentError if c is malformed, including
-// when its Digest is not Digest(Files, Config).
+// when its Digest is not Digest(Files, Config) (ImageDigest for an image
+// push).
 func (c *PushCommit) Validate() error {
 	if err := ValidateModuleName(c.Module); err != nil {
 		return err
@@ -59,13 +66,20 @@ func (c *PushCommit) Validate() error {
 	if c.BaseVersion < 0 {
 		return invalid("base_version", "base version %d is negative: use 0 for a new module", c.BaseVersion)
 	}
-	if len(c.Files) == 0 {
+	if len(c.Files) == 0 && !c.Image {
 		return invalid("files", "the push has no files")
+	}
+	if c.Image && len(c.DescriptorSet) == 0 {
+		return invalid("descriptor_set", "the image push has no image")
 	}
 	if err := ValidateDigest("digest", c.Digest); err != nil {
 		return err
 	}
-	want, err := Digest(c.Files, c.Config)
+	digest := Digest
+	if c.Image {
+		digest = func(files []File, config []byte) (string, error) { return ImageDigest(c.DescriptorSet, files, config) }
+	}
+	want, err := digest(c.Files, c.Config)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,11 @@ type PushRequest struct {
 	// module root, and its pbregistry.yaml (and buf.yaml if its roots
 	// come from there).
 	Files []File
+	// Image, when not empty, makes this an image push (see imagepush.go):
+	// a serialized FileDescriptorSet or buf image, gzip-compressed or
+	// not, takes the place of compiling Files, whose .proto files are
+	// then optional sources kept for display and downloads.
+	Image []byte
 	// Build says which build pushes.
 	Build BuildInfo
 	// Principal is who pushes.
@@ -302,13 +307,18 @@ type prepared struct {
 	moduleCfg compat.Config
 	declared  []SubjectSpec
 	req       PushRequest
+	// imageBytes is an image push's image in canonical form; nil for a
+	// source push.
+	imageBytes []byte
 }
 
 // prepare validates and compiles a push. Errors are *InvalidArgumentError
 // for anything wrong with the request, including compile errors.
 func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, error) {
-	if err := s.limits.CheckFiles(req.Files); err != nil {
-		return nil, err
+	if len(req.Image) == 0 || len(req.Files) > 0 {
+		if err := s.limits.CheckFiles(req.Files); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.limits.CheckBuild(req.Build); err != nil {
 		return nil, err
@@ -356,6 +366,9 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 	}
 	if err := ValidateModuleName(p.module); err != nil {
 		return nil, err
+	}
+	if len(req.Image) > 0 {
+		return p, s.prepareImage(p)
 	}
 	digest, err := Digest(p.files, p.config)
 	if err != nil {
@@ -432,7 +445,7 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (Version, bool, *Ve
 	}
 	// Compile before waiting for the module: pushes to one module take
 	// turns to check and commit, not to compile.
-	if _, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); errors.Is(err, ErrNotFound) {
+	if _, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); errors.Is(err, ErrNotFound) && p.image == nil {
 		if err := s.compile(ctx, p); err != nil {
 			return Version{}, false, nil, err
 		}
@@ -654,9 +667,12 @@ func (s *Service) storeLedger(module string, stored map[string]bool) Ledger {
 
 // commitOf assembles the commit of an accepted push.
 func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, exceptions []int64) (*PushCommit, error) {
-	descriptorSet, err := p.image.Encode()
-	if err != nil {
-		return nil, fmt.Errorf("check push %s: encode image: %w", p.module, err)
+	descriptorSet := p.imageBytes // an image push's: what ImageDigest covers
+	if descriptorSet == nil {
+		var err error
+		if descriptorSet, err = p.image.Encode(); err != nil {
+			return nil, fmt.Errorf("check push %s: encode image: %w", p.module, err)
+		}
 	}
 	return &PushCommit{
 		Module:        p.module,
@@ -670,6 +686,7 @@ func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, except
 		Subjects:      slices.Clone(p.declared),
 		Ledger:        ledger,
 		Exceptions:    exceptions,
+		Image:         p.imageBytes != nil,
 	}, nil
 }
 

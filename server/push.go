@@ -13,8 +13,11 @@ import (
 
 // Push implements RegistryServiceHandler: it authorizes the push to its
 // module (scope push:<glob>), checks it and stores it as the next version,
-// recording the caller as the pusher. An incompatible push fails with
-// FailedPrecondition and a PushRejection detail.
+// recording the caller as the pusher. A push is of .proto files, or of an
+// image (a compiled FileDescriptorSet, with pbregistry.yaml and optional
+// sources in files), which is checked the same way. An incompatible push
+// fails with FailedPrecondition and a PushRejection detail; an invalid
+// image, like files that do not compile, with InvalidArgument.
 func (s *Server) Push(ctx context.Context, req *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error) {
 	if s.readOnly {
 		return nil, readOnlyError("push")
@@ -34,6 +37,7 @@ func (s *Server) Push(ctx context.Context, req *connect.Request[v1.PushRequest])
 	v, created, verdict, err := s.service.Push(ctx, registry.PushRequest{
 		Module:    req.Msg.GetModule(),
 		Files:     files,
+		Image:     req.Msg.GetImage(),
 		Build:     buildFromProto(req.Msg.GetBuild()),
 		Principal: p.Name,
 	})
@@ -56,6 +60,7 @@ func (s *Server) CheckPush(ctx context.Context, req *connect.Request[v1.CheckPus
 	v, err := s.service.CheckPush(ctx, registry.PushRequest{
 		Module: req.Msg.GetModule(),
 		Files:  filesFromProto(req.Msg.GetFiles()),
+		Image:  req.Msg.GetImage(),
 	})
 	if err != nil {
 		return nil, connectError(err)

@@ -14,12 +14,19 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const pushSynopsis = `push [<dir>] --registry URL [--token TOKEN] [flags]
+const pushSynopsis = `push [<dir>] --registry URL [--token TOKEN] [--image FILE [--sources=false]] [flags]
 
 Pushes the module in <dir> (default "."): its pbregistry.yaml and the .proto
-files under its roots. The registry checks it against its latest version,
-with each subject's compatibility level, and stores it as the next version;
-pushing content it already holds returns that version. Prints the version,
+files under its roots. With --image, pushes the module compiled instead, for
+editions the built-in compiler cannot parse (Edition 2024): an image that
+'buf build -o image.binpb' or 'protoc --include_imports --include_source_info
+--descriptor_set_out=image.binpb' wrote (.binpb, .json, optionally .gz; - for
+stdin), with pbregistry.yaml and, as its sources, the .proto files of <dir>
+that are files of the image (--sources=false sends none; docs/images.md).
+
+The registry checks the push against its latest version, with each subject's
+compatibility level, and stores it as the next version; pushing content it
+already holds returns that version. Prints the version,
 or the findings that block the push (exit code 100). A push the registry
 aborts (another landed first) or cannot take now (unavailable, or
 resource_exhausted with Retry-After) is retried up to 5 times with
@@ -34,6 +41,8 @@ type pushFlags struct {
 	ciURL       string
 	labels      stringList
 	errorFormat string
+	image       string
+	sources     bool
 }
 
 // ciDefaults returns the build metadata of common CI systems' environment:
@@ -68,6 +77,8 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&f.ciURL, "ci-url", url, "link to the build (default from CI: GitHub Actions run URL, CI_JOB_URL, …)")
 	fs.Var(&f.labels, "label", "key=value label recorded with the version (repeatable)")
 	fs.StringVar(&f.errorFormat, "error-format", "text", "format of findings: text, json, github-actions, junit or msvs")
+	fs.StringVar(&f.image, "image", "", "push this image (buf build or protoc output; - for stdin) instead of compiling the .proto files")
+	fs.BoolVar(&f.sources, "sources", true, "with --image: send the .proto files of <dir> that are files of the image, for display, downloads and stacks")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
@@ -92,14 +103,21 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	files, _, err := readModule(dir)
-	if err != nil {
-		return exitError, err
+	if !f.sources && f.image == "" {
+		return exitError, usagef("--sources=false applies to --image only: a push of .proto files sends them")
 	}
 	req := &v1.PushRequest{
 		Module: f.module,
-		Files:  files,
 		Build:  &v1.BuildInfo{GitCommit: f.gitCommit, GitBranch: f.gitBranch, CiUrl: f.ciURL, Labels: labels},
+	}
+	if f.image != "" {
+		push, err := readImagePush(f.image, e.stdin, dir, f.sources)
+		if err != nil {
+			return exitError, err
+		}
+		req.Files, req.Image = push.files, push.image
+	} else if req.Files, _, err = readModule(dir); err != nil {
+		return exitError, err
 	}
 	resp, err := withRetries(ctx, e.stderr, "push "+dir, func(ctx context.Context) (*connect.Response[v1.PushResponse], error) {
 		return client.Push(ctx, connect.NewRequest(req))

@@ -999,7 +999,19 @@ type PushRequest struct {
 	// the module's pbregistry.yaml.
 	Files []*File `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
 	// Build says which build pushes.
-	Build         *BuildInfo `protobuf:"bytes,3,opt,name=build,proto3" json:"build,omitempty"`
+	Build *BuildInfo `protobuf:"bytes,3,opt,name=build,proto3" json:"build,omitempty"`
+	// Image, when set, makes this an image push: the module compiled, as a
+	// binary google.protobuf.FileDescriptorSet or buf image with source
+	// info (`buf build -o image.binpb`, or `protoc --include_imports
+	// --include_source_info --descriptor_set_out`), gzip-compressed or not.
+	// It takes the place of compiling .proto files, for schemas the
+	// built-in compiler cannot parse (Edition 2024 and later). Files then
+	// hold pbregistry.yaml (and buf.yaml) and, optionally, the .proto
+	// sources of the image's files at their paths under the module's
+	// roots, kept for display, downloads and stack repositories. The
+	// registry validates the image, stores it in a canonical form and
+	// checks it exactly like a source push; docs/images.md.
+	Image         []byte `protobuf:"bytes,4,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1051,6 +1063,13 @@ func (x *PushRequest) GetFiles() []*File {
 func (x *PushRequest) GetBuild() *BuildInfo {
 	if x != nil {
 		return x.Build
+	}
+	return nil
+}
+
+func (x *PushRequest) GetImage() []byte {
+	if x != nil {
+		return x.Image
 	}
 	return nil
 }
@@ -1127,7 +1146,9 @@ type CheckPushRequest struct {
 	// used.
 	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
 	// Files are the module's files, as in PushRequest.
-	Files         []*File `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	Files []*File `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	// Image makes this the check of an image push, as in PushRequest.
+	Image         []byte `protobuf:"bytes,3,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1172,6 +1193,13 @@ func (x *CheckPushRequest) GetModule() string {
 func (x *CheckPushRequest) GetFiles() []*File {
 	if x != nil {
 		return x.Files
+	}
+	return nil
+}
+
+func (x *CheckPushRequest) GetImage() []byte {
+	if x != nil {
+		return x.Image
 	}
 	return nil
 }
@@ -3224,18 +3252,20 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x10baseline_version\x18\x02 \x01(\x03R\x0fbaselineVersion\x12\x16\n" +
 	"\x06digest\x18\x03 \x01(\tR\x06digest\x122\n" +
-	"\bfindings\x18\x04 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"\x80\x01\n" +
+	"\bfindings\x18\x04 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"\x96\x01\n" +
 	"\vPushRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12.\n" +
-	"\x05build\x18\x03 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\"\x8e\x01\n" +
+	"\x05build\x18\x03 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\x12\x14\n" +
+	"\x05image\x18\x04 \x01(\fR\x05image\"\x8e\x01\n" +
 	"\fPushResponse\x120\n" +
 	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\x122\n" +
-	"\bfindings\x18\x03 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"U\n" +
+	"\bfindings\x18\x03 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"k\n" +
 	"\x10CheckPushRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
-	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\"\xd1\x01\n" +
+	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12\x14\n" +
+	"\x05image\x18\x03 \x01(\fR\x05image\"\xd1\x01\n" +
 	"\x11CheckPushResponse\x12\x1a\n" +
 	"\baccepted\x18\x01 \x01(\bR\baccepted\x12)\n" +
 	"\x10baseline_version\x18\x02 \x01(\x03R\x0fbaselineVersion\x12\x16\n" +
