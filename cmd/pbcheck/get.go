@@ -61,6 +61,9 @@ func getVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 	var (
 		ver   *v1.Version
 		files []*v1.File
+		// imageOnly: the version was pushed as an image without .proto
+		// sources; --out gets its descriptor set as imageOnlyFile.
+		imageOnly bool
 	)
 	if g.out != "" {
 		resp, err := c.GetModule(ctx, connect.NewRequest(&v1.GetModuleRequest{Module: module, Version: n, IncludeFiles: true}))
@@ -70,12 +73,15 @@ func getVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 		ver, files = resp.Msg.GetVersion(), resp.Msg.GetFiles()
 		n = ver.GetNumber() // the image, if asked for, is of the same version
 		name = fmt.Sprintf("%s@v%d", module, n)
-		if err := checkDownloadPaths(files); err != nil {
-			return exitError, fmt.Errorf("get %s from %s: %w; refusing it, nothing was written", name, f.registry, err)
+		imageOnly = !slices.ContainsFunc(files, func(f *v1.File) bool { return strings.HasSuffix(f.GetPath(), ".proto") })
+		if len(files) > 0 || !imageOnly {
+			if err := checkDownloadPaths(files); err != nil {
+				return exitError, fmt.Errorf("get %s from %s: %w; refusing it, nothing was written", name, f.registry, err)
+			}
 		}
 	}
 	var fds []byte
-	if g.image != "" {
+	if g.image != "" || imageOnly {
 		resp, err := c.GetDescriptorSet(ctx, connect.NewRequest(&v1.GetDescriptorSetRequest{Module: module, Version: n}))
 		if err != nil {
 			return exitError, rpcError(f.registry, "get the descriptor set of "+name, err)
@@ -88,6 +94,10 @@ func getVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 		if _, err := image.Decode(fds); err != nil {
 			return exitError, fmt.Errorf("get %s from %s: the descriptor set does not decode: %w; nothing was written", name, f.registry, err)
 		}
+	}
+	if imageOnly {
+		files = append(files, &v1.File{Path: imageOnlyFile, Content: fds})
+		fmt.Fprintf(e.stderr, "%s was pushed as an image without its .proto sources: writing its FileDescriptorSet as %s, an input for pbcheck and buf\n", name, imageOnlyFile)
 	}
 
 	var root *os.Root
@@ -132,6 +142,11 @@ func getVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 	}
 	return exitOK, nil
 }
+
+// imageOnlyFile is the file `registry get --out` writes a version's
+// descriptor set to when the version was pushed as an image without its
+// .proto sources.
+const imageOnlyFile = "image.binpb"
 
 // checkDownloadPaths returns an error naming the first file whose path is
 // not safe to write under a directory: not a clean, relative,
