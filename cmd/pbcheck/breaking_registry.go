@@ -8,7 +8,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/report"
 )
 
@@ -25,7 +24,8 @@ func exists(p string) bool {
 }
 
 // breakingAgainstRegistry asks the registry for the verdict a push of the
-// module directory dir would get (CheckPush) and prints its findings:
+// module directory dir (or of an image, see checkPushRequest) would get
+// (CheckPush) and prints its findings:
 // each subject checked with its own level and transitivity against the
 // registry's latest version and ledger.
 func breakingAgainstRegistry(ctx context.Context, e *env, dir string, f breakingFlags, format report.Format) (int, error) {
@@ -36,11 +36,11 @@ func breakingAgainstRegistry(ctx context.Context, e *env, dir string, f breaking
 	if err != nil {
 		return exitError, err
 	}
-	files, _, err := readModule(dir)
+	req, dir, err := checkPushRequest(dir, e.stdin)
 	if err != nil {
 		return exitError, err
 	}
-	resp, err := client.CheckPush(ctx, connect.NewRequest(&v1.CheckPushRequest{Files: files}))
+	resp, err := client.CheckPush(ctx, connect.NewRequest(req))
 	if err != nil {
 		return exitError, rpcError(f.client.registry, "check "+dir+" against the registry", err)
 	}

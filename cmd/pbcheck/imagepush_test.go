@@ -163,7 +163,8 @@ func TestImagePushMatchesBuf(t *testing.T) {
 }
 
 // TestImagePushCLI: `pbcheck push --image` reads the image from standard
-// input with "-", compressed or not; --sources=false pushes the image
+// input with "-", compressed or not; `pbcheck breaking <image>
+// --against-registry` gives the verdict the push would get; --sources=false pushes the image
 // without the .proto files, and `registry get --out` then writes the
 // version's descriptor set as image.binpb, which pbcheck reads back as
 // the same schema; a broken image is refused before anything is sent,
@@ -186,6 +187,14 @@ func TestImagePushCLI(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "acme/stdin: version 1 already holds this content") {
 		t.Errorf("push --image - (gzip): exit %d\n%s%s", code, stdout, stderr)
 	}
+
+	// pbcheck breaking --against-registry takes an image too: the dry run
+	// of the push.
+	checkRun(t, dir, []string{"breaking", gzImage, "--against-registry"}, exitOK, []string{"holds this content already as version 1"}, nil)
+	afterDir := editionModule(t, "2024", "after", "acme/stdin", "FILE")
+	afterImage := filepath.Join(editionsAbs(t, "2024"), "after.binpb.gz")
+	checkRun(t, afterDir, []string{"breaking", afterImage, "--against-registry"}, exitFindings,
+		[]string{"acme/billing/v1/invoice.proto:1:1:", "(MESSAGE_NO_DELETE)", "acme/options/v1/options.proto:10:3:"}, nil)
 
 	// Without sources: only the configuration is sent, and get --out
 	// writes the image.
@@ -210,6 +219,6 @@ func TestImagePushCLI(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("\xff\xff not an image"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	checkRun(t, dir, []string{"push", "--image", garbage}, exitError, []string{"--image " + garbage, "not a serialized FileDescriptorSet"}, nil)
+	checkRun(t, dir, []string{"push", "--image", garbage}, exitError, []string{"image " + garbage, "not a serialized FileDescriptorSet"}, nil)
 	checkRun(t, dir, []string{"push", "--sources=false"}, exitError, []string{"--sources=false applies to --image only"}, nil)
 }
