@@ -179,4 +179,3 @@ func FuzzDecodeCanonical(f *testing.F) {
 		}
 	})
 }
-
