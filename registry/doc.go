@@ -8,7 +8,12 @@
 //     .proto files and pbregistry.yaml, and the push's Digest is computed
 //     over the canonical file set and config. Content already accepted is
 //     answered with its existing version.
-//  2. check: the files are compiled by the service's Compiler, then Service.check
+//     An image push (PushRequest.Image, imagepush.go) sends the module
+//     compiled instead: the image is validated and canonicalized here,
+//     and its digest is ImageDigest over the canonical image, the
+//     sources sent beside it and the config.
+//  2. check: the files are compiled by the service's Compiler — an image
+//     push skips this, its image in hand — then Service.check
 //     reads the baseline — the module's latest version: its image, stored
 //     subjects and configuration (readBaseline) — resolves the subjects in
 //     force (an admin override wins, then the pushed configuration, then

@@ -32,6 +32,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"IdempotentPush", testIdempotentPush},
 		{"StaleBaseline", testStaleBaseline},
 		{"InvalidPush", testInvalidPush},
+		{"ImagePush", testImagePush},
 		{"FilesDeduplicated", testFilesDeduplicated},
 		{"ConcurrentIdenticalPushes", testConcurrentIdenticalPushes},
 		{"ConcurrentPushers", testConcurrentPushers},
