@@ -288,7 +288,11 @@ func TestImagePushCanonical(t *testing.T) {
 
 // TestImagePushMatchesSourcePush: an image push of the Edition 2023
 // module gets the verdicts and findings of the source push of the same
-// module, at each category, on both stores.
+// module, at each category of the module's rules and with a pbtable
+// subject (its own level and rules, the built-in policies): the breaking
+// version is rejected by both with the same findings; with exceptions an
+// admin approves for each push's digest, both are accepted as version 2
+// and record the same ledger.
 func TestImagePushMatchesSourcePush(t *testing.T) {
 	ctx := context.Background()
 	for _, st := range imageStores {
@@ -297,26 +301,70 @@ func TestImagePushMatchesSourcePush(t *testing.T) {
 			s := registry.NewService(store, registry.ServiceOptions{})
 			for _, category := range []string{"WIRE", "WIRE_JSON", "FILE", "PACKAGE"} {
 				t.Run(category, func(t *testing.T) {
-					srcModule, imgModule := "acme/src"+strings.ToLower(strings.ReplaceAll(category, "_", "")), "acme/img"+strings.ToLower(strings.ReplaceAll(category, "_", ""))
-					srcCfg, imgCfg := editionsConfig(srcModule, category), editionsConfig(imgModule, category)
-					var srcFindings, imgFindings [][]string
+					suffix := strings.ToLower(strings.ReplaceAll(category, "_", ""))
+					modules := []string{"acme/src" + suffix, "acme/img" + suffix}
+					request := func(module, side string) registry.PushRequest {
+						cfg := editionsConfig(module, category)
+						cfg.Content = append(cfg.Content, "subjects:\n  - message: acme.billing.v1.Invoice\n    kind: pbtable\n    primary_key: [id]\n"...)
+						req := registry.PushRequest{Files: append([]registry.File{cfg}, editionSources(t, "2023", side)...), Principal: "ci@acme"}
+						if strings.HasPrefix(module, "acme/img") {
+							req.Image = editionImage(t, "2023", side)
+						}
+						return req
+					}
+					var findings [2][][]string
+					var rejected [2]*registry.Verdict
 					for _, side := range []string{"before", "after"} {
-						files := editionSources(t, "2023", side)
-						_, _, sv, serr := s.Push(ctx, registry.PushRequest{Files: append([]registry.File{srcCfg}, files...), Principal: "ci@acme"})
-						_, _, iv, ierr := s.Push(ctx, registry.PushRequest{Image: editionImage(t, "2023", side), Files: append([]registry.File{imgCfg}, files...), Principal: "ci@acme"})
-						if (serr == nil) != (ierr == nil) || serr != nil && !errors.Is(serr, registry.ErrRejected) {
-							t.Fatalf("%s: source push: %v; image push: %v", side, serr, ierr)
+						var errs [2]error
+						for i, module := range modules {
+							_, _, v, err := s.Push(ctx, request(module, side))
+							errs[i] = err
+							findings[i] = append(findings[i], findingLines(v.Findings))
+							if err != nil {
+								rejected[i] = v
+							}
 						}
-						srcFindings = append(srcFindings, findingLines(sv.Findings))
-						imgFindings = append(imgFindings, findingLines(iv.Findings))
-					}
-					if len(srcFindings[1]) == 0 {
-						t.Fatalf("the source push of the breaking version has no findings")
-					}
-					for i := range srcFindings {
-						if !slices.Equal(srcFindings[i], imgFindings[i]) {
-							t.Errorf("push %d: image findings:\n%s\nsource findings:\n%s", i+1, strings.Join(imgFindings[i], "\n"), strings.Join(srcFindings[i], "\n"))
+						if (errs[0] == nil) != (errs[1] == nil) || errs[0] != nil && !errors.Is(errs[0], registry.ErrRejected) {
+							t.Fatalf("%s: source push: %v; image push: %v", side, errs[0], errs[1])
 						}
+					}
+					if len(findings[0][1]) == 0 || rejected[0] == nil {
+						t.Fatalf("the source push of the breaking version was accepted, findings %v", findings[0][1])
+					}
+					for n := range findings[0] {
+						if !slices.Equal(findings[0][n], findings[1][n]) {
+							t.Errorf("push %d: image findings:\n%s\nsource findings:\n%s", n+1, strings.Join(findings[1][n], "\n"), strings.Join(findings[0][n], "\n"))
+						}
+					}
+					if rejected[0].Digest == rejected[1].Digest {
+						t.Errorf("the source and image pushes have the same digest")
+					}
+					var ledgers [2][]string
+					for i, module := range modules {
+						for _, f := range rejected[i].Findings {
+							if !f.Blocking() {
+								continue
+							}
+							if _, err := s.ApproveException(ctx, registry.ExceptionSpec{Module: module, Digest: rejected[i].Digest, Rule: f.Rule,
+								Element: f.Element, Reason: "test", Principal: "admin@acme"}); err != nil {
+								t.Fatal(err)
+							}
+						}
+						v, created, _, err := s.Push(ctx, request(module, "after"))
+						if err != nil || !created || v.Number != 2 {
+							t.Fatalf("%s with exceptions = %+v, %v, %v; want version 2", module, v, created, err)
+						}
+						entries, err := store.Ledger(ctx, registry.LedgerQuery{Module: module, Subject: "acme.billing.v1.Invoice"})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, e := range entries {
+							ledgers[i] = append(ledgers[i], fmt.Sprintf("%s %s %s %s v%d", e.Scope, e.Kind, e.Key, e.Meaning, e.FirstVersion))
+						}
+						slices.Sort(ledgers[i])
+					}
+					if len(ledgers[0]) == 0 || !slices.Equal(ledgers[0], ledgers[1]) {
+						t.Errorf("image push ledger:\n%s\nsource push ledger:\n%s", strings.Join(ledgers[1], "\n"), strings.Join(ledgers[0], "\n"))
 					}
 				})
 			}
