@@ -368,7 +368,10 @@ func (s *Service) prepare(ctx context.Context, req PushRequest) (*prepared, erro
 		return nil, err
 	}
 	if len(req.Image) > 0 {
-		return p, s.prepareImage(p)
+		if err := s.prepareImage(p); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	digest, err := Digest(p.files, p.config)
 	if err != nil {

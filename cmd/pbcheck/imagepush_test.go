@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,4 +222,35 @@ func TestImagePushCLI(t *testing.T) {
 	}
 	checkRun(t, dir, []string{"push", "--image", garbage}, exitError, []string{"image " + garbage, "not a serialized FileDescriptorSet"}, nil)
 	checkRun(t, dir, []string{"push", "--sources=false"}, exitError, []string{"--sources=false applies to --image only"}, nil)
+}
+
+// TestImagePushGenerators: for a module pushed as an Edition 2024 image
+// with a pbtable subject, the registry's pbtable DDL and dbt project
+// (generated from the stored image) equal, byte for byte, what pbcheck
+// pbtable ddl and pbcheck dbt write offline from the same image.
+func TestImagePushGenerators(t *testing.T) {
+	url := startRegistry(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join(editionsAbs(t, "2024"), "before"), dir)
+	writeTree(t, dir, map[string]string{"pbregistry.yaml": "version: v1\nmodule: acme/gen\nsubjects:\n" +
+		"  - message: acme.billing.v1.Invoice\n    kind: pbtable\n    primary_key: [id]\n"})
+	img := filepath.Join(editionsAbs(t, "2024"), "before.binpb.gz")
+	checkRun(t, dir, []string{"push", "--registry", url, "--image", img}, exitOK, []string{"acme/gen: version 1 created"}, nil)
+
+	code, remote, stderr := pbcheck(t, dir, nil, "pbtable", "ddl", "--registry", url, "acme/gen@1")
+	if code != exitOK {
+		t.Fatalf("pbtable ddl --registry: exit %d\n%s", code, stderr)
+	}
+	code, local, stderr := pbcheck(t, dir, nil, "pbtable", "ddl", img)
+	if code != exitOK || local != remote || !strings.Contains(local, "acme.billing.v1.Invoice") {
+		t.Errorf("pbtable ddl of the image (exit %d, %s) differs from the registry's:\n%s\nregistry:\n%s", code, stderr, local, remote)
+	}
+
+	remoteDir, localDir := filepath.Join(t.TempDir(), "remote"), filepath.Join(t.TempDir(), "local")
+	checkRun(t, dir, []string{"dbt", "--registry", url, "acme/gen@1", "--dialect", "duckdb", "--out", remoteDir}, exitOK, nil, nil)
+	checkRun(t, dir, []string{"dbt", img, "--dialect", "duckdb", "--out", localDir, "--module-version", "1"}, exitOK, nil, nil)
+	remoteFiles, localFiles := readTree(t, remoteDir), readTree(t, localDir)
+	if len(localFiles) == 0 || !maps.Equal(remoteFiles, localFiles) {
+		t.Errorf("dbt project of the image differs from the registry's:\nlocal %v\nregistry %v", slices.Sorted(maps.Keys(localFiles)), slices.Sorted(maps.Keys(remoteFiles)))
+	}
 }
