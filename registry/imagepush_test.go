@@ -241,8 +241,8 @@ func TestImagePushEdition2024(t *testing.T) {
 
 // TestImagePushCanonical: the digest of an image push does not depend on
 // how the image was written — compressed or not, its files in any order,
-// with buf's extension or as protoc writes it — and it differs from the
-// digest of the same schema pushed as sources.
+// with buf's extension or as protoc writes it (with or without sources,
+// under a root or not) — and it changes with the sources sent.
 func TestImagePushCanonical(t *testing.T) {
 	ctx := context.Background()
 	before := editionImage(t, "2024", "before")
@@ -283,6 +283,23 @@ func TestImagePushCanonical(t *testing.T) {
 	}
 	if withSources.Digest == digest {
 		t.Errorf("an image with and without sources have the same digest")
+	}
+	// protoc's descriptor set with the sources under a root: the files
+	// without a source are the imports, as buf says.
+	var rooted []registry.File
+	for _, f := range editionSources(t, "2024", "before") {
+		rooted = append(rooted, registry.File{Path: "proto/" + f.Path, Content: f.Content})
+	}
+	fromBuf, err := s.CheckPush(ctx, registry.PushRequest{Image: before, Files: append([]registry.File{cfg}, rooted...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromProtoc, err := s.CheckPush(ctx, registry.PushRequest{Image: protoc, Files: append([]registry.File{cfg}, rooted...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromBuf.Digest != fromProtoc.Digest {
+		t.Errorf("with sources, protoc's descriptor set has digest %s, buf's image %s", fromProtoc.Digest, fromBuf.Digest)
 	}
 }
 
