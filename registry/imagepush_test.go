@@ -162,7 +162,7 @@ func TestImagePushEdition2024(t *testing.T) {
 			for _, category := range []string{"WIRE", "WIRE_JSON", "FILE"} {
 				t.Run(category, func(t *testing.T) {
 					store := st.open(t)
-					s := registry.NewService(store, registry.ServiceOptions{})
+					s := registry.NewService(store, compose(registry.ServiceOptions{}))
 					module := "acme/editions"
 					cfg := editionsConfig(module, category)
 					req := func(img []byte, files ...registry.File) registry.PushRequest {
@@ -315,7 +315,7 @@ func TestImagePushMatchesSourcePush(t *testing.T) {
 	for _, st := range imageStores {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.open(t)
-			s := registry.NewService(store, registry.ServiceOptions{})
+			s := registry.NewService(store, compose(registry.ServiceOptions{}))
 			for _, category := range []string{"WIRE", "WIRE_JSON", "FILE", "PACKAGE"} {
 				t.Run(category, func(t *testing.T) {
 					suffix := strings.ToLower(strings.ReplaceAll(category, "_", ""))
@@ -461,7 +461,7 @@ func TestImagePushHostile(t *testing.T) {
 	for _, st := range imageStores {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.open(t)
-			s := registry.NewService(store, registry.ServiceOptions{})
+			s := registry.NewService(store, compose(registry.ServiceOptions{}))
 			cfg := editionsConfig("acme/editions", "FILE")
 			if _, _, _, err := s.Push(ctx, registry.PushRequest{Image: before, Files: []registry.File{cfg}, Principal: "ci@acme"}); err != nil {
 				t.Fatal(err)
