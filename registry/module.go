@@ -21,6 +21,8 @@ type Module struct {
 	CreatedAt time.Time
 	// UpdatedAt is when its latest version was accepted.
 	UpdatedAt time.Time
+	// Deprecation is an admin's deprecation of the module, or nil.
+	Deprecation *ModuleDeprecation
 }
 
 // ValidateModuleName returns an *InvalidArgumentError if name is not a valid

@@ -560,6 +560,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	}
 	v.work = res.work
 	findings := res.Findings
+	nameModule(findings, p.module)
 	policyFindings, err := s.checkPolicies(ctx, p, base.image, subjects)
 	if err != nil {
 		return nil, err
@@ -613,7 +614,7 @@ func (s *Service) readBaseline(ctx context.Context, module string) (baseline, er
 	if b.subjects, err = s.store.ListSubjects(ctx, module); err != nil {
 		return baseline{}, fmt.Errorf("check push %s: %w", module, err)
 	}
-	b.inForce, _ = effectiveSubjects(nil, b.subjects)
+	b.inForce, _ = effectiveSubjects(nil, unretired(b.subjects))
 	cfg, err := s.versionConfig(ctx, module, mod.LatestVersion)
 	if err == nil && s.policies == nil {
 		err = errNoPolicyEngine
@@ -695,9 +696,11 @@ func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, except
 
 // effectiveSubjects merges the subjects a push declares with the ones the
 // store holds: an admin override wins, then the declared configuration,
-// then the stored one; subjects no longer declared are still checked. It
-// returns them sorted by name, and the names of the stored ones.
+// then the stored one; subjects no longer declared are still checked,
+// unless retired. It returns them sorted by name, and the names of the
+// stored ones.
 func effectiveSubjects(declared []SubjectSpec, stored []Subject) ([]SubjectSpec, map[string]bool) {
+	stored = withoutRetired(declared, stored)
 	byName := make(map[string]*SubjectSpec, len(stored)+len(declared))
 	overridden := make(map[string]bool)
 	isStored := make(map[string]bool, len(stored))
@@ -741,7 +744,7 @@ func checkSubjectsExist(subjects []SubjectSpec, curr, prev *image.Index, locate 
 		}
 		f := Finding{Subject: subj.Name, Level: subj.Compatibility.Level, Finding: compat.Finding{
 			Rule:       "SUBJECT_NO_DELETE",
-			Message:    fmt.Sprintf("Subject %s (%s) has no message in this push: its data outlives the message. Restore the message, or ask an admin to retire the subject.", subj.Name, subj.Kind),
+			Message:    fmt.Sprintf("Subject %s (%s) has no message in this push: its data outlives the message. Restore the message, or, if its data no longer matters, ask an admin to run `pbcheck registry subject retire <module> %s --reason '…'` (its field numbers and names stay taken).", subj.Name, subj.Kind, subj.Name),
 			Directions: compat.Both,
 			Element:    subj.Name,
 		}}

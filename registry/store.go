@@ -85,6 +85,30 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+
+	// Lifecycle (see lifecycle.go). Each write records a LifecycleEvent
+	// in its transaction when it changes something; repeating one changes
+	// nothing and returns changed == false.
+
+	// RetireSubject retires a subject as of the module's latest version,
+	// recording who, when and why; its ledger is kept.
+	RetireSubject(ctx context.Context, r RetireSubjectRequest) (sub Subject, changed bool, err error)
+	// DeprecateModule sets a module's deprecation (replacing another
+	// message).
+	DeprecateModule(ctx context.Context, r DeprecateModuleRequest) (m Module, changed bool, err error)
+	// UndeprecateModule clears a module's deprecation.
+	UndeprecateModule(ctx context.Context, module, principal string) (m Module, changed bool, err error)
+	// DeleteVersion deletes a version from serving, recording who, when
+	// and why. Its content, ledger entries and outbox event stay, and the
+	// module's latest version does not change.
+	DeleteVersion(ctx context.Context, r DeleteVersionRequest) (v Version, changed bool, err error)
+	// RestoreVersion serves a deleted version again.
+	RestoreVersion(ctx context.Context, module string, number int64, principal string) (v Version, changed bool, err error)
+	// LatestServedVersion returns the newest version of module that is not
+	// deleted; a *NotFoundError when there is none.
+	LatestServedVersion(ctx context.Context, module string) (Version, error)
+	// ListLifecycleEvents lists a module's lifecycle events, newest first.
+	ListLifecycleEvents(ctx context.Context, module string, page PageRequest) (Page[LifecycleEvent], error)
 }
 
 // Pinger is implemented by stores that can tell cheaply whether their

@@ -152,6 +152,10 @@ type Subject struct {
 	// LastVersion is the latest version that declared it; it is less than
 	// the module's latest version when later pushes no longer declare it.
 	LastVersion int64
+	// Retired is an admin's retirement of the subject, nil while it is
+	// active: a push that declares a retired subject again (LastVersion
+	// past Retired.Version) makes it active.
+	Retired *SubjectRetirement
 }
 
 // Effective returns the configuration in force: the override if there is

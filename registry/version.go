@@ -24,6 +24,9 @@ type Version struct {
 	Build BuildInfo
 	// FileCount is the number of files of the version.
 	FileCount int
+	// Deleted is an admin's deletion of the version from serving, or nil.
+	// A deleted version keeps its content, ledger and place in history.
+	Deleted *VersionDeletion
 }
 
 // BuildInfo is optional metadata about the build that pushed a version.

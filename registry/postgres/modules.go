@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,13 +12,25 @@ import (
 )
 
 // selectModule selects the columns scanModule reads.
-const selectModule = `SELECT name, latest_version, created_at, updated_at FROM modules`
+const selectModule = `SELECT name, latest_version, created_at, updated_at,
+	deprecation_message, deprecated_by, deprecated_at FROM modules`
 
 // scanModule reads a row of selectModule.
 func scanModule(row pgx.Row) (registry.Module, error) {
 	var m registry.Module
-	err := row.Scan(&m.Name, &m.LatestVersion, &m.CreatedAt, &m.UpdatedAt)
+	var depMessage, depBy *string
+	var depAt *time.Time
+	err := row.Scan(&m.Name, &m.LatestVersion, &m.CreatedAt, &m.UpdatedAt, &depMessage, &depBy, &depAt)
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	if err == nil && depMessage != nil {
+		m.Deprecation = &registry.ModuleDeprecation{Message: *depMessage}
+		if depBy != nil {
+			m.Deprecation.Principal = *depBy
+		}
+		if depAt != nil {
+			m.Deprecation.At = depAt.UTC()
+		}
+	}
 	return m, err
 }
 

@@ -14,7 +14,8 @@ import (
 // selectSubject selects, from subjects s joined with modules m, the
 // columns scanSubject reads.
 const selectSubject = `SELECT m.name, s.name, s.kind, s.primary_key, s.level, s.use_rules, s.except_rules,
-	s.first_version, s.last_version, s.override_level, s.override_use, s.override_except, s.override_by, s.override_at
+	s.first_version, s.last_version, s.override_level, s.override_use, s.override_except, s.override_by, s.override_at,
+	s.retired_version, s.retired_by, s.retired_at, s.retired_reason
 	FROM subjects s JOIN modules m ON m.id = s.module_id`
 
 // scanSubject reads a row of selectSubject.
@@ -24,9 +25,25 @@ func scanSubject(row pgx.Row) (registry.Subject, error) {
 	var oLevel, oBy *string
 	var oUse, oExcept []string
 	var oAt *time.Time
+	var rVersion *int64
+	var rBy, rReason *string
+	var rAt *time.Time
 	if err := row.Scan(&s.Module, &s.Name, &kind, &s.PrimaryKey, &level, &s.Pushed.Use, &s.Pushed.Except,
-		&s.FirstVersion, &s.LastVersion, &oLevel, &oUse, &oExcept, &oBy, &oAt); err != nil {
+		&s.FirstVersion, &s.LastVersion, &oLevel, &oUse, &oExcept, &oBy, &oAt,
+		&rVersion, &rBy, &rAt, &rReason); err != nil {
 		return s, err
+	}
+	if rVersion != nil && s.LastVersion <= *rVersion {
+		s.Retired = &registry.SubjectRetirement{Version: *rVersion}
+		if rBy != nil {
+			s.Retired.Principal = *rBy
+		}
+		if rAt != nil {
+			s.Retired.At = rAt.UTC()
+		}
+		if rReason != nil {
+			s.Retired.Reason = *rReason
+		}
 	}
 	s.Kind = registry.SubjectKind(kind)
 	s.Pushed.Level = registry.Level(level)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,18 +15,31 @@ import (
 // selectVersion selects, from versions v joined with modules m, the columns
 // scanVersion reads.
 const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created_at,
-	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels::text, v.file_count
+	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels::text, v.file_count,
+	v.deleted_at, v.deleted_by, v.deleted_reason
 	FROM versions v JOIN modules m ON m.id = v.module_id`
 
 // scanVersion reads a row of selectVersion.
 func scanVersion(row pgx.Row) (registry.Version, error) {
 	var v registry.Version
 	var labels string
+	var deletedAt *time.Time
+	var deletedBy, deletedReason *string
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &v.CreatedAt,
-		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount); err != nil {
+		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
+		&deletedAt, &deletedBy, &deletedReason); err != nil {
 		return v, err
 	}
 	v.CreatedAt = v.CreatedAt.UTC()
+	if deletedAt != nil {
+		v.Deleted = &registry.VersionDeletion{At: deletedAt.UTC()}
+		if deletedBy != nil {
+			v.Deleted.Principal = *deletedBy
+		}
+		if deletedReason != nil {
+			v.Deleted.Reason = *deletedReason
+		}
+	}
 	var err error
 	v.Build.Labels, err = decodeLabels(labels)
 	return v, err

@@ -10,16 +10,22 @@ import (
 )
 
 // selectModule selects the columns scanModule reads.
-const selectModule = `SELECT name, latest_version, created_at, updated_at FROM modules`
+const selectModule = `SELECT name, latest_version, created_at, updated_at,
+	deprecation_message, deprecated_by, deprecated_at FROM modules`
 
 // scanModule reads a row of selectModule.
 func scanModule(row interface{ Scan(...any) error }) (registry.Module, error) {
 	var m registry.Module
 	var created, updated int64
-	if err := row.Scan(&m.Name, &m.LatestVersion, &created, &updated); err != nil {
+	var depMessage, depBy sql.NullString
+	var depAt sql.NullInt64
+	if err := row.Scan(&m.Name, &m.LatestVersion, &created, &updated, &depMessage, &depBy, &depAt); err != nil {
 		return m, err
 	}
 	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if depMessage.Valid {
+		m.Deprecation = &registry.ModuleDeprecation{Message: depMessage.String, Principal: depBy.String, At: fromMicros(depAt.Int64)}
+	}
 	return m, nil
 }
 

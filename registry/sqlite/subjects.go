@@ -12,7 +12,8 @@ import (
 // selectSubject selects, from subjects s joined with modules m, the
 // columns scanSubject reads.
 const selectSubject = `SELECT m.name, s.name, s.kind, s.primary_key, s.level, s.use_rules, s.except_rules,
-	s.first_version, s.last_version, s.override_level, s.override_use, s.override_except, s.override_by, s.override_at
+	s.first_version, s.last_version, s.override_level, s.override_use, s.override_except, s.override_by, s.override_at,
+	s.retired_version, s.retired_by, s.retired_at, s.retired_reason
 	FROM subjects s JOIN modules m ON m.id = s.module_id`
 
 // scanSubject reads a row of selectSubject.
@@ -21,9 +22,15 @@ func scanSubject(row interface{ Scan(...any) error }) (registry.Subject, error) 
 	var kind, pk, level, use, except string
 	var oLevel, oUse, oExcept, oBy sql.NullString
 	var oAt sql.NullInt64
+	var rVersion, rAt sql.NullInt64
+	var rBy, rReason sql.NullString
 	if err := row.Scan(&s.Module, &s.Name, &kind, &pk, &level, &use, &except,
-		&s.FirstVersion, &s.LastVersion, &oLevel, &oUse, &oExcept, &oBy, &oAt); err != nil {
+		&s.FirstVersion, &s.LastVersion, &oLevel, &oUse, &oExcept, &oBy, &oAt,
+		&rVersion, &rBy, &rAt, &rReason); err != nil {
 		return s, err
+	}
+	if rVersion.Valid && s.LastVersion <= rVersion.Int64 {
+		s.Retired = &registry.SubjectRetirement{Principal: rBy.String, At: fromMicros(rAt.Int64), Reason: rReason.String, Version: rVersion.Int64}
 	}
 	s.Kind = registry.SubjectKind(kind)
 	s.Pushed.Level = registry.Level(level)

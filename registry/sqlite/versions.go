@@ -13,7 +13,8 @@ import (
 // selectVersion selects, from versions v joined with modules m, the columns
 // scanVersion reads.
 const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created_at,
-	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels, v.file_count
+	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels, v.file_count,
+	v.deleted_at, v.deleted_by, v.deleted_reason
 	FROM versions v JOIN modules m ON m.id = v.module_id`
 
 // scanVersion reads a row of selectVersion.
@@ -21,11 +22,17 @@ func scanVersion(row interface{ Scan(...any) error }) (registry.Version, error) 
 	var v registry.Version
 	var created int64
 	var labels string
+	var deletedAt sql.NullInt64
+	var deletedBy, deletedReason sql.NullString
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &created,
-		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount); err != nil {
+		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
+		&deletedAt, &deletedBy, &deletedReason); err != nil {
 		return v, err
 	}
 	v.CreatedAt = fromMicros(created)
+	if deletedAt.Valid {
+		v.Deleted = &registry.VersionDeletion{Reason: deletedReason.String, Principal: deletedBy.String, At: fromMicros(deletedAt.Int64)}
+	}
 	var err error
 	v.Build.Labels, err = decodeLabels(labels)
 	return v, err

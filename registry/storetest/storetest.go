@@ -51,6 +51,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"NotFound", testNotFound},
 		{"Ping", testPing},
 	}
+	tests = append(tests, lifecycleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,250 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pbregistry/pbregistry/registry"
+)
+
+// lifecycleTx runs an admin's lifecycle write in one BEGIN IMMEDIATE
+// transaction (the database's write lock: pushes wait), which does what
+// it must and reports whether it changed anything.
+func (s *Store) lifecycleTx(ctx context.Context, op string, do func(tx *sql.Tx, at time.Time) (bool, error)) (bool, error) {
+	if err := s.writable(op); err != nil {
+		return false, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("%s: begin: %w", op, err)
+	}
+	defer tx.Rollback()
+	changed, err := do(tx, now())
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("%s: commit: %w", op, err)
+	}
+	return changed, nil
+}
+
+// recordEvent writes a lifecycle event.
+func recordEvent(ctx context.Context, tx *sql.Tx, e registry.LifecycleEvent) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lifecycle_events (module, action, subject, version, text, principal, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.Module, string(e.Action), e.Subject, e.Version, e.Text, e.Principal, toMicros(e.At)); err != nil {
+		return fmt.Errorf("record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// moduleTx reads a module in tx.
+func moduleTx(ctx context.Context, tx *sql.Tx, module string) (registry.Module, error) {
+	m, err := scanModule(tx.QueryRowContext(ctx, selectModule+` WHERE name = ?`, module))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, &registry.NotFoundError{Kind: "module", Key: module}
+	}
+	return m, err
+}
+
+// versionTx reads version number of module in tx.
+func versionTx(ctx context.Context, tx *sql.Tx, module string, number int64) (registry.Version, error) {
+	v, err := scanVersion(tx.QueryRowContext(ctx, selectVersion+` WHERE m.name = ? AND v.number = ?`, module, number))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, &registry.NotFoundError{Kind: "version", Key: versionKey(module, number)}
+	}
+	return v, err
+}
+
+// RetireSubject implements registry.Store.
+func (s *Store) RetireSubject(ctx context.Context, r registry.RetireSubjectRequest) (registry.Subject, bool, error) {
+	if err := r.Validate(); err != nil {
+		return registry.Subject{}, false, fmt.Errorf("retire subject: %w", err)
+	}
+	var sub registry.Subject
+	changed, err := s.lifecycleTx(ctx, "retire subject "+r.Module+":"+r.Subject, func(tx *sql.Tx, at time.Time) (bool, error) {
+		m, err := moduleTx(ctx, tx, r.Module)
+		if err != nil {
+			return false, err
+		}
+		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil || sub.Retired != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subjects SET retired_version = ?, retired_by = ?, retired_at = ?, retired_reason = ?
+			WHERE module_id = (SELECT id FROM modules WHERE name = ?) AND name = ?`,
+			m.LatestVersion, r.Principal, toMicros(at), r.Reason, r.Module, r.Subject); err != nil {
+			return false, err
+		}
+		if err := recordEvent(ctx, tx, registry.LifecycleEvent{Module: r.Module, Action: registry.ActionSubjectRetired,
+			Subject: r.Subject, Version: m.LatestVersion, Text: r.Reason, Principal: r.Principal, At: at}); err != nil {
+			return false, err
+		}
+		sub, err = getSubject(ctx, tx, r.Module, r.Subject)
+		return true, err
+	})
+	return sub, changed, err
+}
+
+// DeprecateModule implements registry.Store.
+func (s *Store) DeprecateModule(ctx context.Context, r registry.DeprecateModuleRequest) (registry.Module, bool, error) {
+	if err := r.Validate(); err != nil {
+		return registry.Module{}, false, fmt.Errorf("deprecate module: %w", err)
+	}
+	return s.setDeprecation(ctx, "deprecate module "+r.Module, r.Module, &r.Message, r.Principal)
+}
+
+// UndeprecateModule implements registry.Store.
+func (s *Store) UndeprecateModule(ctx context.Context, module, principal string) (registry.Module, bool, error) {
+	return s.setDeprecation(ctx, "undeprecate module "+module, module, nil, principal)
+}
+
+// setDeprecation sets a module's deprecation message, or clears it when
+// message is nil.
+func (s *Store) setDeprecation(ctx context.Context, op, module string, message *string, principal string) (registry.Module, bool, error) {
+	var m registry.Module
+	changed, err := s.lifecycleTx(ctx, op, func(tx *sql.Tx, at time.Time) (bool, error) {
+		var err error
+		if m, err = moduleTx(ctx, tx, module); err != nil {
+			return false, err
+		}
+		e := registry.LifecycleEvent{Module: module, Principal: principal, At: at}
+		var args []any
+		switch {
+		case message == nil && m.Deprecation == nil,
+			message != nil && m.Deprecation != nil && m.Deprecation.Message == *message:
+			return false, nil
+		case message == nil:
+			e.Action = registry.ActionModuleUndeprecate
+			args = []any{nil, nil, nil}
+		default:
+			e.Action, e.Text = registry.ActionModuleDeprecated, *message
+			args = []any{*message, principal, toMicros(at)}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE modules SET deprecation_message = ?, deprecated_by = ?, deprecated_at = ? WHERE name = ?`,
+			append(args, module)...); err != nil {
+			return false, err
+		}
+		if err := recordEvent(ctx, tx, e); err != nil {
+			return false, err
+		}
+		m, err = moduleTx(ctx, tx, module)
+		return true, err
+	})
+	return m, changed, err
+}
+
+// DeleteVersion implements registry.Store.
+func (s *Store) DeleteVersion(ctx context.Context, r registry.DeleteVersionRequest) (registry.Version, bool, error) {
+	if err := r.Validate(); err != nil {
+		return registry.Version{}, false, fmt.Errorf("delete version: %w", err)
+	}
+	return s.setDeletion(ctx, "delete version "+versionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
+}
+
+// RestoreVersion implements registry.Store.
+func (s *Store) RestoreVersion(ctx context.Context, module string, number int64, principal string) (registry.Version, bool, error) {
+	if number <= 0 {
+		return registry.Version{}, false, &registry.InvalidArgumentError{Field: "version", Problem: fmt.Sprintf("%d is not a version number", number)}
+	}
+	return s.setDeletion(ctx, "restore version "+versionKey(module, number), module, number, nil, principal)
+}
+
+// setDeletion deletes a version from serving with reason, or restores it
+// when reason is nil.
+func (s *Store) setDeletion(ctx context.Context, op, module string, number int64, reason *string, principal string) (registry.Version, bool, error) {
+	var v registry.Version
+	changed, err := s.lifecycleTx(ctx, op, func(tx *sql.Tx, at time.Time) (bool, error) {
+		var err error
+		if v, err = versionTx(ctx, tx, module, number); err != nil {
+			return false, err
+		}
+		e := registry.LifecycleEvent{Module: module, Version: number, Principal: principal, At: at}
+		var args []any
+		switch {
+		case reason == nil && v.Deleted == nil, reason != nil && v.Deleted != nil:
+			return false, nil
+		case reason == nil:
+			e.Action = registry.ActionVersionRestored
+			args = []any{nil, nil, nil}
+		default:
+			e.Action, e.Text = registry.ActionVersionDeleted, *reason
+			args = []any{toMicros(at), principal, *reason}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE versions SET deleted_at = ?, deleted_by = ?, deleted_reason = ?
+			WHERE module_id = (SELECT id FROM modules WHERE name = ?) AND number = ?`, append(args, module, number)...); err != nil {
+			return false, err
+		}
+		if err := recordEvent(ctx, tx, e); err != nil {
+			return false, err
+		}
+		v, err = versionTx(ctx, tx, module, number)
+		return true, err
+	})
+	return v, changed, err
+}
+
+// LatestServedVersion implements registry.Store. It walks the module's
+// versions down from the latest through the primary key and stops at the
+// first one not deleted.
+func (s *Store) LatestServedVersion(ctx context.Context, module string) (registry.Version, error) {
+	id, _, err := s.resolve(ctx, module, registry.LatestVersion)
+	if err != nil {
+		return registry.Version{}, fmt.Errorf("latest served version of %s: %w", module, err)
+	}
+	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.deleted_at IS NULL
+		ORDER BY v.number DESC LIMIT 1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = &registry.NotFoundError{Kind: "version", Key: module + "@latest (every version is deleted)"}
+	}
+	if err != nil {
+		return registry.Version{}, fmt.Errorf("latest served version of %s: %w", module, err)
+	}
+	return v, nil
+}
+
+// ListLifecycleEvents implements registry.Store.
+func (s *Store) ListLifecycleEvents(ctx context.Context, module string, page registry.PageRequest) (registry.Page[registry.LifecycleEvent], error) {
+	var out registry.Page[registry.LifecycleEvent]
+	limit, err := page.Limit()
+	if err != nil {
+		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+	}
+	before, err := registry.DecodePageTokenInt("lifecycle", page.Token)
+	if err != nil {
+		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+	}
+	if _, err := s.GetModule(ctx, module); err != nil {
+		return out, fmt.Errorf("list lifecycle events: %w", err)
+	}
+	if before == 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, module, action, subject, version, text, principal, at FROM lifecycle_events
+		WHERE module = ? AND id < ? ORDER BY id DESC LIMIT ?`, module, before, limit+1)
+	if err != nil {
+		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e registry.LifecycleEvent
+		var action string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Module, &action, &e.Subject, &e.Version, &e.Text, &e.Principal, &at); err != nil {
+			return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+		}
+		e.Action, e.At = registry.LifecycleAction(action), fromMicros(at)
+		out.Items = append(out.Items, e)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextPageToken = registry.EncodePageToken("lifecycle", strconv.FormatInt(out.Items[limit-1].ID, 10))
+	}
+	return out, nil
+}
