@@ -269,3 +269,45 @@ func nameModule(findings []Finding, module string) {
 		}
 	}
 }
+
+// dropRetiredDeletions removes the module rules' MESSAGE_NO_DELETE findings
+// about the messages of retired subjects that the push does not declare
+// again (and the messages nested in them): retiring a subject is an
+// admin's approval of deleting its message.
+func dropRetiredDeletions(findings []Finding, stored []Subject, declared []SubjectSpec) []Finding {
+	active := withoutRetired(declared, stored)
+	if len(active) == len(stored) {
+		return findings
+	}
+	retired := make(map[string]bool, len(stored)-len(active))
+	for _, st := range stored {
+		retired[st.Name] = true
+	}
+	for _, st := range active {
+		delete(retired, st.Name)
+	}
+	out := findings[:0]
+	for _, f := range findings {
+		if f.Subject == "" && !f.Policy && f.Rule == "MESSAGE_NO_DELETE" && retiredElement(f.Element, retired) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// retiredElement reports whether element is one of the retired messages
+// or nested in one.
+func retiredElement(element string, retired map[string]bool) bool {
+	for name := element; name != ""; {
+		if retired[name] {
+			return true
+		}
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			return false
+		}
+		name = name[:i]
+	}
+	return false
+}

@@ -559,7 +559,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 		return nil, err
 	}
 	v.work = res.work
-	findings := res.Findings
+	findings := dropRetiredDeletions(res.Findings, base.subjects, p.declared)
 	nameModule(findings, p.module)
 	policyFindings, err := s.checkPolicies(ctx, p, base.image, subjects)
 	if err != nil {
