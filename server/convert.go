@@ -45,6 +45,7 @@ func versionToProto(v registry.Version) *v1.Version {
 			CiUrl:     v.Build.CIURL,
 			Labels:    v.Build.Labels,
 		},
+		Deleted: deletionToProto(v.Deleted),
 	}
 }
 
@@ -55,6 +56,7 @@ func moduleToProto(m registry.Module) *v1.Module {
 		LatestVersion: m.LatestVersion,
 		CreatedAt:     timestamppb.New(m.CreatedAt),
 		UpdatedAt:     timestamppb.New(m.UpdatedAt),
+		Deprecation:   deprecationToProto(m.Deprecation),
 	}
 }
 
@@ -109,6 +111,8 @@ func subjectToProto(s registry.Subject) *v1.Subject {
 		Compatibility: compatibilityToProto(eff),
 		Declared:      compatibilityToProto(s.Pushed),
 		FirstVersion:  s.FirstVersion,
+		LastVersion:   s.LastVersion,
+		Retired:       retirementToProto(s.Retired),
 	}
 	if s.Override != nil {
 		out.Override = compatibilityToProto(s.Override.Compatibility)

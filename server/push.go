@@ -48,6 +48,7 @@ func (s *Server) Push(ctx context.Context, req *connect.Request[v1.PushRequest])
 		Version:  versionToProto(v),
 		Created:  created,
 		Findings: findingsToProto(verdict.Findings, verdict.Baseline),
+		Module:   s.moduleAfterPush(ctx, v.Module),
 	}), nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"connectrpc.com/connect"
 
@@ -118,43 +117,20 @@ func (s *Server) GetDescriptorSet(ctx context.Context, req *connect.Request[v1.G
 // readCache returns the server's read cache of immutable version bytes.
 func (s *Server) readCache() *blobcache.Cache { return s.cache }
 
-// Cache keys: a version by module and number (immutable once pushed), a
-// version's bytes by module and content digest.
-func versionKey(module string, number int64) string {
-	return "version\x00" + module + "\x00" + strconv.FormatInt(number, 10)
-}
-
+// bytesKey is the cache key of a version's bytes by module and content
+// digest: immutable, whatever happens to the version.
 func bytesKey(kind, module, digest string) string {
 	return kind + "\x00" + module + "\x00" + digest
 }
 
-// version returns a version of module: the latest (LatestVersion) from
-// the store, a numbered one from the read cache.
+// version returns the version of module that readers get, from the store:
+// a deleted version, or latest when every version is deleted, is a
+// *registry.VersionDeletedError (NotFound, saying who deleted it, when and
+// why); latest is the newest version not deleted. Version metadata is not
+// cached: an admin may delete or restore a version at any time, on any
+// registryd sharing the database; the bytes are cached by digest.
 func (s *Server) version(ctx context.Context, module string, number int64) (registry.Version, error) {
-	c := s.readCache()
-	if number == registry.LatestVersion || !c.Enabled() {
-		return s.store.GetVersion(ctx, module, number)
-	}
-	b, err := c.Get(ctx, versionKey(module, number), func(ctx context.Context) (*blobcache.Blob, error) {
-		v, err := s.store.GetVersion(ctx, module, number)
-		if err != nil {
-			return nil, err
-		}
-		return &blobcache.Blob{Meta: v, Extra: versionBytes(v)}, nil
-	})
-	if err != nil {
-		return registry.Version{}, err
-	}
-	return b.Meta.(registry.Version), nil
-}
-
-// versionBytes estimates the bytes a Version holds.
-func versionBytes(v registry.Version) int {
-	n := len(v.Module) + len(v.Digest) + len(v.Principal) + len(v.Build.Commit) + len(v.Build.Branch) + len(v.Build.CIURL) + 128
-	for k, val := range v.Build.Labels {
-		n += len(k) + len(val) + 32
-	}
-	return n
+	return registry.ServedVersion(ctx, s.store, module, number)
 }
 
 // descriptorSet returns a version (LatestVersion: the latest) and its

@@ -414,7 +414,9 @@ type Version struct {
 	// PushedAt is when the version was accepted.
 	PushedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=pushed_at,json=pushedAt,proto3" json:"pushed_at,omitempty"`
 	// Build is the build metadata given with the push.
-	Build         *BuildInfo `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
+	Build *BuildInfo `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
+	// Deleted is set when an admin deleted the version from serving.
+	Deleted       *VersionDeletion `protobuf:"bytes,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -491,6 +493,13 @@ func (x *Version) GetBuild() *BuildInfo {
 	return nil
 }
 
+func (x *Version) GetDeleted() *VersionDeletion {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
 // Module is a module and its latest version number.
 type Module struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -501,7 +510,9 @@ type Module struct {
 	// CreatedAt is when its first version was accepted.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// UpdatedAt is when its latest version was accepted.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Deprecation is set when an admin deprecated the module.
+	Deprecation   *ModuleDeprecation `protobuf:"bytes,5,opt,name=deprecation,proto3" json:"deprecation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -560,6 +571,13 @@ func (x *Module) GetCreatedAt() *timestamppb.Timestamp {
 func (x *Module) GetUpdatedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *Module) GetDeprecation() *ModuleDeprecation {
+	if x != nil {
+		return x.Deprecation
 	}
 	return nil
 }
@@ -651,7 +669,11 @@ type Subject struct {
 	// OverrideAt is when the override was set.
 	OverrideAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=override_at,json=overrideAt,proto3" json:"override_at,omitempty"`
 	// FirstVersion is the version that declared the subject first.
-	FirstVersion  int64 `protobuf:"varint,10,opt,name=first_version,json=firstVersion,proto3" json:"first_version,omitempty"`
+	FirstVersion int64 `protobuf:"varint,10,opt,name=first_version,json=firstVersion,proto3" json:"first_version,omitempty"`
+	// Retired is set while the subject is retired.
+	Retired *SubjectRetirement `protobuf:"bytes,11,opt,name=retired,proto3" json:"retired,omitempty"`
+	// LastVersion is the latest version that declared the subject.
+	LastVersion   int64 `protobuf:"varint,12,opt,name=last_version,json=lastVersion,proto3" json:"last_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -752,6 +774,20 @@ func (x *Subject) GetOverrideAt() *timestamppb.Timestamp {
 func (x *Subject) GetFirstVersion() int64 {
 	if x != nil {
 		return x.FirstVersion
+	}
+	return 0
+}
+
+func (x *Subject) GetRetired() *SubjectRetirement {
+	if x != nil {
+		return x.Retired
+	}
+	return nil
+}
+
+func (x *Subject) GetLastVersion() int64 {
+	if x != nil {
+		return x.LastVersion
 	}
 	return 0
 }
@@ -1083,7 +1119,10 @@ type PushResponse struct {
 	// Created is false when the content was already a version.
 	Created bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
 	// Findings are the warnings, and the findings let through by exceptions.
-	Findings      []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	Findings []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	// Module is the module after the push; its deprecation, if any, is a
+	// warning for the pusher.
+	Module        *Module `protobuf:"bytes,4,opt,name=module,proto3" json:"module,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1135,6 +1174,13 @@ func (x *PushResponse) GetCreated() bool {
 func (x *PushResponse) GetFindings() []*Finding {
 	if x != nil {
 		return x.Findings
+	}
+	return nil
+}
+
+func (x *PushResponse) GetModule() *Module {
+	if x != nil {
+		return x.Module
 	}
 	return nil
 }
@@ -3180,6 +3226,917 @@ func (x *GetPbtableMigrationResponse) GetHistoryTruncated() bool {
 	return false
 }
 
+// SubjectRetirement records an admin's retirement of a subject.
+type SubjectRetirement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// RetiredBy is the admin who retired it.
+	RetiredBy string `protobuf:"bytes,1,opt,name=retired_by,json=retiredBy,proto3" json:"retired_by,omitempty"`
+	// RetiredAt is when.
+	RetiredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=retired_at,json=retiredAt,proto3" json:"retired_at,omitempty"`
+	// Reason is why.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Version is the module's latest version when it was retired; a push
+	// after it that declares the subject makes it active again.
+	Version       int64 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubjectRetirement) Reset() {
+	*x = SubjectRetirement{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubjectRetirement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubjectRetirement) ProtoMessage() {}
+
+func (x *SubjectRetirement) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubjectRetirement.ProtoReflect.Descriptor instead.
+func (*SubjectRetirement) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SubjectRetirement) GetRetiredBy() string {
+	if x != nil {
+		return x.RetiredBy
+	}
+	return ""
+}
+
+func (x *SubjectRetirement) GetRetiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetiredAt
+	}
+	return nil
+}
+
+func (x *SubjectRetirement) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SubjectRetirement) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// ModuleDeprecation is an admin's deprecation of a module.
+type ModuleDeprecation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Message tells the module's users what to do instead.
+	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// DeprecatedBy is the admin who deprecated it.
+	DeprecatedBy string `protobuf:"bytes,2,opt,name=deprecated_by,json=deprecatedBy,proto3" json:"deprecated_by,omitempty"`
+	// DeprecatedAt is when.
+	DeprecatedAt  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=deprecated_at,json=deprecatedAt,proto3" json:"deprecated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModuleDeprecation) Reset() {
+	*x = ModuleDeprecation{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModuleDeprecation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModuleDeprecation) ProtoMessage() {}
+
+func (x *ModuleDeprecation) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModuleDeprecation.ProtoReflect.Descriptor instead.
+func (*ModuleDeprecation) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ModuleDeprecation) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ModuleDeprecation) GetDeprecatedBy() string {
+	if x != nil {
+		return x.DeprecatedBy
+	}
+	return ""
+}
+
+func (x *ModuleDeprecation) GetDeprecatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeprecatedAt
+	}
+	return nil
+}
+
+// VersionDeletion records an admin's deletion of a version from serving.
+type VersionDeletion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Reason is why.
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// DeletedBy is the admin who deleted it.
+	DeletedBy string `protobuf:"bytes,2,opt,name=deleted_by,json=deletedBy,proto3" json:"deleted_by,omitempty"`
+	// DeletedAt is when.
+	DeletedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VersionDeletion) Reset() {
+	*x = VersionDeletion{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VersionDeletion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VersionDeletion) ProtoMessage() {}
+
+func (x *VersionDeletion) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VersionDeletion.ProtoReflect.Descriptor instead.
+func (*VersionDeletion) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *VersionDeletion) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VersionDeletion) GetDeletedBy() string {
+	if x != nil {
+		return x.DeletedBy
+	}
+	return ""
+}
+
+func (x *VersionDeletion) GetDeletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeletedAt
+	}
+	return nil
+}
+
+// LifecycleEvent is one recorded lifecycle action.
+type LifecycleEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id orders the events.
+	Id int64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Module is the module acted on.
+	Module string `protobuf:"bytes,2,opt,name=module,proto3" json:"module,omitempty"`
+	// Action is "subject.retired", "module.deprecated",
+	// "module.undeprecated", "version.deleted" or "version.restored".
+	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	// Subject is the subject retired.
+	Subject string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Version is the version deleted or restored (for a retirement, the
+	// module's latest version then).
+	Version int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// Text is the reason of a retirement or deletion, or a deprecation's
+	// message.
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// Principal is the admin who acted.
+	Principal string `protobuf:"bytes,7,opt,name=principal,proto3" json:"principal,omitempty"`
+	// At is when.
+	At            *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LifecycleEvent) Reset() {
+	*x = LifecycleEvent{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LifecycleEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LifecycleEvent) ProtoMessage() {}
+
+func (x *LifecycleEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LifecycleEvent.ProtoReflect.Descriptor instead.
+func (*LifecycleEvent) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *LifecycleEvent) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *LifecycleEvent) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *LifecycleEvent) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *LifecycleEvent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *LifecycleEvent) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *LifecycleEvent) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *LifecycleEvent) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *LifecycleEvent) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// RetireSubjectRequest retires a subject.
+type RetireSubjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Message is the subject's fully-qualified message name.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Reason says why its data no longer needs checking (required).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireSubjectRequest) Reset() {
+	*x = RetireSubjectRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireSubjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireSubjectRequest) ProtoMessage() {}
+
+func (x *RetireSubjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireSubjectRequest.ProtoReflect.Descriptor instead.
+func (*RetireSubjectRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RetireSubjectRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *RetireSubjectRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *RetireSubjectRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RetireSubjectResponse is the subject after the request.
+type RetireSubjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Subject is the subject.
+	Subject *Subject `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Changed is false when it was retired already.
+	Changed       bool `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireSubjectResponse) Reset() {
+	*x = RetireSubjectResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireSubjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireSubjectResponse) ProtoMessage() {}
+
+func (x *RetireSubjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireSubjectResponse.ProtoReflect.Descriptor instead.
+func (*RetireSubjectResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *RetireSubjectResponse) GetSubject() *Subject {
+	if x != nil {
+		return x.Subject
+	}
+	return nil
+}
+
+func (x *RetireSubjectResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// DeprecateModuleRequest deprecates a module, or clears its deprecation.
+type DeprecateModuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Message tells the module's users what to do instead (required unless
+	// undo).
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Undo clears the deprecation.
+	Undo          bool `protobuf:"varint,3,opt,name=undo,proto3" json:"undo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeprecateModuleRequest) Reset() {
+	*x = DeprecateModuleRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeprecateModuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeprecateModuleRequest) ProtoMessage() {}
+
+func (x *DeprecateModuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeprecateModuleRequest.ProtoReflect.Descriptor instead.
+func (*DeprecateModuleRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DeprecateModuleRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *DeprecateModuleRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *DeprecateModuleRequest) GetUndo() bool {
+	if x != nil {
+		return x.Undo
+	}
+	return false
+}
+
+// DeprecateModuleResponse is the module after the request.
+type DeprecateModuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module.
+	Module *Module `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Changed is false when the request changed nothing.
+	Changed       bool `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeprecateModuleResponse) Reset() {
+	*x = DeprecateModuleResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeprecateModuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeprecateModuleResponse) ProtoMessage() {}
+
+func (x *DeprecateModuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeprecateModuleResponse.ProtoReflect.Descriptor instead.
+func (*DeprecateModuleResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DeprecateModuleResponse) GetModule() *Module {
+	if x != nil {
+		return x.Module
+	}
+	return nil
+}
+
+func (x *DeprecateModuleResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// DeleteVersionRequest deletes a version from serving.
+type DeleteVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Version is the version's number (not 0: name the version).
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Reason says why (required); the version's readers are told.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteVersionRequest) Reset() {
+	*x = DeleteVersionRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVersionRequest) ProtoMessage() {}
+
+func (x *DeleteVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVersionRequest.ProtoReflect.Descriptor instead.
+func (*DeleteVersionRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DeleteVersionRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *DeleteVersionRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *DeleteVersionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// DeleteVersionResponse is the version after the request.
+type DeleteVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version is the version.
+	Version *Version `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Changed is false when it was deleted already.
+	Changed bool `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	// LatestServedVersion is what readers of latest now get; 0 when every
+	// version is deleted.
+	LatestServedVersion int64 `protobuf:"varint,3,opt,name=latest_served_version,json=latestServedVersion,proto3" json:"latest_served_version,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *DeleteVersionResponse) Reset() {
+	*x = DeleteVersionResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVersionResponse) ProtoMessage() {}
+
+func (x *DeleteVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVersionResponse.ProtoReflect.Descriptor instead.
+func (*DeleteVersionResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *DeleteVersionResponse) GetVersion() *Version {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *DeleteVersionResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+func (x *DeleteVersionResponse) GetLatestServedVersion() int64 {
+	if x != nil {
+		return x.LatestServedVersion
+	}
+	return 0
+}
+
+// RestoreVersionRequest serves a deleted version again.
+type RestoreVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Version is the version's number.
+	Version       int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreVersionRequest) Reset() {
+	*x = RestoreVersionRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreVersionRequest) ProtoMessage() {}
+
+func (x *RestoreVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreVersionRequest.ProtoReflect.Descriptor instead.
+func (*RestoreVersionRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *RestoreVersionRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *RestoreVersionRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// RestoreVersionResponse is the version after the request.
+type RestoreVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version is the version.
+	Version *Version `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Changed is false when it was not deleted.
+	Changed       bool `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreVersionResponse) Reset() {
+	*x = RestoreVersionResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreVersionResponse) ProtoMessage() {}
+
+func (x *RestoreVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreVersionResponse.ProtoReflect.Descriptor instead.
+func (*RestoreVersionResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *RestoreVersionResponse) GetVersion() *Version {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *RestoreVersionResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// ListLifecycleEventsRequest lists a module's lifecycle events.
+type ListLifecycleEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// PageSize is the most events to return (default 100, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// PageToken is the previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLifecycleEventsRequest) Reset() {
+	*x = ListLifecycleEventsRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLifecycleEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLifecycleEventsRequest) ProtoMessage() {}
+
+func (x *ListLifecycleEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLifecycleEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListLifecycleEventsRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListLifecycleEventsRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *ListLifecycleEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLifecycleEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListLifecycleEventsResponse is a page of lifecycle events, newest first.
+type ListLifecycleEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Events are the events.
+	Events []*LifecycleEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// NextPageToken fetches the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLifecycleEventsResponse) Reset() {
+	*x = ListLifecycleEventsResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLifecycleEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLifecycleEventsResponse) ProtoMessage() {}
+
+func (x *ListLifecycleEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLifecycleEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListLifecycleEventsResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListLifecycleEventsResponse) GetEvents() []*LifecycleEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListLifecycleEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_pbregistry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_pbregistry_v1_registry_proto_rawDesc = "" +
@@ -3197,25 +4154,27 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x06labels\x18\x04 \x03(\v2$.pbregistry.v1.BuildInfo.LabelsEntryR\x06labels\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd7\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x91\x02\n" +
 	"\aVersion\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\x03R\x06number\x12\x16\n" +
 	"\x06digest\x18\x03 \x01(\tR\x06digest\x12\x1b\n" +
 	"\tpushed_by\x18\x04 \x01(\tR\bpushedBy\x127\n" +
 	"\tpushed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpushedAt\x12.\n" +
-	"\x05build\x18\x06 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\"\xb9\x01\n" +
+	"\x05build\x18\x06 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\x128\n" +
+	"\adeleted\x18\a \x01(\v2\x1e.pbregistry.v1.VersionDeletionR\adeleted\"\xfd\x01\n" +
 	"\x06Module\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0elatest_version\x18\x02 \x01(\x03R\rlatestVersion\x129\n" +
 	"\n" +
 	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"r\n" +
+	"updated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12B\n" +
+	"\vdeprecation\x18\x05 \x01(\v2 .pbregistry.v1.ModuleDeprecationR\vdeprecation\"r\n" +
 	"\rCompatibility\x127\n" +
 	"\x05level\x18\x01 \x01(\x0e2!.pbregistry.v1.CompatibilityLevelR\x05level\x12\x10\n" +
 	"\x03use\x18\x02 \x03(\tR\x03use\x12\x16\n" +
-	"\x06except\x18\x03 \x03(\tR\x06except\"\xc7\x03\n" +
+	"\x06except\x18\x03 \x03(\tR\x06except\"\xa6\x04\n" +
 	"\aSubject\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
@@ -3230,7 +4189,9 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\voverride_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"overrideAt\x12#\n" +
 	"\rfirst_version\x18\n" +
-	" \x01(\x03R\ffirstVersion\"\xa1\x03\n" +
+	" \x01(\x03R\ffirstVersion\x12:\n" +
+	"\aretired\x18\v \x01(\v2 .pbregistry.v1.SubjectRetirementR\aretired\x12!\n" +
+	"\flast_version\x18\f \x01(\x03R\vlastVersion\"\xa1\x03\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1d\n" +
@@ -3257,11 +4218,12 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12.\n" +
 	"\x05build\x18\x03 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\x12\x14\n" +
-	"\x05image\x18\x04 \x01(\fR\x05image\"\x8e\x01\n" +
+	"\x05image\x18\x04 \x01(\fR\x05image\"\xbd\x01\n" +
 	"\fPushResponse\x120\n" +
 	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\x122\n" +
-	"\bfindings\x18\x03 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"k\n" +
+	"\bfindings\x18\x03 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\x12-\n" +
+	"\x06module\x18\x04 \x01(\v2\x15.pbregistry.v1.ModuleR\x06module\"k\n" +
 	"\x10CheckPushRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12\x14\n" +
@@ -3398,7 +4360,69 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\asubject\x18\x03 \x01(\tR\asubject\x12\x16\n" +
 	"\x06script\x18\x04 \x01(\tR\x06script\x12)\n" +
 	"\x10history_versions\x18\x05 \x03(\x03R\x0fhistoryVersions\x12+\n" +
-	"\x11history_truncated\x18\x06 \x01(\bR\x10historyTruncated*s\n" +
+	"\x11history_truncated\x18\x06 \x01(\bR\x10historyTruncated\"\x9f\x01\n" +
+	"\x11SubjectRetirement\x12\x1d\n" +
+	"\n" +
+	"retired_by\x18\x01 \x01(\tR\tretiredBy\x129\n" +
+	"\n" +
+	"retired_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tretiredAt\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\"\x93\x01\n" +
+	"\x11ModuleDeprecation\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12#\n" +
+	"\rdeprecated_by\x18\x02 \x01(\tR\fdeprecatedBy\x12?\n" +
+	"\rdeprecated_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fdeprecatedAt\"\x83\x01\n" +
+	"\x0fVersionDeletion\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"deleted_by\x18\x02 \x01(\tR\tdeletedBy\x129\n" +
+	"\n" +
+	"deleted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"\xe2\x01\n" +
+	"\x0eLifecycleEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
+	"\x06module\x18\x02 \x01(\tR\x06module\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
+	"\tprincipal\x18\a \x01(\tR\tprincipal\x12*\n" +
+	"\x02at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"`\n" +
+	"\x14RetireSubjectRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"c\n" +
+	"\x15RetireSubjectResponse\x120\n" +
+	"\asubject\x18\x01 \x01(\v2\x16.pbregistry.v1.SubjectR\asubject\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged\"^\n" +
+	"\x16DeprecateModuleRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
+	"\x04undo\x18\x03 \x01(\bR\x04undo\"b\n" +
+	"\x17DeprecateModuleResponse\x12-\n" +
+	"\x06module\x18\x01 \x01(\v2\x15.pbregistry.v1.ModuleR\x06module\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged\"`\n" +
+	"\x14DeleteVersionRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x97\x01\n" +
+	"\x15DeleteVersionResponse\x120\n" +
+	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged\x122\n" +
+	"\x15latest_served_version\x18\x03 \x01(\x03R\x13latestServedVersion\"I\n" +
+	"\x15RestoreVersionRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"d\n" +
+	"\x16RestoreVersionResponse\x120\n" +
+	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged\"p\n" +
+	"\x1aListLifecycleEventsRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
+	"\x1bListLifecycleEventsResponse\x125\n" +
+	"\x06events\x18\x01 \x03(\v2\x1d.pbregistry.v1.LifecycleEventR\x06events\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*s\n" +
 	"\vSubjectKind\x12\x1c\n" +
 	"\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SUBJECT_KIND_PBTABLE\x10\x01\x12\x16\n" +
@@ -3421,8 +4445,7 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x01\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x022\xfe\n" +
-	"\n" +
+	"\x10SEVERITY_WARNING\x10\x022\xea\x0e\n" +
 	"\x0fRegistryService\x12?\n" +
 	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12S\n" +
 	"\tCheckPush\x12\x1f.pbregistry.v1.CheckPushRequest\x1a .pbregistry.v1.CheckPushResponse\"\x03\x90\x02\x01\x12S\n" +
@@ -3439,7 +4462,12 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x0eListExceptions\x12$.pbregistry.v1.ListExceptionsRequest\x1a%.pbregistry.v1.ListExceptionsResponse\"\x03\x90\x02\x01\x12_\n" +
 	"\rGetDbtProject\x12#.pbregistry.v1.GetDbtProjectRequest\x1a$.pbregistry.v1.GetDbtProjectResponse\"\x03\x90\x02\x01\x12_\n" +
 	"\rGetPbtableDDL\x12#.pbregistry.v1.GetPbtableDDLRequest\x1a$.pbregistry.v1.GetPbtableDDLResponse\"\x03\x90\x02\x01\x12q\n" +
-	"\x13GetPbtableMigration\x12).pbregistry.v1.GetPbtableMigrationRequest\x1a*.pbregistry.v1.GetPbtableMigrationResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
+	"\x13GetPbtableMigration\x12).pbregistry.v1.GetPbtableMigrationRequest\x1a*.pbregistry.v1.GetPbtableMigrationResponse\"\x03\x90\x02\x01\x12Z\n" +
+	"\rRetireSubject\x12#.pbregistry.v1.RetireSubjectRequest\x1a$.pbregistry.v1.RetireSubjectResponse\x12`\n" +
+	"\x0fDeprecateModule\x12%.pbregistry.v1.DeprecateModuleRequest\x1a&.pbregistry.v1.DeprecateModuleResponse\x12Z\n" +
+	"\rDeleteVersion\x12#.pbregistry.v1.DeleteVersionRequest\x1a$.pbregistry.v1.DeleteVersionResponse\x12]\n" +
+	"\x0eRestoreVersion\x12$.pbregistry.v1.RestoreVersionRequest\x1a%.pbregistry.v1.RestoreVersionResponse\x12q\n" +
+	"\x13ListLifecycleEvents\x12).pbregistry.v1.ListLifecycleEventsRequest\x1a*.pbregistry.v1.ListLifecycleEventsResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
 
 var (
 	file_pbregistry_v1_registry_proto_rawDescOnce sync.Once
@@ -3454,7 +4482,7 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(SubjectKind)(0),                    // 0: pbregistry.v1.SubjectKind
 	(CompatibilityLevel)(0),             // 1: pbregistry.v1.CompatibilityLevel
@@ -3501,89 +4529,126 @@ var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(*GetPbtableDDLResponse)(nil),       // 42: pbregistry.v1.GetPbtableDDLResponse
 	(*GetPbtableMigrationRequest)(nil),  // 43: pbregistry.v1.GetPbtableMigrationRequest
 	(*GetPbtableMigrationResponse)(nil), // 44: pbregistry.v1.GetPbtableMigrationResponse
-	nil,                                 // 45: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),       // 46: google.protobuf.Timestamp
+	(*SubjectRetirement)(nil),           // 45: pbregistry.v1.SubjectRetirement
+	(*ModuleDeprecation)(nil),           // 46: pbregistry.v1.ModuleDeprecation
+	(*VersionDeletion)(nil),             // 47: pbregistry.v1.VersionDeletion
+	(*LifecycleEvent)(nil),              // 48: pbregistry.v1.LifecycleEvent
+	(*RetireSubjectRequest)(nil),        // 49: pbregistry.v1.RetireSubjectRequest
+	(*RetireSubjectResponse)(nil),       // 50: pbregistry.v1.RetireSubjectResponse
+	(*DeprecateModuleRequest)(nil),      // 51: pbregistry.v1.DeprecateModuleRequest
+	(*DeprecateModuleResponse)(nil),     // 52: pbregistry.v1.DeprecateModuleResponse
+	(*DeleteVersionRequest)(nil),        // 53: pbregistry.v1.DeleteVersionRequest
+	(*DeleteVersionResponse)(nil),       // 54: pbregistry.v1.DeleteVersionResponse
+	(*RestoreVersionRequest)(nil),       // 55: pbregistry.v1.RestoreVersionRequest
+	(*RestoreVersionResponse)(nil),      // 56: pbregistry.v1.RestoreVersionResponse
+	(*ListLifecycleEventsRequest)(nil),  // 57: pbregistry.v1.ListLifecycleEventsRequest
+	(*ListLifecycleEventsResponse)(nil), // 58: pbregistry.v1.ListLifecycleEventsResponse
+	nil,                                 // 59: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),       // 60: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	45, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	46, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	59, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	60, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
-	46, // 3: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	46, // 4: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
-	1,  // 5: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
-	0,  // 6: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
-	8,  // 7: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
-	8,  // 8: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
-	8,  // 9: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	46, // 10: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
-	2,  // 11: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
-	3,  // 12: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
-	10, // 13: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
-	4,  // 14: pbregistry.v1.PushRequest.files:type_name -> pbregistry.v1.File
-	5,  // 15: pbregistry.v1.PushRequest.build:type_name -> pbregistry.v1.BuildInfo
-	6,  // 16: pbregistry.v1.PushResponse.version:type_name -> pbregistry.v1.Version
-	10, // 17: pbregistry.v1.PushResponse.findings:type_name -> pbregistry.v1.Finding
-	4,  // 18: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
-	10, // 19: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
-	7,  // 20: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 21: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 22: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
-	7,  // 23: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
-	6,  // 24: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
-	9,  // 25: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
-	9,  // 26: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
-	6,  // 27: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
-	6,  // 28: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 29: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
-	10, // 30: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
-	29, // 31: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
-	8,  // 32: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
-	9,  // 33: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	46, // 34: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
-	33, // 35: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
-	33, // 36: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
-	6,  // 37: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 38: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
-	40, // 39: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 40: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
-	40, // 41: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 42: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 43: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
-	12, // 44: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
-	14, // 45: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
-	16, // 46: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
-	18, // 47: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
-	20, // 48: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
-	22, // 49: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
-	24, // 50: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
-	26, // 51: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
-	28, // 52: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
-	31, // 53: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
-	34, // 54: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
-	36, // 55: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
-	38, // 56: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
-	41, // 57: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
-	43, // 58: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
-	13, // 59: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 60: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	17, // 61: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	19, // 62: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	21, // 63: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	23, // 64: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	25, // 65: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	27, // 66: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	30, // 67: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	32, // 68: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	35, // 69: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	37, // 70: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	39, // 71: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
-	42, // 72: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
-	44, // 73: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
-	59, // [59:74] is the sub-list for method output_type
-	44, // [44:59] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	47, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
+	60, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	60, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	46, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
+	1,  // 7: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
+	0,  // 8: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
+	8,  // 9: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
+	8,  // 10: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
+	8,  // 11: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
+	60, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	45, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
+	2,  // 14: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
+	3,  // 15: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
+	10, // 16: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
+	4,  // 17: pbregistry.v1.PushRequest.files:type_name -> pbregistry.v1.File
+	5,  // 18: pbregistry.v1.PushRequest.build:type_name -> pbregistry.v1.BuildInfo
+	6,  // 19: pbregistry.v1.PushResponse.version:type_name -> pbregistry.v1.Version
+	10, // 20: pbregistry.v1.PushResponse.findings:type_name -> pbregistry.v1.Finding
+	7,  // 21: pbregistry.v1.PushResponse.module:type_name -> pbregistry.v1.Module
+	4,  // 22: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
+	10, // 23: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
+	7,  // 24: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 25: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 26: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
+	7,  // 27: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
+	6,  // 28: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
+	9,  // 29: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	9,  // 30: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
+	6,  // 31: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 32: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 33: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
+	10, // 34: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
+	29, // 35: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
+	8,  // 36: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
+	9,  // 37: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
+	60, // 38: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	33, // 39: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
+	33, // 40: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
+	6,  // 41: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 42: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
+	40, // 43: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 44: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
+	40, // 45: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 46: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 47: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
+	60, // 48: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
+	60, // 49: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
+	60, // 50: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
+	60, // 51: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
+	9,  // 52: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	7,  // 53: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 54: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 55: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
+	48, // 56: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
+	12, // 57: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
+	14, // 58: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
+	16, // 59: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
+	18, // 60: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
+	20, // 61: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
+	22, // 62: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
+	24, // 63: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
+	26, // 64: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
+	28, // 65: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
+	31, // 66: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
+	34, // 67: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
+	36, // 68: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
+	38, // 69: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
+	41, // 70: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
+	43, // 71: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
+	49, // 72: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
+	51, // 73: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
+	53, // 74: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
+	55, // 75: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
+	57, // 76: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
+	13, // 77: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	15, // 78: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	17, // 79: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	19, // 80: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	21, // 81: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	23, // 82: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	25, // 83: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	27, // 84: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	30, // 85: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	32, // 86: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	35, // 87: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	37, // 88: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	39, // 89: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	42, // 90: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	44, // 91: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	50, // 92: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
+	52, // 93: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
+	54, // 94: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
+	56, // 95: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
+	58, // 96: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
+	77, // [77:97] is the sub-list for method output_type
+	57, // [57:77] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_pbregistry_v1_registry_proto_init() }
@@ -3598,7 +4663,7 @@ func file_pbregistry_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   42,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -79,6 +79,21 @@ const (
 	// RegistryServiceGetPbtableMigrationProcedure is the fully-qualified name of the RegistryService's
 	// GetPbtableMigration RPC.
 	RegistryServiceGetPbtableMigrationProcedure = "/pbregistry.v1.RegistryService/GetPbtableMigration"
+	// RegistryServiceRetireSubjectProcedure is the fully-qualified name of the RegistryService's
+	// RetireSubject RPC.
+	RegistryServiceRetireSubjectProcedure = "/pbregistry.v1.RegistryService/RetireSubject"
+	// RegistryServiceDeprecateModuleProcedure is the fully-qualified name of the RegistryService's
+	// DeprecateModule RPC.
+	RegistryServiceDeprecateModuleProcedure = "/pbregistry.v1.RegistryService/DeprecateModule"
+	// RegistryServiceDeleteVersionProcedure is the fully-qualified name of the RegistryService's
+	// DeleteVersion RPC.
+	RegistryServiceDeleteVersionProcedure = "/pbregistry.v1.RegistryService/DeleteVersion"
+	// RegistryServiceRestoreVersionProcedure is the fully-qualified name of the RegistryService's
+	// RestoreVersion RPC.
+	RegistryServiceRestoreVersionProcedure = "/pbregistry.v1.RegistryService/RestoreVersion"
+	// RegistryServiceListLifecycleEventsProcedure is the fully-qualified name of the RegistryService's
+	// ListLifecycleEvents RPC.
+	RegistryServiceListLifecycleEventsProcedure = "/pbregistry.v1.RegistryService/ListLifecycleEvents"
 )
 
 // RegistryServiceClient is a client for the pbregistry.v1.RegistryService service.
@@ -129,6 +144,28 @@ type RegistryServiceClient interface {
 	// GetPbtableMigration returns the Postgres script that moves a pbtable
 	// made for one version of its subject to a later one.
 	GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error)
+	// Lifecycle (admin only, except ListLifecycleEvents). Each action is
+	// recorded with who did it, when and why; repeating one changes nothing.
+	//
+	// RetireSubject retires a subject: it is no longer checked nor required
+	// to have a message, and its ledger is kept so that its field numbers and
+	// names stay taken. A later push that declares it again makes it active
+	// again, checked against its ledger and its configuration at retirement.
+	RetireSubject(context.Context, *connect.Request[v1.RetireSubjectRequest]) (*connect.Response[v1.RetireSubjectResponse], error)
+	// DeprecateModule deprecates a module with a message for its users, or
+	// clears the deprecation (undo). A deprecated module is still served and
+	// still accepts pushes; reads and pushes show the message.
+	DeprecateModule(context.Context, *connect.Request[v1.DeprecateModuleRequest]) (*connect.Response[v1.DeprecateModuleResponse], error)
+	// DeleteVersion deletes a version from serving: reads of it fail with
+	// NOT_FOUND saying who deleted it, when and why, and readers of latest get
+	// the newest version not deleted. It stays in the ledger, the outbox and
+	// history checks, and stays the baseline of pushes while it is the latest
+	// accepted version.
+	DeleteVersion(context.Context, *connect.Request[v1.DeleteVersionRequest]) (*connect.Response[v1.DeleteVersionResponse], error)
+	// RestoreVersion serves a deleted version again.
+	RestoreVersion(context.Context, *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error)
+	// ListLifecycleEvents lists a module's lifecycle actions, newest first.
+	ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the pbregistry.v1.RegistryService service. By
@@ -244,6 +281,37 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		retireSubject: connect.NewClient[v1.RetireSubjectRequest, v1.RetireSubjectResponse](
+			httpClient,
+			baseURL+RegistryServiceRetireSubjectProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("RetireSubject")),
+			connect.WithClientOptions(opts...),
+		),
+		deprecateModule: connect.NewClient[v1.DeprecateModuleRequest, v1.DeprecateModuleResponse](
+			httpClient,
+			baseURL+RegistryServiceDeprecateModuleProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("DeprecateModule")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteVersion: connect.NewClient[v1.DeleteVersionRequest, v1.DeleteVersionResponse](
+			httpClient,
+			baseURL+RegistryServiceDeleteVersionProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("DeleteVersion")),
+			connect.WithClientOptions(opts...),
+		),
+		restoreVersion: connect.NewClient[v1.RestoreVersionRequest, v1.RestoreVersionResponse](
+			httpClient,
+			baseURL+RegistryServiceRestoreVersionProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("RestoreVersion")),
+			connect.WithClientOptions(opts...),
+		),
+		listLifecycleEvents: connect.NewClient[v1.ListLifecycleEventsRequest, v1.ListLifecycleEventsResponse](
+			httpClient,
+			baseURL+RegistryServiceListLifecycleEventsProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("ListLifecycleEvents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -264,6 +332,11 @@ type registryServiceClient struct {
 	getDbtProject       *connect.Client[v1.GetDbtProjectRequest, v1.GetDbtProjectResponse]
 	getPbtableDDL       *connect.Client[v1.GetPbtableDDLRequest, v1.GetPbtableDDLResponse]
 	getPbtableMigration *connect.Client[v1.GetPbtableMigrationRequest, v1.GetPbtableMigrationResponse]
+	retireSubject       *connect.Client[v1.RetireSubjectRequest, v1.RetireSubjectResponse]
+	deprecateModule     *connect.Client[v1.DeprecateModuleRequest, v1.DeprecateModuleResponse]
+	deleteVersion       *connect.Client[v1.DeleteVersionRequest, v1.DeleteVersionResponse]
+	restoreVersion      *connect.Client[v1.RestoreVersionRequest, v1.RestoreVersionResponse]
+	listLifecycleEvents *connect.Client[v1.ListLifecycleEventsRequest, v1.ListLifecycleEventsResponse]
 }
 
 // Push calls pbregistry.v1.RegistryService.Push.
@@ -341,6 +414,31 @@ func (c *registryServiceClient) GetPbtableMigration(ctx context.Context, req *co
 	return c.getPbtableMigration.CallUnary(ctx, req)
 }
 
+// RetireSubject calls pbregistry.v1.RegistryService.RetireSubject.
+func (c *registryServiceClient) RetireSubject(ctx context.Context, req *connect.Request[v1.RetireSubjectRequest]) (*connect.Response[v1.RetireSubjectResponse], error) {
+	return c.retireSubject.CallUnary(ctx, req)
+}
+
+// DeprecateModule calls pbregistry.v1.RegistryService.DeprecateModule.
+func (c *registryServiceClient) DeprecateModule(ctx context.Context, req *connect.Request[v1.DeprecateModuleRequest]) (*connect.Response[v1.DeprecateModuleResponse], error) {
+	return c.deprecateModule.CallUnary(ctx, req)
+}
+
+// DeleteVersion calls pbregistry.v1.RegistryService.DeleteVersion.
+func (c *registryServiceClient) DeleteVersion(ctx context.Context, req *connect.Request[v1.DeleteVersionRequest]) (*connect.Response[v1.DeleteVersionResponse], error) {
+	return c.deleteVersion.CallUnary(ctx, req)
+}
+
+// RestoreVersion calls pbregistry.v1.RegistryService.RestoreVersion.
+func (c *registryServiceClient) RestoreVersion(ctx context.Context, req *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error) {
+	return c.restoreVersion.CallUnary(ctx, req)
+}
+
+// ListLifecycleEvents calls pbregistry.v1.RegistryService.ListLifecycleEvents.
+func (c *registryServiceClient) ListLifecycleEvents(ctx context.Context, req *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error) {
+	return c.listLifecycleEvents.CallUnary(ctx, req)
+}
+
 // RegistryServiceHandler is an implementation of the pbregistry.v1.RegistryService service.
 type RegistryServiceHandler interface {
 	// Push checks a module's files against the latest version (and, for
@@ -389,6 +487,28 @@ type RegistryServiceHandler interface {
 	// GetPbtableMigration returns the Postgres script that moves a pbtable
 	// made for one version of its subject to a later one.
 	GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error)
+	// Lifecycle (admin only, except ListLifecycleEvents). Each action is
+	// recorded with who did it, when and why; repeating one changes nothing.
+	//
+	// RetireSubject retires a subject: it is no longer checked nor required
+	// to have a message, and its ledger is kept so that its field numbers and
+	// names stay taken. A later push that declares it again makes it active
+	// again, checked against its ledger and its configuration at retirement.
+	RetireSubject(context.Context, *connect.Request[v1.RetireSubjectRequest]) (*connect.Response[v1.RetireSubjectResponse], error)
+	// DeprecateModule deprecates a module with a message for its users, or
+	// clears the deprecation (undo). A deprecated module is still served and
+	// still accepts pushes; reads and pushes show the message.
+	DeprecateModule(context.Context, *connect.Request[v1.DeprecateModuleRequest]) (*connect.Response[v1.DeprecateModuleResponse], error)
+	// DeleteVersion deletes a version from serving: reads of it fail with
+	// NOT_FOUND saying who deleted it, when and why, and readers of latest get
+	// the newest version not deleted. It stays in the ledger, the outbox and
+	// history checks, and stays the baseline of pushes while it is the latest
+	// accepted version.
+	DeleteVersion(context.Context, *connect.Request[v1.DeleteVersionRequest]) (*connect.Response[v1.DeleteVersionResponse], error)
+	// RestoreVersion serves a deleted version again.
+	RestoreVersion(context.Context, *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error)
+	// ListLifecycleEvents lists a module's lifecycle actions, newest first.
+	ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -500,6 +620,37 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceRetireSubjectHandler := connect.NewUnaryHandler(
+		RegistryServiceRetireSubjectProcedure,
+		svc.RetireSubject,
+		connect.WithSchema(registryServiceMethods.ByName("RetireSubject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceDeprecateModuleHandler := connect.NewUnaryHandler(
+		RegistryServiceDeprecateModuleProcedure,
+		svc.DeprecateModule,
+		connect.WithSchema(registryServiceMethods.ByName("DeprecateModule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceDeleteVersionHandler := connect.NewUnaryHandler(
+		RegistryServiceDeleteVersionProcedure,
+		svc.DeleteVersion,
+		connect.WithSchema(registryServiceMethods.ByName("DeleteVersion")),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceRestoreVersionHandler := connect.NewUnaryHandler(
+		RegistryServiceRestoreVersionProcedure,
+		svc.RestoreVersion,
+		connect.WithSchema(registryServiceMethods.ByName("RestoreVersion")),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceListLifecycleEventsHandler := connect.NewUnaryHandler(
+		RegistryServiceListLifecycleEventsProcedure,
+		svc.ListLifecycleEvents,
+		connect.WithSchema(registryServiceMethods.ByName("ListLifecycleEvents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/pbregistry.v1.RegistryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RegistryServicePushProcedure:
@@ -532,6 +683,16 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceGetPbtableDDLHandler.ServeHTTP(w, r)
 		case RegistryServiceGetPbtableMigrationProcedure:
 			registryServiceGetPbtableMigrationHandler.ServeHTTP(w, r)
+		case RegistryServiceRetireSubjectProcedure:
+			registryServiceRetireSubjectHandler.ServeHTTP(w, r)
+		case RegistryServiceDeprecateModuleProcedure:
+			registryServiceDeprecateModuleHandler.ServeHTTP(w, r)
+		case RegistryServiceDeleteVersionProcedure:
+			registryServiceDeleteVersionHandler.ServeHTTP(w, r)
+		case RegistryServiceRestoreVersionProcedure:
+			registryServiceRestoreVersionHandler.ServeHTTP(w, r)
+		case RegistryServiceListLifecycleEventsProcedure:
+			registryServiceListLifecycleEventsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -599,4 +760,24 @@ func (UnimplementedRegistryServiceHandler) GetPbtableDDL(context.Context, *conne
 
 func (UnimplementedRegistryServiceHandler) GetPbtableMigration(context.Context, *connect.Request[v1.GetPbtableMigrationRequest]) (*connect.Response[v1.GetPbtableMigrationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetPbtableMigration is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) RetireSubject(context.Context, *connect.Request[v1.RetireSubjectRequest]) (*connect.Response[v1.RetireSubjectResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.RetireSubject is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) DeprecateModule(context.Context, *connect.Request[v1.DeprecateModuleRequest]) (*connect.Response[v1.DeprecateModuleResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.DeprecateModule is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) DeleteVersion(context.Context, *connect.Request[v1.DeleteVersionRequest]) (*connect.Response[v1.DeleteVersionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.DeleteVersion is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) RestoreVersion(context.Context, *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.RestoreVersion is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.ListLifecycleEvents is not implemented"))
 }
