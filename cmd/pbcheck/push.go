@@ -144,6 +144,7 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 			fmt.Fprintf(e.stdout, "%s: version %d already holds this content (%s)\n", v.GetModule(), v.GetNumber(), v.GetDigest())
 		}
 	}
+	warnLifecycle(e.stderr, resp.Msg)
 	if len(resp.Msg.GetFindings()) > 0 {
 		w := e.stderr
 		if format != report.FormatText {

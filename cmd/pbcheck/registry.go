@@ -16,7 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject> [arguments] --registry URL [flags]
+const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|deprecate|delete|restore|events> [arguments] --registry URL [flags]
 
   registry ls                          list modules
   registry ls <module>                 list a module's versions, newest first
@@ -38,11 +38,27 @@ const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject>
                                        (admin) override a subject's configuration; what is not given is
                                        kept from the configuration in force
   registry subject clear <module> <message>
-                                       (admin) remove the override: the pushed configuration is in force`
+                                       (admin) remove the override: the pushed configuration is in force
+  registry subject retire <module> <message> --reason TEXT
+                                       (admin) retire a subject whose data no longer matters: pushes no
+                                       longer check it nor need its message; its ledger is kept, so its
+                                       field numbers and names stay taken; declared again, it is active
+                                       again, checked against that ledger
+  registry deprecate <module> --message TEXT
+                                       (admin) deprecate a module: still served and still accepts
+                                       pushes; reads and pushes show the message (--undo clears it)
+  registry delete <module>@<version> --reason TEXT
+                                       (admin) stop serving a version: its readers get an error saying
+                                       who deleted it and why, latest serves the newest version not
+                                       deleted; it stays in the ledger, history and the push baseline
+  registry restore <module>@<version>  (admin) serve a deleted version again
+  registry events <module>             list a module's retirements, deprecations, deletions and
+                                       restorations: who, when and why`
 
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
-	var errorFormat, reason string
+	var errorFormat, reason, message string
+	var undo bool
 	var gf getFlags
 	var sf subjectFlags
 	fs := newFlagSet("registry", registrySynopsis, e.stderr)
@@ -53,14 +69,16 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&sf.compatibility, "compatibility", "", "subject set: the level to put in force, e.g. FULL_TRANSITIVE")
 	fs.Var(&sf.use, "use", "subject set: a rule ID or category to run (repeatable; replaces the rules in force)")
 	fs.Var(&sf.except, "except", "subject set: a rule ID or category not to run (repeatable; replaces the exceptions in force)")
-	fs.StringVar(&reason, "reason", "", "approve: why the finding may pass (required; it is the audit trail)")
+	fs.StringVar(&reason, "reason", "", "approve, subject retire, delete: why (required; it is the audit trail)")
+	fs.StringVar(&message, "message", "", "deprecate: what the module's users should do instead (required unless --undo)")
+	fs.BoolVar(&undo, "undo", false, "deprecate: clear the module's deprecation")
 	fs.StringVar(&errorFormat, "error-format", "text", "format of diff findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
 	}
 	if len(positional) == 0 {
-		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions or subject")
+		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events")
 	}
 	format, err := report.ParseFormat(errorFormat)
 	if err != nil {
@@ -73,6 +91,13 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	if sub != "subject" && !sf.empty() {
 		return exitError, usagef("--compatibility, --use and --except apply to registry subject set only")
 	}
+	if sub != "deprecate" && (message != "" || undo) {
+		return exitError, usagef("--message and --undo apply to registry deprecate only")
+	}
+	if reason != "" && sub != "approve" && sub != "subject" && sub != "delete" {
+		return exitError, usagef("--reason applies to registry approve, subject retire and delete only")
+	}
+	sf.reason = reason
 	client, err := f.client()
 	if err != nil {
 		return exitError, err
@@ -136,8 +161,42 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 			return exitError, usagef("exceptions takes one <module>")
 		}
 		return listExceptions(ctx, e, &f, client, rest[0])
+	case "deprecate":
+		if len(rest) != 1 {
+			return exitError, usagef("deprecate takes one <module> and --message TEXT (or --undo)")
+		}
+		switch {
+		case undo && message != "":
+			return exitError, usagef("deprecate --undo clears the deprecation: give no --message")
+		case !undo && strings.TrimSpace(message) == "":
+			return exitError, usagef("deprecate needs --message: tell the module's users what to use instead (--undo clears a deprecation)")
+		}
+		return deprecateModule(ctx, e, &f, client, rest[0], message, undo)
+	case "delete", "restore":
+		if len(rest) != 1 || !strings.Contains(rest[0], "@") {
+			return exitError, usagef("%s takes one <module>@<version>, e.g. acme/commerce@3", sub)
+		}
+		module, n, err := parseModuleVersion(rest[0])
+		if err != nil {
+			return exitError, err
+		}
+		if n == 0 {
+			return exitError, usagef("%s names a version number, not latest: e.g. %s@3 (pbcheck registry ls %s lists them)", sub, module, module)
+		}
+		if sub == "restore" {
+			return restoreVersion(ctx, e, &f, client, module, n)
+		}
+		if strings.TrimSpace(reason) == "" {
+			return exitError, usagef("delete needs --reason: say why the version may no longer be served; its readers are told, with your name")
+		}
+		return deleteVersion(ctx, e, &f, client, module, n, reason)
+	case "events":
+		if len(rest) != 1 {
+			return exitError, usagef("events takes one <module>")
+		}
+		return listEvents(ctx, e, &f, client, rest[0])
 	}
-	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions or subject", sub)
+	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events", sub)
 }
 
 // registryClient is the generated client's interface.
@@ -152,6 +211,7 @@ type registryClient interface {
 	Diff(context.Context, *connect.Request[v1.DiffRequest]) (*connect.Response[v1.DiffResponse], error)
 	ApproveException(context.Context, *connect.Request[v1.ApproveExceptionRequest]) (*connect.Response[v1.ApproveExceptionResponse], error)
 	ListExceptions(context.Context, *connect.Request[v1.ListExceptionsRequest]) (*connect.Response[v1.ListExceptionsResponse], error)
+	lifecycleClient
 }
 
 // parseVersion parses a version number, or "latest" (0).
@@ -186,7 +246,7 @@ func timeString(ts *timestamppb.Timestamp) string {
 
 func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) (int, error) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED")
+	fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED\tDEPRECATED")
 	token := ""
 	for {
 		resp, err := c.ListModules(ctx, connect.NewRequest(&v1.ListModulesRequest{PageSize: 1000, PageToken: token}))
@@ -194,7 +254,11 @@ func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) 
 			return exitError, rpcError(f.registry, "list modules", err)
 		}
 		for _, m := range resp.Msg.GetModules() {
-			fmt.Fprintf(tw, "%s\tv%d\t%s\n", m.GetName(), m.GetLatestVersion(), timeString(m.GetUpdatedAt()))
+			deprecated := "-"
+			if d := m.GetDeprecation(); d != nil {
+				deprecated = deprecationString(d)
+			}
+			fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\n", m.GetName(), m.GetLatestVersion(), timeString(m.GetUpdatedAt()), deprecated)
 		}
 		if token = resp.Msg.GetNextPageToken(); token == "" {
 			break
@@ -205,7 +269,7 @@ func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) 
 
 func listVersions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string) (int, error) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tDIGEST\tPUSHED BY\tPUSHED AT\tCOMMIT\tBRANCH")
+	fmt.Fprintln(tw, "VERSION\tDIGEST\tPUSHED BY\tPUSHED AT\tCOMMIT\tBRANCH\tDELETED")
 	token := ""
 	for {
 		resp, err := c.ListVersions(ctx, connect.NewRequest(&v1.ListVersionsRequest{Module: module, PageSize: 1000, PageToken: token}))
@@ -213,8 +277,12 @@ func listVersions(ctx context.Context, e *env, f *clientFlags, c registryClient,
 			return exitError, rpcError(f.registry, "list versions of "+module, err)
 		}
 		for _, v := range resp.Msg.GetVersions() {
-			fmt.Fprintf(tw, "v%d\t%s\t%s\t%s\t%s\t%s\n", v.GetNumber(), shortDigest(v.GetDigest()), v.GetPushedBy(),
-				timeString(v.GetPushedAt()), orDash(v.GetBuild().GetGitCommit()), orDash(v.GetBuild().GetGitBranch()))
+			deleted := "-"
+			if d := v.GetDeleted(); d != nil {
+				deleted = deletionString(d)
+			}
+			fmt.Fprintf(tw, "v%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.GetNumber(), shortDigest(v.GetDigest()), v.GetPushedBy(),
+				timeString(v.GetPushedAt()), orDash(v.GetBuild().GetGitCommit()), orDash(v.GetBuild().GetGitBranch()), deleted)
 		}
 		if token = resp.Msg.GetNextPageToken(); token == "" {
 			break
@@ -249,6 +317,13 @@ func showVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, 
 	v, m := resp.Msg.GetVersion(), resp.Msg.GetModule()
 	w := e.stdout
 	fmt.Fprintf(w, "module:    %s (latest v%d)\n", m.GetName(), m.GetLatestVersion())
+	if d := m.GetDeprecation(); d != nil {
+		fmt.Fprintf(w, "deprecated %s\n", deprecationString(d))
+	}
+	if n == 0 && v.GetNumber() != m.GetLatestVersion() {
+		fmt.Fprintf(w, "note:      the versions after v%d are deleted from serving; latest serves v%d (pbcheck registry ls %s)\n",
+			v.GetNumber(), v.GetNumber(), m.GetName())
+	}
 	fmt.Fprintf(w, "version:   v%d\n", v.GetNumber())
 	fmt.Fprintf(w, "digest:    %s\n", v.GetDigest())
 	fmt.Fprintf(w, "pushed by: %s at %s\n", v.GetPushedBy(), timeString(v.GetPushedAt()))
@@ -263,6 +338,9 @@ func showVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, 
 			extra := ""
 			if s.GetOverride() != nil {
 				extra = " (override by " + s.GetOverrideBy() + ")"
+			}
+			if r := s.GetRetired(); r != nil {
+				extra += " (retired " + retirementString(r) + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s %s%s\n", s.GetMessage(), kind, level, strings.Join(s.GetCompatibility().GetUse(), ","), extra)
 		}

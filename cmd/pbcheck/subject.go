@@ -23,6 +23,8 @@ import (
 type subjectFlags struct {
 	compatibility string
 	use, except   stringList
+	// reason is --reason, for subject retire.
+	reason string
 }
 
 // empty reports whether no flag of `subject set` was given.
@@ -30,15 +32,18 @@ func (s *subjectFlags) empty() bool {
 	return s.compatibility == "" && len(s.use) == 0 && len(s.except) == 0
 }
 
-// runSubject runs `registry subject get|set|clear` with its arguments
-// after "subject".
+// runSubject runs `registry subject get|set|clear|retire` with its
+// arguments after "subject".
 func runSubject(ctx context.Context, e *env, f *clientFlags, c registryClient, args []string, sf *subjectFlags) (int, error) {
 	if len(args) == 0 {
-		return exitError, usagef("name a subject subcommand: get, set or clear")
+		return exitError, usagef("name a subject subcommand: get, set, clear or retire")
 	}
 	verb, rest := args[0], args[1:]
 	if verb != "set" && !sf.empty() {
 		return exitError, usagef("--compatibility, --use and --except apply to subject set only")
+	}
+	if verb != "retire" && sf.reason != "" {
+		return exitError, usagef("--reason applies to subject retire only")
 	}
 	switch verb {
 	case "get":
@@ -72,8 +77,16 @@ func runSubject(ctx context.Context, e *env, f *clientFlags, c registryClient, a
 			return exitError, usagef("subject clear takes <module> <message>")
 		}
 		return clearSubject(ctx, e, f, c, rest[0], rest[1])
+	case "retire":
+		if len(rest) != 2 {
+			return exitError, usagef("subject retire takes <module> <message> and --reason TEXT")
+		}
+		if strings.TrimSpace(sf.reason) == "" {
+			return exitError, usagef("subject retire needs --reason: say why the subject's data no longer needs checking; it is recorded with your name")
+		}
+		return retireSubject(ctx, e, f, c, rest[0], rest[1], sf.reason)
 	}
-	return exitError, usagef("unknown subject subcommand %q: use get, set or clear", verb)
+	return exitError, usagef("unknown subject subcommand %q: use get, set, clear or retire", verb)
 }
 
 // parseLevel parses a compatibility level, in any case, with or without
@@ -220,10 +233,16 @@ func writeSubject(w io.Writer, s *v1.Subject) {
 	fmt.Fprintf(w, "in force:    %s\n", compatibilityString(s.GetCompatibility()))
 	fmt.Fprintf(w, "source:      %s\n", subjectSource(s, true))
 	fmt.Fprintf(w, "declared:    %s\n", compatibilityString(s.GetDeclared()))
+	if r := s.GetRetired(); r != nil {
+		fmt.Fprintf(w, "retired:     %s; not checked until a push declares it again\n", retirementString(r))
+	}
 }
 
 // subjectSource says where the configuration in force comes from.
 func subjectSource(s *v1.Subject, long bool) string {
+	if r := s.GetRetired(); r != nil && !long {
+		return "retired " + retirementString(r)
+	}
 	if s.GetOverride() == nil {
 		if long {
 			return "the pushed pbregistry.yaml, with the defaults of its kind where it says nothing"

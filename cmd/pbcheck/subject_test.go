@@ -156,8 +156,8 @@ func TestSubjectCommands(t *testing.T) {
 			"in force:    BACKWARD, use WIRE, except nothing\n"}, []string{"override"}},
 		{"clear, not a subject", append(subject("clear", "acme/audit", "acme.audit.v1.Nope"), "--token", alice), exitError, []string{
 			"not_found"}, nil},
-		{"unknown verb", subject("retire", "acme/audit", log), exitError, []string{`unknown subject subcommand "retire": use get, set or clear`}, nil},
-		{"no verb", subject(), exitError, []string{"name a subject subcommand: get, set or clear"}, nil},
+		{"unknown verb", subject("remove", "acme/audit", log), exitError, []string{`unknown subject subcommand "remove": use get, set, clear or retire`}, nil},
+		{"no verb", subject(), exitError, []string{"name a subject subcommand: get, set, clear or retire"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkRun(t, dir, tt.args, tt.wantCode, tt.want, tt.notWant) })
@@ -168,13 +168,19 @@ func TestSubjectCommands(t *testing.T) {
 // with the lifecycle ones, and exits 0.
 func TestRegistryUsage(t *testing.T) {
 	checkRun(t, t.TempDir(), []string{"registry", "--help"}, exitOK, []string{
-		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject> [arguments] --registry URL [flags]",
+		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject|deprecate|delete|restore|events> [arguments] --registry URL [flags]",
 		"  registry get <module>[@<version>] --out DIR [--image FILE] [--force]\n",
 		"  registry subject get <module> [<message>]\n",
 		"  registry subject set <module> <message> [--compatibility LEVEL] [--use RULE]... [--except RULE]...\n",
 		"  registry subject clear <module> <message>\n",
+		"  registry subject retire <module> <message> --reason TEXT\n",
+		"  registry deprecate <module> --message TEXT\n",
+		"  registry delete <module>@<version> --reason TEXT\n",
+		"  registry restore <module>@<version>  (admin) serve a deleted version again\n",
+		"  registry events <module>  ",
 		"-out string", "-image string", "-force", "-compatibility string", "-use value", "-except value",
+		"-message string", "-undo", "-reason string",
 	}, nil)
 	checkRun(t, t.TempDir(), []string{"registry"}, exitError, []string{
-		"name a subcommand: ls, show, get, diff, approve, exceptions or subject"}, nil)
+		"name a subcommand: ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events"}, nil)
 }
