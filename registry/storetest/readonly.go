@@ -54,6 +54,20 @@ func RunReadOnly(t *testing.T, open PairFunc) {
 				Rule: "R", Element: "E", Reason: "r", Principal: "p"})
 			return err
 		}},
+		{"RetireSubject", func() error {
+			_, _, err := ro.RetireSubject(c, registry.RetireSubjectRequest{Module: "acme/commerce", Subject: OrderSubject, Reason: "r", Principal: "admin"})
+			return err
+		}},
+		{"DeprecateModule", func() error {
+			_, _, err := ro.DeprecateModule(c, registry.DeprecateModuleRequest{Module: "acme/commerce", Message: "m", Principal: "admin"})
+			return err
+		}},
+		{"UndeprecateModule", func() error { _, _, err := ro.UndeprecateModule(c, "acme/commerce", "admin"); return err }},
+		{"DeleteVersion", func() error {
+			_, _, err := ro.DeleteVersion(c, registry.DeleteVersionRequest{Module: "acme/commerce", Version: 1, Reason: "r", Principal: "admin"})
+			return err
+		}},
+		{"RestoreVersion", func() error { _, _, err := ro.RestoreVersion(c, "acme/commerce", 1, "admin"); return err }},
 	}
 	for _, w := range writes {
 		err := w.call()
@@ -73,6 +87,9 @@ func RunReadOnly(t *testing.T, open PairFunc) {
 	}
 	if list, err := rw.ListExceptions(c, registry.ExceptionQuery{Module: "acme/commerce"}); err != nil || len(list) != 0 {
 		t.Errorf("exceptions after refused create = %+v, %v", list, err)
+	}
+	if events, err := rw.ListLifecycleEvents(c, "acme/commerce", registry.PageRequest{}); err != nil || len(events.Items) != 0 {
+		t.Errorf("lifecycle events after refused writes = %+v, %v", events.Items, err)
 	}
 	ds, err := rw.ClaimOutbox(c, registry.OutboxClaim{Consumer: "git", Worker: "w"})
 	if err != nil || len(ds) != 1 || ds[0].Attempts != 1 {
