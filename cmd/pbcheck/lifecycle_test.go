@@ -88,6 +88,7 @@ func TestLifecycleCommands(t *testing.T) {
 			"acme/audit: version 3 created", "warning: module acme/audit is deprecated, by alice at ", ": use acme/audit2\n"}, nil},
 		{"undeprecate", v1dir, admin("deprecate", "acme/audit", "--undo"), exitOK, []string{"acme/audit is no longer deprecated"}, nil},
 		{"undeprecate again", v1dir, admin("deprecate", "acme/audit", "--undo"), exitOK, []string{"acme/audit is not deprecated: nothing to undo"}, nil},
+		{"ls without deprecations", v1dir, reg("ls"), exitOK, []string{"MODULE      LATEST  UPDATED\n", "acme/audit  v3"}, []string{"DEPRECATED"}},
 
 		{"delete without version", v1dir, admin("delete", "acme/audit", "--reason", "x"), exitError, []string{"delete takes one <module>@<version>, e.g. acme/commerce@3"}, nil},
 		{"delete latest", v1dir, admin("delete", "acme/audit@latest", "--reason", "x"), exitError, []string{"delete names a version number, not latest"}, nil},

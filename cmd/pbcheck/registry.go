@@ -245,8 +245,8 @@ func timeString(ts *timestamppb.Timestamp) string {
 }
 
 func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) (int, error) {
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED\tDEPRECATED")
+	var modules []*v1.Module
+	deprecated := false
 	token := ""
 	for {
 		resp, err := c.ListModules(ctx, connect.NewRequest(&v1.ListModulesRequest{PageSize: 1000, PageToken: token}))
@@ -254,15 +254,30 @@ func listModules(ctx context.Context, e *env, f *clientFlags, c registryClient) 
 			return exitError, rpcError(f.registry, "list modules", err)
 		}
 		for _, m := range resp.Msg.GetModules() {
-			deprecated := "-"
-			if d := m.GetDeprecation(); d != nil {
-				deprecated = deprecationString(d)
-			}
-			fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\n", m.GetName(), m.GetLatestVersion(), timeString(m.GetUpdatedAt()), deprecated)
+			modules = append(modules, m)
+			deprecated = deprecated || m.GetDeprecation() != nil
 		}
 		if token = resp.Msg.GetNextPageToken(); token == "" {
 			break
 		}
+	}
+	// The DEPRECATED column appears when a module is deprecated.
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if deprecated {
+		fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED\tDEPRECATED")
+	} else {
+		fmt.Fprintln(tw, "MODULE\tLATEST\tUPDATED")
+	}
+	for _, m := range modules {
+		fmt.Fprintf(tw, "%s\tv%d\t%s", m.GetName(), m.GetLatestVersion(), timeString(m.GetUpdatedAt()))
+		if deprecated {
+			d := "-"
+			if m.GetDeprecation() != nil {
+				d = deprecationString(m.GetDeprecation())
+			}
+			fmt.Fprintf(tw, "\t%s", d)
+		}
+		fmt.Fprintln(tw)
 	}
 	return exitOK, tw.Flush()
 }
