@@ -311,3 +311,42 @@ func retiredElement(element string, retired map[string]bool) bool {
 	}
 	return false
 }
+
+// The lifecycle writes' decisions, which every Store applies in its
+// transaction to the row it read: the event to record, or nil when the
+// write changes nothing (repeating an action is not an error).
+
+// RetirementEvent is the event of retiring sub, read in the write's
+// transaction, as of the module's latest version.
+func RetirementEvent(sub Subject, latest int64, r RetireSubjectRequest, at time.Time) *LifecycleEvent {
+	if sub.Retired != nil {
+		return nil
+	}
+	return &LifecycleEvent{Module: r.Module, Action: ActionSubjectRetired, Subject: r.Subject, Version: latest,
+		Text: r.Reason, Principal: r.Principal, At: at}
+}
+
+// DeprecationEvent is the event of deprecating m with message, or of
+// clearing its deprecation when message is nil.
+func DeprecationEvent(m Module, message *string, principal string, at time.Time) *LifecycleEvent {
+	switch {
+	case message == nil && m.Deprecation == nil,
+		message != nil && m.Deprecation != nil && m.Deprecation.Message == *message:
+		return nil
+	case message == nil:
+		return &LifecycleEvent{Module: m.Name, Action: ActionModuleUndeprecate, Principal: principal, At: at}
+	}
+	return &LifecycleEvent{Module: m.Name, Action: ActionModuleDeprecated, Text: *message, Principal: principal, At: at}
+}
+
+// DeletionEvent is the event of deleting v from serving for reason, or of
+// restoring it when reason is nil.
+func DeletionEvent(v Version, reason *string, principal string, at time.Time) *LifecycleEvent {
+	switch {
+	case reason == nil && v.Deleted == nil, reason != nil && v.Deleted != nil:
+		return nil
+	case reason == nil:
+		return &LifecycleEvent{Module: v.Module, Action: ActionVersionRestored, Version: v.Number, Principal: principal, At: at}
+	}
+	return &LifecycleEvent{Module: v.Module, Action: ActionVersionDeleted, Version: v.Number, Text: *reason, Principal: principal, At: at}
+}

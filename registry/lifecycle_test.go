@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
@@ -274,6 +275,42 @@ func TestLifecycleValidation(t *testing.T) {
 		`msg="retired subject still declared by the latest version"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+// TestLifecycleEvents: the decisions every store applies — what a
+// lifecycle write records, and that repeating one records nothing.
+func TestLifecycleEvents(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	deprecated := registry.Module{Name: "acme/x", Deprecation: &registry.ModuleDeprecation{Message: "use y"}}
+	deleted := registry.Version{Module: "acme/x", Number: 3, Deleted: &registry.VersionDeletion{Reason: "r"}}
+	retired := registry.Subject{Name: "acme.v1.A", Retired: &registry.SubjectRetirement{Version: 1}}
+	for _, tt := range []struct {
+		name string
+		got  *registry.LifecycleEvent
+		want registry.LifecycleAction // "" for none
+		text string
+	}{
+		{"deprecate", registry.DeprecationEvent(registry.Module{Name: "acme/x"}, str("use y"), "a", at), registry.ActionModuleDeprecated, "use y"},
+		{"deprecate, same message", registry.DeprecationEvent(deprecated, str("use y"), "a", at), "", ""},
+		{"deprecate, new message", registry.DeprecationEvent(deprecated, str("use z"), "a", at), registry.ActionModuleDeprecated, "use z"},
+		{"undeprecate", registry.DeprecationEvent(deprecated, nil, "a", at), registry.ActionModuleUndeprecate, ""},
+		{"undeprecate, not deprecated", registry.DeprecationEvent(registry.Module{Name: "acme/x"}, nil, "a", at), "", ""},
+		{"delete", registry.DeletionEvent(registry.Version{Module: "acme/x", Number: 3}, str("why"), "a", at), registry.ActionVersionDeleted, "why"},
+		{"delete, deleted", registry.DeletionEvent(deleted, str("again"), "a", at), "", ""},
+		{"restore", registry.DeletionEvent(deleted, nil, "a", at), registry.ActionVersionRestored, ""},
+		{"restore, not deleted", registry.DeletionEvent(registry.Version{Module: "acme/x", Number: 3}, nil, "a", at), "", ""},
+		{"retire", registry.RetirementEvent(registry.Subject{Name: "acme.v1.A"}, 4, registry.RetireSubjectRequest{Module: "acme/x", Subject: "acme.v1.A", Reason: "why", Principal: "a"}, at),
+			registry.ActionSubjectRetired, "why"},
+		{"retire, retired", registry.RetirementEvent(retired, 4, registry.RetireSubjectRequest{Module: "acme/x", Subject: "acme.v1.A", Reason: "why", Principal: "a"}, at), "", ""},
+	} {
+		switch {
+		case tt.want == "" && tt.got != nil:
+			t.Errorf("%s: event %+v, want none", tt.name, tt.got)
+		case tt.want != "" && (tt.got == nil || tt.got.Action != tt.want || tt.got.Text != tt.text || tt.got.Principal != "a" || !tt.got.At.Equal(at) || tt.got.Module != "acme/x"):
+			t.Errorf("%s: event %+v, want %s %q by a", tt.name, tt.got, tt.want, tt.text)
 		}
 	}
 }

@@ -64,16 +64,19 @@ func (s *Store) RetireSubject(ctx context.Context, r registry.RetireSubjectReque
 	var sub registry.Subject
 	changed, err := s.lifecycleTx(ctx, "retire subject "+r.Module+":"+r.Subject, r.Module, func(tx pgx.Tx, m registry.Module, at time.Time) (bool, error) {
 		var err error
-		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil || sub.Retired != nil {
+		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil {
 			return false, err
+		}
+		e := registry.RetirementEvent(sub, m.LatestVersion, r, at)
+		if e == nil {
+			return false, nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE subjects SET retired_version = $3, retired_by = $4, retired_at = $5, retired_reason = $6
 			WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND name = $2`,
-			r.Module, r.Subject, m.LatestVersion, r.Principal, at, r.Reason); err != nil {
+			r.Module, r.Subject, e.Version, e.Principal, e.At, e.Text); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, registry.LifecycleEvent{Module: r.Module, Action: registry.ActionSubjectRetired,
-			Subject: r.Subject, Version: m.LatestVersion, Text: r.Reason, Principal: r.Principal, At: at}); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		sub, err = getSubject(ctx, tx, r.Module, r.Subject)
@@ -101,24 +104,19 @@ func (s *Store) setDeprecation(ctx context.Context, op, module string, message *
 	var out registry.Module
 	changed, err := s.lifecycleTx(ctx, op, module, func(tx pgx.Tx, m registry.Module, at time.Time) (bool, error) {
 		out = m
-		e := registry.LifecycleEvent{Module: module, Principal: principal, At: at}
-		var args []any
-		switch {
-		case message == nil && m.Deprecation == nil,
-			message != nil && m.Deprecation != nil && m.Deprecation.Message == *message:
+		e := registry.DeprecationEvent(m, message, principal, at)
+		if e == nil {
 			return false, nil
-		case message == nil:
-			e.Action = registry.ActionModuleUndeprecate
-			args = []any{nil, nil, nil}
-		default:
-			e.Action, e.Text = registry.ActionModuleDeprecated, *message
-			args = []any{*message, principal, at}
+		}
+		args := []any{nil, nil, nil}
+		if e.Action == registry.ActionModuleDeprecated {
+			args = []any{e.Text, e.Principal, e.At}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE modules SET deprecation_message = $2, deprecated_by = $3, deprecated_at = $4 WHERE name = $1`,
 			append([]any{module}, args...)...); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		var err error
@@ -153,23 +151,19 @@ func (s *Store) setDeletion(ctx context.Context, op, module string, number int64
 		if v, err = versionTx(ctx, tx, module, number); err != nil {
 			return false, err
 		}
-		e := registry.LifecycleEvent{Module: module, Version: number, Principal: principal, At: at}
-		var args []any
-		switch {
-		case reason == nil && v.Deleted == nil, reason != nil && v.Deleted != nil:
+		e := registry.DeletionEvent(v, reason, principal, at)
+		if e == nil {
 			return false, nil
-		case reason == nil:
-			e.Action = registry.ActionVersionRestored
-			args = []any{nil, nil, nil}
-		default:
-			e.Action, e.Text = registry.ActionVersionDeleted, *reason
-			args = []any{at, principal, *reason}
+		}
+		args := []any{nil, nil, nil}
+		if e.Action == registry.ActionVersionDeleted {
+			args = []any{e.At, e.Principal, e.Text}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE versions SET deleted_at = $3, deleted_by = $4, deleted_reason = $5
 			WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND number = $2`, append([]any{module, number}, args...)...); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		v, err = versionTx(ctx, tx, module, number)

@@ -71,16 +71,19 @@ func (s *Store) RetireSubject(ctx context.Context, r registry.RetireSubjectReque
 		if err != nil {
 			return false, err
 		}
-		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil || sub.Retired != nil {
+		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil {
 			return false, err
+		}
+		e := registry.RetirementEvent(sub, m.LatestVersion, r, at)
+		if e == nil {
+			return false, nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE subjects SET retired_version = ?, retired_by = ?, retired_at = ?, retired_reason = ?
 			WHERE module_id = (SELECT id FROM modules WHERE name = ?) AND name = ?`,
-			m.LatestVersion, r.Principal, toMicros(at), r.Reason, r.Module, r.Subject); err != nil {
+			e.Version, e.Principal, toMicros(e.At), e.Text, r.Module, r.Subject); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, registry.LifecycleEvent{Module: r.Module, Action: registry.ActionSubjectRetired,
-			Subject: r.Subject, Version: m.LatestVersion, Text: r.Reason, Principal: r.Principal, At: at}); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		sub, err = getSubject(ctx, tx, r.Module, r.Subject)
@@ -111,24 +114,19 @@ func (s *Store) setDeprecation(ctx context.Context, op, module string, message *
 		if m, err = moduleTx(ctx, tx, module); err != nil {
 			return false, err
 		}
-		e := registry.LifecycleEvent{Module: module, Principal: principal, At: at}
-		var args []any
-		switch {
-		case message == nil && m.Deprecation == nil,
-			message != nil && m.Deprecation != nil && m.Deprecation.Message == *message:
+		e := registry.DeprecationEvent(m, message, principal, at)
+		if e == nil {
 			return false, nil
-		case message == nil:
-			e.Action = registry.ActionModuleUndeprecate
-			args = []any{nil, nil, nil}
-		default:
-			e.Action, e.Text = registry.ActionModuleDeprecated, *message
-			args = []any{*message, principal, toMicros(at)}
+		}
+		args := []any{nil, nil, nil}
+		if e.Action == registry.ActionModuleDeprecated {
+			args = []any{e.Text, e.Principal, toMicros(e.At)}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE modules SET deprecation_message = ?, deprecated_by = ?, deprecated_at = ? WHERE name = ?`,
 			append(args, module)...); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		m, err = moduleTx(ctx, tx, module)
@@ -162,23 +160,19 @@ func (s *Store) setDeletion(ctx context.Context, op, module string, number int64
 		if v, err = versionTx(ctx, tx, module, number); err != nil {
 			return false, err
 		}
-		e := registry.LifecycleEvent{Module: module, Version: number, Principal: principal, At: at}
-		var args []any
-		switch {
-		case reason == nil && v.Deleted == nil, reason != nil && v.Deleted != nil:
+		e := registry.DeletionEvent(v, reason, principal, at)
+		if e == nil {
 			return false, nil
-		case reason == nil:
-			e.Action = registry.ActionVersionRestored
-			args = []any{nil, nil, nil}
-		default:
-			e.Action, e.Text = registry.ActionVersionDeleted, *reason
-			args = []any{toMicros(at), principal, *reason}
+		}
+		args := []any{nil, nil, nil}
+		if e.Action == registry.ActionVersionDeleted {
+			args = []any{toMicros(e.At), e.Principal, e.Text}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE versions SET deleted_at = ?, deleted_by = ?, deleted_reason = ?
 			WHERE module_id = (SELECT id FROM modules WHERE name = ?) AND number = ?`, append(args, module, number)...); err != nil {
 			return false, err
 		}
-		if err := recordEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, *e); err != nil {
 			return false, err
 		}
 		v, err = versionTx(ctx, tx, module, number)
