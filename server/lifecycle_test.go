@@ -223,4 +223,18 @@ func TestRetireAndDeprecate(t *testing.T) {
 	}
 	_, err = admin.DeprecateModule(ctx, connect.NewRequest(&v1.DeprecateModuleRequest{Module: "acme/commerce", Message: strings.Repeat("x", 5000)}))
 	wantCode(t, "a deprecation message past the limit", err, connect.CodeInvalidArgument, "max_reason_bytes")
+	_, err = admin.RetireSubject(ctx, connect.NewRequest(&v1.RetireSubjectRequest{Module: "acme/commerce", Message: "acme.billing.v1.Invoice", Reason: "a\x00b"}))
+	wantCode(t, "a reason with a NUL", err, connect.CodeInvalidArgument, "control character")
+	for _, tc := range []struct {
+		name string
+		req  *v1.ListLifecycleEventsRequest
+		want string
+	}{
+		{"page size past the limit", &v1.ListLifecycleEventsRequest{Module: "acme/commerce", PageSize: 5000}, "page size 5000 is not between 0 and 1000"},
+		{"corrupt page token", &v1.ListLifecycleEventsRequest{Module: "acme/commerce", PageToken: "%%%"}, "page token"},
+		{"another list's page token", &v1.ListLifecycleEventsRequest{Module: "acme/commerce", PageToken: "bW9kdWxlczphY21l"}, "belongs to another list"},
+	} {
+		_, err := reader.ListLifecycleEvents(ctx, connect.NewRequest(tc.req))
+		wantCode(t, tc.name, err, connect.CodeInvalidArgument, tc.want)
+	}
 }
