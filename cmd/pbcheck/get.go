@@ -71,6 +71,7 @@ func getVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 			return exitError, rpcError(f.registry, "get "+name, err)
 		}
 		ver, files = resp.Msg.GetVersion(), resp.Msg.GetFiles()
+		warnDeprecated(e.stderr, resp.Msg.GetModule())
 		n = ver.GetNumber() // the image, if asked for, is of the same version
 		name = fmt.Sprintf("%s@v%d", module, n)
 		imageOnly = !slices.ContainsFunc(files, func(f *v1.File) bool { return strings.HasSuffix(f.GetPath(), ".proto") })

@@ -135,12 +135,17 @@ func listEvents(ctx context.Context, e *env, f *clientFlags, c registryClient, m
 // and, when the push's content is a version that was deleted, how to serve
 // it again.
 func warnLifecycle(w io.Writer, resp *v1.PushResponse) {
-	if d := resp.GetModule().GetDeprecation(); d != nil {
-		fmt.Fprintf(w, "warning: module %s is deprecated, %s\n", resp.GetModule().GetName(), deprecationString(d))
-	}
+	warnDeprecated(w, resp.GetModule())
 	if v := resp.GetVersion(); !resp.GetCreated() && v.GetDeleted() != nil {
 		fmt.Fprintf(w, "warning: version %d, which holds this content, was deleted from serving, %s; ask an admin to run `pbcheck registry restore %s@%d` to serve it again\n",
 			v.GetNumber(), deletionString(v.GetDeleted()), v.GetModule(), v.GetNumber())
+	}
+}
+
+// warnDeprecated prints m's deprecation, if any, as a warning.
+func warnDeprecated(w io.Writer, m *v1.Module) {
+	if d := m.GetDeprecation(); d != nil {
+		fmt.Fprintf(w, "warning: module %s is deprecated, %s\n", m.GetName(), deprecationString(d))
 	}
 }
 

@@ -86,6 +86,8 @@ func TestLifecycleCommands(t *testing.T) {
 		{"ls shows the deprecation", v1dir, reg("ls"), exitOK, []string{"DEPRECATED", "acme/audit  v2", "by alice at ", ": use acme/audit2"}, nil},
 		{"push to the deprecated module warns", v3dir, []string{"push", "--token", ci}, exitOK, []string{
 			"acme/audit: version 3 created", "warning: module acme/audit is deprecated, by alice at ", ": use acme/audit2\n"}, nil},
+		{"get from the deprecated module warns", v1dir, reg("get", "acme/audit", "--out", t.TempDir()), exitOK, []string{
+			"warning: module acme/audit is deprecated, by alice at ", ": use acme/audit2\n"}, nil},
 		{"undeprecate", v1dir, admin("deprecate", "acme/audit", "--undo"), exitOK, []string{"acme/audit is no longer deprecated"}, nil},
 		{"undeprecate again", v1dir, admin("deprecate", "acme/audit", "--undo"), exitOK, []string{"acme/audit is not deprecated: nothing to undo"}, nil},
 		{"ls without deprecations", v1dir, reg("ls"), exitOK, []string{"MODULE      LATEST  UPDATED\n", "acme/audit  v3"}, []string{"DEPRECATED"}},
