@@ -204,10 +204,10 @@ func TestLifecycleValidation(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	var logs bytes.Buffer
-	s := registry.NewService(store, registry.ServiceOptions{
+	s := registry.NewService(store, compose(registry.ServiceOptions{
 		Limits: registry.Limits{MaxReasonBytes: 64},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
+	}))
 	ctx := context.Background()
 	mustPush(t, s, billingConfig, billingProto("  int64 amount = 7;", "", ""))
 	logs.Reset()
