@@ -175,30 +175,115 @@ func CheckImages(ctx context.Context, prev, curr *image.Image, spec CheckSpec, l
 }
 
 // mergeFindings folds the findings of one change — same element, subject
-// and level — into the first (findings are sorted), naming the
-// others' rules in Also.
+// and level — into the first (findings are sorted), naming the others'
+// rules in Also; the merged finding is an error when any of them is.
 func mergeFindings(findings []Finding) []Finding {
 	type key struct {
 		element, subject string
 		level            Level
 		policy           bool
-		severity         compat.Severity
 	}
 	index := make(map[key]int, len(findings))
 	out := findings[:0]
 	for _, f := range findings {
-		k := key{f.Element, f.Subject, f.Level, f.Policy, f.Severity}
+		k := key{f.Element, f.Subject, f.Level, f.Policy}
 		if i, ok := index[k]; ok && f.Element != "" {
 			if f.Rule != out[i].Rule && !slices.Contains(out[i].Also, f.Rule) {
 				out[i].Also = append(out[i].Also, f.Rule)
 				out[i].Directions |= f.Directions
 			}
+			out[i].Severity = min(out[i].Severity, f.Severity) // SeverityError is 0
 			continue
 		}
 		index[k] = len(out)
 		out = append(out, f)
 	}
 	return out
+}
+
+// FoldPolicies folds each policy finding into the finding of the change it
+// is about — the first non-policy finding of the same element — so that a
+// change is one finding naming every rule it breaks (the policy in Also,
+// its message in Notes), which one exception naming any of them lets
+// through; the folded finding is an error when either is. Policy findings
+// of one rule and element (one per rule of the change they judge) become
+// one. Findings keep their order; the push and pbcheck breaking call it
+// after evaluating policies.
+func FoldPolicies(findings []Finding) []Finding {
+	changes := make(map[string]int)
+	for i, f := range findings {
+		if _, ok := changes[f.Element]; !ok && !f.Policy && f.Element != "" {
+			changes[f.Element] = i
+		}
+	}
+	type policyKey struct{ rule, element string }
+	policyAt := make(map[policyKey]int)
+	folded := make([]bool, len(findings))
+	for i, f := range findings {
+		if !f.Policy || f.Element == "" {
+			continue
+		}
+		target, ok := changes[f.Element]
+		if !ok {
+			k := policyKey{f.Rule, f.Element}
+			if j, seen := policyAt[k]; seen {
+				findings[j].Severity = min(findings[j].Severity, f.Severity)
+				folded[i] = true
+			} else {
+				policyAt[k] = i
+			}
+			continue
+		}
+		c := &findings[target]
+		if f.Rule != c.Rule && !slices.Contains(c.Also, f.Rule) {
+			c.Also = append(c.Also, f.Rule)
+		}
+		if note := policyNote(f.Message, findings, f.Element); note != "" && !slices.Contains(c.Notes, note) {
+			c.Notes = append(c.Notes, note)
+		}
+		c.Severity = min(c.Severity, f.Severity)
+		folded[i] = true
+	}
+	out := findings[:0]
+	for i, f := range findings {
+		if !folded[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// policyNote returns a policy's message without the message of the change
+// it judges, which change policies repeat (change.message + " advice").
+func policyNote(msg string, findings []Finding, element string) string {
+	for _, f := range findings {
+		if f.Policy || f.Element != element {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(msg, f.Message); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	// A change policy's message starts with a message of the change under
+	// every rule (e.g. the name and the number rules of one deletion):
+	// drop its first sentence when it repeats the change's subject.
+	if i := strings.Index(msg, ". "); i > 0 {
+		for _, f := range findings {
+			if !f.Policy && f.Element == element && sameChange(msg[:i], f.Message) {
+				return strings.TrimSpace(msg[i+2:])
+			}
+		}
+	}
+	return msg
+}
+
+// sameChange reports whether two messages describe one element's change:
+// they agree up to the first word that differs after the element's
+// description (`Field 3 "x" on message "M" was deleted …`).
+func sameChange(a, b string) bool {
+	const marker = " was deleted"
+	ia, ib := strings.Index(a, marker), strings.Index(b, marker)
+	return ia > 0 && ia == ib && a[:ia] == b[:ib]
 }
 
 // strongest returns now with what rule found weakened taken from old: the

@@ -1,17 +1,235 @@
 package registry
 
-import "strings"
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pbregistry/pbregistry/compat"
+)
 
 // Explain says what the finding changed and whom it breaks, relative to the
-// baseline version, without its location, rule and level: what Describe
-// writes between the location and the parentheses.
+// baseline version (0: "the previous schema", as pbcheck breaking checks
+// two schemas without versions), without its location, rule and level:
+// what Describe writes between the location and the parentheses. It names
+// the direction that breaks and why: a deletion says what readers at the
+// baseline no longer receive and what an unreserved name or number
+// risks; a lossy type change which values are truncated, by whom; other
+// changes who cannot read what. The notes of policies folded into the
+// finding follow.
 func (f Finding) Explain(baseline int64) string {
-	msg := strings.TrimSuffix(f.Summary(), ".")
+	if f.Policy && len(f.Also) == 0 && len(f.Notes) == 0 {
+		return f.Message // as pbcheck lint prints it
+	}
+	v := versionsOf(f.Level, baseline)
+	dirs := f.protectedDirections()
+	rules := f.Rules()
+	summary := strings.TrimSuffix(f.Summary(), ".")
+	var impact []string
+	switch {
+	case hasAny(rules, fieldDeletionRules) && f.Directions != 0:
+		summary, impact = explainFieldDeletion(summary, f.Element, rules, dirs, v)
+	case hasAny(rules, enumValueDeletionRules) && f.Directions != 0:
+		summary, impact = explainEnumValueDeletion(summary, f.Element, rules, dirs, v)
+	case f.Rule == "FIELD_WIRE_LOSSLESS_TYPE" && dirs != compat.Both:
+		summary, impact = explainTruncation(summary, dirs, v)
+	}
+	if impact == nil {
+		impact = genericImpact(dirs, v)
+	}
+	msg := summary
 	if len(f.Also) > 0 {
 		msg += " (also " + strings.Join(f.Also, ", ") + ")"
 	}
-	if impact := f.impact(baseline); impact != "" {
-		msg += "; " + impact
+	if len(impact) > 0 {
+		msg += "; " + strings.Join(impact, "; ")
+	}
+	for _, n := range f.Notes {
+		msg += ". " + strings.TrimSuffix(n, ".")
 	}
 	return msg
+}
+
+// versions names, for one finding, the readers and data at the baseline:
+// v3 (or v1–v3 in the directions a transitive level protects), or the
+// previous schema when there is no version number.
+type versions struct {
+	// oldReaders are the readers still on the baseline: "readers at v3".
+	oldReaders string
+	// oldData is what the baseline wrote: "v1–v3".
+	oldData string
+}
+
+func versionsOf(level Level, baseline int64) versions {
+	if baseline <= 0 {
+		return versions{oldReaders: "readers on the previous schema", oldData: "the previous schema"}
+	}
+	one := fmt.Sprintf("v%d", baseline)
+	all := one
+	if baseline > 1 {
+		all = fmt.Sprintf("v1–v%d", baseline)
+	}
+	v := versions{oldReaders: "readers at " + one, oldData: one}
+	switch level {
+	case LevelFullTransitive:
+		v.oldReaders, v.oldData = "readers at "+all, all
+	case LevelForwardTransitive:
+		v.oldReaders = "readers at " + all
+	case LevelBackwardTransitive:
+		v.oldData = all
+	}
+	return v
+}
+
+// protectedDirections returns the directions the finding breaks that the
+// level in force protects — all it breaks under the module's rules, or
+// when the level protects none of them (a ledger or configuration
+// finding).
+func (f Finding) protectedDirections() compat.Direction {
+	dirs := f.Directions
+	if ld := f.Level.Directions().Directions(); f.Level != "" && dirs&ld != 0 {
+		dirs &= ld
+	}
+	return dirs
+}
+
+// genericImpact says who cannot read what: "readers at v3 cannot read what
+// this version writes" (old readers, new data: FORWARD) and "this version
+// cannot read what v1–v3 wrote" (new readers, old data: BACKWARD).
+func genericImpact(dirs compat.Direction, v versions) []string {
+	oldReaders := v.oldReaders + " cannot read what this version writes"
+	newReaders := "this version cannot read what " + v.oldData + " wrote"
+	switch dirs {
+	case compat.Forward:
+		return []string{oldReaders}
+	case compat.Backward:
+		return []string{newReaders}
+	case compat.Both:
+		return []string{oldReaders + ", and " + newReaders}
+	}
+	return nil
+}
+
+// The rules that report a deleted field or enum value, by what they ask
+// to be reserved.
+var (
+	fieldDeletionRules     = []string{"FIELD_NO_DELETE", "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", "FIELD_NO_DELETE_UNLESS_NAME_RESERVED"}
+	enumValueDeletionRules = []string{"ENUM_VALUE_NO_DELETE", "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", "ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED"}
+)
+
+func hasAny(rules, of []string) bool {
+	for _, r := range rules {
+		if slices.Contains(of, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// deletedNumber reads the number of a deleted field or enum value from its
+// message: `Field 3 "x" …` or `Enum value 3 ("X") …`.
+var deletedNumber = regexp.MustCompile(`^(?:Field|Extension|Enum value) (\d+) `)
+
+// explainFieldDeletion explains a deleted field: readers at the baseline
+// no longer receive it from what this version writes (FORWARD, always
+// true); this version's JSON readers reject the old data's key while the
+// name is not reserved (BACKWARD, FIELD_NO_DELETE_UNLESS_NAME_RESERVED);
+// this version skips the field in old data (BACKWARD, FIELD_NO_DELETE);
+// and an unreserved number may come back with another meaning. Reading
+// old data on the wire is never broken by a deletion, and is not claimed.
+func explainFieldDeletion(summary, element string, rules []string, dirs compat.Direction, v versions) (string, []string) {
+	name := element[strings.LastIndexByte(element, '.')+1:]
+	number := ""
+	if m := deletedNumber.FindStringSubmatch(summary); m != nil {
+		number = m[1]
+	}
+	nameRule := slices.Contains(rules, "FIELD_NO_DELETE_UNLESS_NAME_RESERVED")
+	numberRule := slices.Contains(rules, "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED")
+	if nameRule && numberRule {
+		summary = strings.Replace(summary, " without reserving its name", " without reserving its name or number", 1)
+		summary = strings.Replace(summary, " without reserving its number", " without reserving its name or number", 1)
+	}
+	var out []string
+	if dirs&compat.Forward != 0 {
+		out = append(out, fmt.Sprintf("%s no longer receive %s from what this version writes", v.oldReaders, name))
+	}
+	if dirs&compat.Backward != 0 {
+		switch {
+		case nameRule:
+			out = append(out, fmt.Sprintf("this version's JSON readers reject what %s wrote with key %q (unknown to them) until the name is reserved", v.oldData, name))
+		case slices.Contains(rules, "FIELD_NO_DELETE"):
+			out = append(out, fmt.Sprintf("this version ignores %s in what %s wrote", name, v.oldData))
+		}
+	}
+	if numberRule && number != "" {
+		out = append(out, fmt.Sprintf("until number %s is reserved, a later version may reuse it with another type, which %s and the data %s wrote would misread", number, v.oldReaders, v.oldData))
+	}
+	return summary, out
+}
+
+// explainEnumValueDeletion explains a deleted enum value: this version
+// does not know the value in old data (BACKWARD; JSON readers reject its
+// name until it is reserved), and an unreserved number may come back with
+// another meaning. Readers at the baseline read what this version writes.
+func explainEnumValueDeletion(summary, element string, rules []string, dirs compat.Direction, v versions) (string, []string) {
+	name := element[strings.LastIndexByte(element, '.')+1:]
+	number := ""
+	if m := deletedNumber.FindStringSubmatch(summary); m != nil {
+		number = m[1]
+	}
+	nameRule := slices.Contains(rules, "ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED")
+	numberRule := slices.Contains(rules, "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED")
+	var out []string
+	if dirs&compat.Backward != 0 {
+		switch {
+		case nameRule:
+			out = append(out, fmt.Sprintf("this version's JSON readers reject what %s wrote with %s (an unknown name to them) until the name is reserved", v.oldData, name))
+		case slices.Contains(rules, "ENUM_VALUE_NO_DELETE"):
+			out = append(out, fmt.Sprintf("this version reads %s in what %s wrote as an unknown value", name, v.oldData))
+		}
+	}
+	if numberRule && number != "" {
+		out = append(out, fmt.Sprintf("until number %s is reserved, a later version may reuse it with another meaning, which %s and the data %s wrote would misread", number, v.oldReaders, v.oldData))
+	}
+	return summary, out
+}
+
+// kindChange reads the kinds of a type change from its message.
+var kindChange = regexp.MustCompile(`changed type from (\w+) to (\w+): `)
+
+// truncatedRange is, for the narrower kind of a lossy change, the values
+// its readers truncate.
+var truncatedRange = map[string]string{
+	"int32":    "above 2^31−1 or below −2^31",
+	"sint32":   "above 2^31−1 or below −2^31",
+	"sfixed32": "above 2^31−1 or below −2^31",
+	"enum":     "above 2^31−1 or below −2^31",
+	"uint32":   "above 2^32−1 or below 0",
+	"fixed32":  "above 2^32−1 or below 0",
+	"bool":     "other than 0 and 1",
+}
+
+// explainTruncation explains a wire-compatible type change that truncates
+// in one direction: "values above 2^31−1 or below −2^31 are truncated by
+// readers at v3" (widening: old readers, new data) or "… that v1–v3 wrote
+// are truncated by this version" (narrowing: new readers, old data).
+func explainTruncation(summary string, dirs compat.Direction, v versions) (string, []string) {
+	m := kindChange.FindStringSubmatchIndex(summary)
+	if m == nil {
+		return summary, nil
+	}
+	prev, curr := summary[m[2]:m[3]], summary[m[4]:m[5]]
+	head := summary[:m[1]-len(": ")]
+	switch dirs {
+	case compat.Forward:
+		if r, ok := truncatedRange[prev]; ok {
+			return head, []string{fmt.Sprintf("values %s are truncated by %s", r, v.oldReaders)}
+		}
+	case compat.Backward:
+		if r, ok := truncatedRange[curr]; ok {
+			return head, []string{fmt.Sprintf("values %s that %s wrote are truncated by this version", r, v.oldData)}
+		}
+	}
+	return summary, nil
 }

@@ -144,8 +144,12 @@ type Finding struct {
 	// Also are the other rules the same change breaks, at the same element
 	// for the same subject (a rename breaks FIELD_SAME_NAME and
 	// FIELD_SAME_JSON_NAME): one finding per change, which one exception
-	// naming any of its rules lets through.
+	// naming any of its rules lets through. Policies about the same
+	// element are folded in too (see FoldPolicies).
 	Also []string
+	// Notes are the messages of the policies folded into the finding,
+	// without the change's own message they repeat.
+	Notes []string
 }
 
 // Rules returns Rule and Also.
@@ -246,7 +250,9 @@ func pluralize(n int, word string) string {
 }
 
 // Describe renders the finding for people:
-// `path:line:col: message; who it breaks (RULE, LEVEL)`.
+// `path:line:col: message; who it breaks (RULE + ALSO, LEVEL)`, with
+// ", warning" after the level of a warning ("policy warning" for a
+// policy's).
 func (f Finding) Describe(baseline int64) string {
 	loc := "<module>"
 	if f.Location.Path != "" {
@@ -262,38 +268,10 @@ func (f Finding) Describe(baseline int64) string {
 	case level == "":
 		level = "module rules"
 	}
+	if !f.Policy && f.Severity == compat.SeverityWarning {
+		level += ", warning"
+	}
 	return fmt.Sprintf("%s: %s (%s, %s)", loc, msg, strings.Join(f.Rules(), " + "), level)
-}
-
-// impact says whom a finding breaks, relative to the baseline version, in
-// the directions the level in force protects (every direction the change
-// breaks under the module's rules): "readers at v3 cannot read what this
-// version writes" (old readers, new data: FORWARD) and "this version
-// cannot read what v1–v3 wrote" (new readers, old data: BACKWARD); the
-// versions are v1–vN under a transitive level.
-func (f Finding) impact(baseline int64) string {
-	if baseline == 0 {
-		return ""
-	}
-	dirs := f.Directions
-	if ld := f.Level.Directions().Directions(); f.Level != "" && dirs&ld != 0 {
-		dirs &= ld
-	}
-	versions := fmt.Sprintf("v%d", baseline)
-	if f.Level.Transitive() && baseline > 1 {
-		versions = fmt.Sprintf("v1–v%d", baseline)
-	}
-	oldReaders := "readers at " + versions + " cannot read what this version writes"
-	newReaders := "this version cannot read what " + versions + " wrote"
-	switch dirs {
-	case compat.Forward:
-		return oldReaders
-	case compat.Backward:
-		return newReaders
-	case compat.Both:
-		return oldReaders + ", and " + newReaders
-	}
-	return ""
 }
 
 // prepared is a push made ready to check: split, validated, compiled.
@@ -565,7 +543,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	if err != nil {
 		return nil, err
 	}
-	findings = append(findings, policyFindings...)
+	findings = FoldPolicies(append(findings, policyFindings...))
 	exceptions, err := s.applyExceptions(ctx, p, findings)
 	if err != nil {
 		return nil, err

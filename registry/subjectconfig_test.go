@@ -42,7 +42,7 @@ func TestSubjectOverrideGovernsPush(t *testing.T) {
 			subject:  "acme.billing.v1.AuditLine",
 			override: registry.Compatibility{Level: registry.LevelFull},
 			before:   [3]string{"", "", "  int32 count = 2;"}, after: [3]string{"", "", "  int64 count = 2;"},
-			wantRules: []string{"FIELD_WIRE_JSON_COMPATIBLE_TYPE"},
+			wantRules: []string{"FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_WIRE_LOSSLESS_TYPE"},
 			wantLevel: registry.LevelFull,
 		},
 		{

@@ -124,7 +124,8 @@ func (l line) text() string {
 	return fmt.Sprintf("%s:%d:%d:%s (%s)", l.displayPath(), atLeast1(l.startLine), atLeast1(l.startColumn), l.message, rule)
 }
 
-// jsonLine has buf's keys, in buf's order.
+// jsonLine has buf's keys, in buf's order, and severity ("error" or
+// "warning"), which buf does not print and tools built for buf ignore.
 type jsonLine struct {
 	Path        string `json:"path,omitempty"`
 	StartLine   int    `json:"start_line"`
@@ -133,7 +134,7 @@ type jsonLine struct {
 	EndColumn   int    `json:"end_column"`
 	Type        string `json:"type"`
 	Message     string `json:"message"`
-	Severity    string `json:"severity,omitempty"`
+	Severity    string `json:"severity"`
 }
 
 func (l line) json() string {
@@ -141,10 +142,7 @@ func (l line) json() string {
 		Path:      l.path,
 		StartLine: atLeast1(l.startLine), StartColumn: atLeast1(l.startColumn),
 		EndLine: atLeast1(l.endLine), EndColumn: atLeast1(l.endColumn),
-		Type: l.rule, Message: l.message,
-	}
-	if l.severity == compat.SeverityWarning {
-		jl.Severity = "warning"
+		Type: l.rule, Message: l.message, Severity: l.severity.String(),
 	}
 	b, _ := json.Marshal(jl) // cannot fail: strings and ints only
 	return string(b)
@@ -191,16 +189,19 @@ func (l line) msvs() string {
 	return fmt.Sprintf("%s(%d,%d) : %s %s : %s", l.displayPath(), atLeast1(l.startLine), atLeast1(l.startColumn), l.severity, l.rule, l.message)
 }
 
-// writeJUnit writes one test suite per file and one failed test case per
-// finding, named after the rule and position.
+// writeJUnit writes one test suite per file and one test case per
+// finding, named after the rule and position: a failed one for an error,
+// a passed one whose output says "warning: …" for a warning, which must
+// not fail the build.
 func writeJUnit(w io.Writer, lines []line) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr"`
 	}
 	type testcase struct {
-		Name    string  `xml:"name,attr"`
-		Failure failure `xml:"failure"`
+		Name      string   `xml:"name,attr"`
+		Failure   *failure `xml:"failure"`
+		SystemOut string   `xml:"system-out,omitempty"`
 	}
 	type testsuite struct {
 		Name     string     `xml:"name,attr"`
@@ -229,8 +230,12 @@ func writeJUnit(w io.Writer, lines []line) error {
 		}
 		s := &out.Suites[i]
 		s.Tests++
+		if l.severity == compat.SeverityWarning {
+			s.Cases = append(s.Cases, testcase{Name: caseName, SystemOut: "warning: " + l.text()})
+			continue
+		}
 		s.Failures++
-		s.Cases = append(s.Cases, testcase{Name: caseName, Failure: failure{Message: l.text(), Type: l.rule}})
+		s.Cases = append(s.Cases, testcase{Name: caseName, Failure: &failure{Message: l.text(), Type: l.rule}})
 	}
 	b, err := xml.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -34,8 +34,8 @@ proto/acme/v1/a.proto:4:3:Field 1 "a" on message "Foo" changed type from int32 t
 proto/acme/v1/a.proto:2:1:50%, not: great
 second line (PACKAGE_VERSIONED, warning)
 `},
-		{FormatJSON, `{"start_line":1,"start_column":1,"end_line":1,"end_column":1,"type":"FILE_NO_DELETE","message":"File \"acme/v1/b.proto\" was deleted."}
-{"path":"proto/acme/v1/a.proto","start_line":4,"start_column":3,"end_line":4,"end_column":8,"type":"FIELD_SAME_TYPE","message":"Field 1 \"a\" on message \"Foo\" changed type from int32 to int64."}
+		{FormatJSON, `{"start_line":1,"start_column":1,"end_line":1,"end_column":1,"type":"FILE_NO_DELETE","message":"File \"acme/v1/b.proto\" was deleted.","severity":"error"}
+{"path":"proto/acme/v1/a.proto","start_line":4,"start_column":3,"end_line":4,"end_column":8,"type":"FIELD_SAME_TYPE","message":"Field 1 \"a\" on message \"Foo\" changed type from int32 to int64.","severity":"error"}
 {"path":"proto/acme/v1/a.proto","start_line":2,"start_column":1,"end_line":2,"end_column":18,"type":"PACKAGE_VERSIONED","message":"50%, not: great\nsecond line","severity":"warning"}
 `},
 		{FormatGitHubActions, `::error file=<input>,title=FILE_NO_DELETE::File "acme/v1/b.proto" was deleted.
@@ -87,5 +87,46 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "github-actions") {
 		t.Errorf("ParseFormat(yaml) error = %v, want one listing the formats", err)
+	}
+}
+
+// TestSeverityInEveryFormat: every format tells a warning from an error,
+// and a warning never looks like an error: it is marked as a warning, and
+// in JUnit it is a passed test case, not a failure.
+func TestSeverityInEveryFormat(t *testing.T) {
+	errorFinding := compat.Finding{Rule: "FIELD_SAME_TYPE", Location: compat.Location{Path: "a.proto", StartLine: 3, StartColumn: 1}, Message: "changed."}
+	warning := errorFinding
+	warning.Rule, warning.Severity = "FIELD_WIRE_LOSSLESS_TYPE", compat.SeverityWarning
+	tests := []struct {
+		format              Format
+		errorMark, warnMark string
+	}{
+		{FormatText, "(FIELD_SAME_TYPE)", "(FIELD_WIRE_LOSSLESS_TYPE, warning)"},
+		{FormatJSON, `"severity":"error"`, `"severity":"warning"`},
+		{FormatGitHubActions, "::error ", "::warning "},
+		{FormatMSVS, ": error FIELD_SAME_TYPE", ": warning FIELD_WIRE_LOSSLESS_TYPE"},
+		{FormatJUnit, `<failure message="a.proto:3:1:changed. (FIELD_SAME_TYPE)"`, "<system-out>warning: a.proto:3:1:changed. (FIELD_WIRE_LOSSLESS_TYPE, warning)</system-out>"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format), func(t *testing.T) {
+			var errOut, warnOut bytes.Buffer
+			if err := Write(&errOut, tt.format, []compat.Finding{errorFinding}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(&warnOut, tt.format, []compat.Finding{warning}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(errOut.String(), tt.errorMark) {
+				t.Errorf("error: %s\nlacks %s", errOut.String(), tt.errorMark)
+			}
+			if !strings.Contains(warnOut.String(), tt.warnMark) {
+				t.Errorf("warning: %s\nlacks %s", warnOut.String(), tt.warnMark)
+			}
+			for _, errorOnly := range []string{"::error", `"severity":"error"`, ": error ", "<failure", `failures="1"`} {
+				if strings.Contains(warnOut.String(), errorOnly) {
+					t.Errorf("warning: %s\nlooks like an error (%s)", warnOut.String(), errorOnly)
+				}
+			}
+		})
 	}
 }

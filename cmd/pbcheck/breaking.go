@@ -129,16 +129,6 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		return exitError, err
 	}
 
-	var findings []compat.Finding
-	if subjectAware(current, against) || f.history != "" {
-		subjectFindings, baseline, err := checkSubjectAware(ctx, e, current, against, f, level, commits)
-		if err != nil {
-			return exitError, err
-		}
-		findings = findingsForReport(subjectFindings, baseline)
-	} else if findings, err = checkModules(current, against, f, level); err != nil {
-		return exitError, err
-	}
 	// Change policies (pbregistry.yaml's and the built-in ones) join the
 	// compatibility findings.
 	set, pctx, err := policiesOf(current.Config, false)
@@ -149,7 +139,19 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	return writeFindings(e, format, compat.Sort(append(findings, changes...)), current.Image)
+	var findings []compat.Finding
+	if subjectAware(current, against) || f.history != "" {
+		subjectFindings, baseline, err := checkSubjectAware(ctx, e, current, against, f, level, commits)
+		if err != nil {
+			return exitError, err
+		}
+		findings = foldedForReport(subjectFindings, changes, baseline)
+	} else if findings, err = checkModules(current, against, f, level); err != nil {
+		return exitError, err
+	} else {
+		findings = append(findings, changes...)
+	}
+	return writeFindings(e, format, compat.Sort(findings), current.Image)
 }
 
 // loadPair loads the input and the against input concurrently, then applies
@@ -407,22 +409,4 @@ func checkSubjectAware(ctx context.Context, e *env, current, against *input.Inpu
 		return nil, 0, fmt.Errorf("breaking: %w", err)
 	}
 	return res.Findings, baseline, nil
-}
-
-// findingsForReport turns the findings of a subject-aware check into the
-// report's findings, naming the subject and its level in the message as
-// pbcheck prints the registry's findings; with a baseline version (from
-// --history), each says whom it breaks as the registry says it.
-func findingsForReport(fs []registry.Finding, baseline int64) []compat.Finding {
-	out := make([]compat.Finding, len(fs))
-	for i, f := range fs {
-		out[i] = f.Finding
-		if baseline > 0 {
-			out[i].Message = f.Explain(baseline)
-		}
-		if f.Subject != "" {
-			out[i].Message += fmt.Sprintf(" [subject %s, %s]", f.Subject, f.Level)
-		}
-	}
-	return out
 }

@@ -86,7 +86,7 @@ current/acme/billing/v1/invoice.proto:5:3:Field 2 "amount" on message "Invoice" 
 			name:     "json",
 			args:     []string{"breaking", "current", "--against", "previous", "--error-format", "json", "--use", "FIELD_SAME_TYPE"},
 			wantCode: exitFindings,
-			want: `{"path":"current/acme/billing/v1/invoice.proto","start_line":5,"start_column":3,"end_line":5,"end_column":8,"type":"FIELD_SAME_TYPE","message":"Field 2 \"amount\" on message \"Invoice\" changed type from int32 to int64."}
+			want: `{"path":"current/acme/billing/v1/invoice.proto","start_line":5,"start_column":3,"end_line":5,"end_column":8,"type":"FIELD_SAME_TYPE","message":"Field 2 \"amount\" on message \"Invoice\" changed type from int32 to int64.","severity":"error"}
 `,
 		},
 		{

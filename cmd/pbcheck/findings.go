@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/report"
 )
 
@@ -29,4 +32,27 @@ func exitCodeOf(findings []compat.Finding) int {
 		}
 	}
 	return exitOK
+}
+
+// foldedForReport turns the findings of a subject-aware check and the
+// change policies' findings into the report's findings as the registry
+// makes them at push: each policy finding folded into the finding of the
+// change it judges (registry.FoldPolicies), each message saying whom the
+// change breaks (registry.Finding.Explain: relative to the baseline
+// version from --history, else to the previous schema), and naming the
+// subject and its level as pbcheck prints the registry's findings.
+func foldedForReport(fs []registry.Finding, policyFindings []compat.Finding, baseline int64) []compat.Finding {
+	for _, p := range policyFindings {
+		fs = append(fs, registry.Finding{Finding: p, Policy: true})
+	}
+	fs = registry.FoldPolicies(fs)
+	out := make([]compat.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = f.Finding
+		out[i].Message = f.Explain(baseline)
+		if f.Subject != "" {
+			out[i].Message += fmt.Sprintf(" [subject %s, %s]", f.Subject, f.Level)
+		}
+	}
+	return out
 }

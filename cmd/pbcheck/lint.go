@@ -3,20 +3,30 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"connectrpc.com/connect"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/pbregistry/pbregistry/config"
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/report"
 )
 
 const lintSynopsis = `lint [<input>] [flags]
 
 Evaluates the policies in force on <input> (default "."): the built-in
-policies of each subject kind, and the policies: of pbregistry.yaml. Inputs
-are the same as for pbcheck breaking. Exit 0 when clean or with warnings
-only, 100 when an error-severity policy fails, 1 on usage, configuration or
-compile errors.`
+policies of each subject kind, and the policies: of pbregistry.yaml. With
+--registry URL, the registry's server-wide policies too, with the same
+precedence and severity as at push: exactly the policies a push of <input>
+faces. Inputs are the same as for pbcheck breaking. Exit 0 when clean or
+with warnings only, 100 when an error-severity policy fails, 1 on usage,
+configuration or compile errors.`
 
 func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	fs := newFlagSet("lint", lintSynopsis, e.stderr)
@@ -26,6 +36,12 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	fs.Var(&excludes, "exclude-path", "exclude this file or directory (repeatable)")
 	noBuiltins := fs.Bool("disable-builtins", false, "evaluate only the policies of pbregistry.yaml, not the built-in ones")
 	errorFormat := fs.String("error-format", "text", "output format: text, json, github-actions, junit or msvs")
+	// --registry is not read from PBREGISTRY_URL: a plain pbcheck lint
+	// stays offline wherever the variable is set.
+	var client clientFlags
+	fs.StringVar(&client.registry, "registry", "", "also apply this registry's server-wide policies, as a push faces them (e.g. http://localhost:8080)")
+	fs.StringVar(&client.token, "token", os.Getenv(envToken), "bearer token for --registry (env "+envToken+")")
+	fs.DurationVar(&client.timeout, "timeout", 2*time.Minute, "give up on the registry after this long")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
@@ -38,6 +54,15 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, &usageError{msg: err.Error()}
 	}
+	if client.registry != "" && *noBuiltins {
+		return exitError, usagef("--registry applies the policies a push faces, built-in ones included: drop --disable-builtins")
+	}
+	var server []policies.Spec
+	if client.registry != "" {
+		if server, err = serverPolicies(ctx, &client); err != nil {
+			return exitError, err
+		}
+	}
 	in, err := input.Load(ctx, ref, input.Options{Config: *configFlag, Paths: paths, ExcludePaths: excludes, Stdin: e.stdin})
 	if err != nil {
 		var compileErr *input.CompileError
@@ -47,7 +72,7 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 		}
 		return exitError, err
 	}
-	set, pctx, err := policiesOf(in.Config, *noBuiltins)
+	set, pctx, err := compilePolicies(in.Config, *noBuiltins, server)
 	if err != nil {
 		return exitError, err
 	}
@@ -61,13 +86,21 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 // policiesOf compiles the policies an input's configuration puts in force,
 // and the context (module, subjects) they are evaluated in.
 func policiesOf(cfg *config.Config, noBuiltins bool) (*policies.Set, policies.Context, error) {
+	return compilePolicies(cfg, noBuiltins, nil)
+}
+
+// compilePolicies compiles the built-in policies (unless noBuiltins), the
+// server-wide ones and cfg's policies: with the precedence of a push, and
+// returns the context they are evaluated in: the module and its subjects,
+// each with its level completed with its kind's default as a push sees it.
+func compilePolicies(cfg *config.Config, noBuiltins bool, server []policies.Spec) (*policies.Set, policies.Context, error) {
 	var pctx policies.Context
 	var module []policies.Spec
 	if cfg != nil {
 		pctx.Module = cfg.Name
-		for _, s := range cfg.Subjects {
+		for _, s := range registry.SubjectSpecsOf(cfg) {
 			pctx.Subjects = append(pctx.Subjects, policies.Subject{
-				Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility),
+				Name: s.Name, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility.Level),
 			})
 		}
 		specs, err := policies.Parse(cfg.PoliciesFile, cfg.Policies)
@@ -76,6 +109,35 @@ func policiesOf(cfg *config.Config, noBuiltins bool) (*policies.Set, policies.Co
 		}
 		module = specs
 	}
-	set, err := policies.Compile(policies.Sources{NoBuiltins: noBuiltins, Module: module})
+	set, err := policies.Compile(policies.Sources{NoBuiltins: noBuiltins, Server: server, Module: module})
 	return set, pctx, err
+}
+
+// serverPolicies fetches the registry's server-wide policies (GetPolicies)
+// and parses them as registryd parsed its configuration.
+func serverPolicies(ctx context.Context, c *clientFlags) ([]policies.Spec, error) {
+	client, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.GetPolicies(ctx, connect.NewRequest(&v1.GetPoliciesRequest{}))
+	if err != nil {
+		return nil, rpcError(c.registry, "read the server-wide policies of "+c.registry, err)
+	}
+	text := resp.Msg.GetPoliciesYaml()
+	if text == "" {
+		return nil, nil
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &node); err != nil {
+		return nil, fmt.Errorf("the server-wide policies of %s: %w", c.registry, err)
+	}
+	if node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
+		node = *node.Content[0]
+	}
+	specs, err := policies.Parse(c.registry+" policies", &node)
+	if err != nil {
+		return nil, fmt.Errorf("the server-wide policies of %s: %w", c.registry, err)
+	}
+	return specs, nil
 }

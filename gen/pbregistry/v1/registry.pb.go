@@ -4137,6 +4137,101 @@ func (x *ListLifecycleEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// GetPoliciesRequest asks for the server-wide policies.
+type GetPoliciesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPoliciesRequest) Reset() {
+	*x = GetPoliciesRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPoliciesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPoliciesRequest) ProtoMessage() {}
+
+func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
+func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{55}
+}
+
+// GetPoliciesResponse holds the server-wide policies as registryd's
+// configuration writes them.
+type GetPoliciesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PoliciesYaml is the policies: list of registryd's configuration, as
+	// YAML (a sequence of policies with the keys docs/policies.md lists);
+	// empty when the server has none.
+	PoliciesYaml string `protobuf:"bytes,1,opt,name=policies_yaml,json=policiesYaml,proto3" json:"policies_yaml,omitempty"`
+	// Names are the names of the server-wide policies, in order.
+	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPoliciesResponse) Reset() {
+	*x = GetPoliciesResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPoliciesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPoliciesResponse) ProtoMessage() {}
+
+func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
+func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *GetPoliciesResponse) GetPoliciesYaml() string {
+	if x != nil {
+		return x.PoliciesYaml
+	}
+	return ""
+}
+
+func (x *GetPoliciesResponse) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
 var File_pbregistry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_pbregistry_v1_registry_proto_rawDesc = "" +
@@ -4422,7 +4517,11 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
 	"\x1bListLifecycleEventsResponse\x125\n" +
 	"\x06events\x18\x01 \x03(\v2\x1d.pbregistry.v1.LifecycleEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*s\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x14\n" +
+	"\x12GetPoliciesRequest\"P\n" +
+	"\x13GetPoliciesResponse\x12#\n" +
+	"\rpolicies_yaml\x18\x01 \x01(\tR\fpoliciesYaml\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names*s\n" +
 	"\vSubjectKind\x12\x1c\n" +
 	"\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SUBJECT_KIND_PBTABLE\x10\x01\x12\x16\n" +
@@ -4445,7 +4544,7 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x01\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x022\xea\x0e\n" +
+	"\x10SEVERITY_WARNING\x10\x022\xc5\x0f\n" +
 	"\x0fRegistryService\x12?\n" +
 	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12S\n" +
 	"\tCheckPush\x12\x1f.pbregistry.v1.CheckPushRequest\x1a .pbregistry.v1.CheckPushResponse\"\x03\x90\x02\x01\x12S\n" +
@@ -4467,7 +4566,8 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x0fDeprecateModule\x12%.pbregistry.v1.DeprecateModuleRequest\x1a&.pbregistry.v1.DeprecateModuleResponse\x12Z\n" +
 	"\rDeleteVersion\x12#.pbregistry.v1.DeleteVersionRequest\x1a$.pbregistry.v1.DeleteVersionResponse\x12]\n" +
 	"\x0eRestoreVersion\x12$.pbregistry.v1.RestoreVersionRequest\x1a%.pbregistry.v1.RestoreVersionResponse\x12q\n" +
-	"\x13ListLifecycleEvents\x12).pbregistry.v1.ListLifecycleEventsRequest\x1a*.pbregistry.v1.ListLifecycleEventsResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
+	"\x13ListLifecycleEvents\x12).pbregistry.v1.ListLifecycleEventsRequest\x1a*.pbregistry.v1.ListLifecycleEventsResponse\"\x03\x90\x02\x01\x12Y\n" +
+	"\vGetPolicies\x12!.pbregistry.v1.GetPoliciesRequest\x1a\".pbregistry.v1.GetPoliciesResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
 
 var (
 	file_pbregistry_v1_registry_proto_rawDescOnce sync.Once
@@ -4482,7 +4582,7 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(SubjectKind)(0),                    // 0: pbregistry.v1.SubjectKind
 	(CompatibilityLevel)(0),             // 1: pbregistry.v1.CompatibilityLevel
@@ -4543,23 +4643,25 @@ var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(*RestoreVersionResponse)(nil),      // 56: pbregistry.v1.RestoreVersionResponse
 	(*ListLifecycleEventsRequest)(nil),  // 57: pbregistry.v1.ListLifecycleEventsRequest
 	(*ListLifecycleEventsResponse)(nil), // 58: pbregistry.v1.ListLifecycleEventsResponse
-	nil,                                 // 59: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),       // 60: google.protobuf.Timestamp
+	(*GetPoliciesRequest)(nil),          // 59: pbregistry.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),         // 60: pbregistry.v1.GetPoliciesResponse
+	nil,                                 // 61: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),       // 62: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	59, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	60, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	61, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	62, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
 	47, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
-	60, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	60, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	62, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	62, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
 	46, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
 	1,  // 7: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
 	0,  // 8: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
 	8,  // 9: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
 	8,  // 10: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
 	8,  // 11: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	60, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	62, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
 	45, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
 	2,  // 14: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
 	3,  // 15: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
@@ -4585,7 +4687,7 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	29, // 35: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
 	8,  // 36: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
 	9,  // 37: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	60, // 38: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	62, // 38: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
 	33, // 39: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
 	33, // 40: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
 	6,  // 41: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
@@ -4595,10 +4697,10 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	40, // 45: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
 	6,  // 46: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
 	6,  // 47: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
-	60, // 48: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
-	60, // 49: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
-	60, // 50: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
-	60, // 51: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
+	62, // 48: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
+	62, // 49: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
+	62, // 50: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
+	62, // 51: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
 	9,  // 52: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
 	7,  // 53: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
 	6,  // 54: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
@@ -4624,28 +4726,30 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	53, // 74: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
 	55, // 75: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
 	57, // 76: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
-	13, // 77: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 78: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	17, // 79: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	19, // 80: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	21, // 81: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	23, // 82: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	25, // 83: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	27, // 84: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	30, // 85: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	32, // 86: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	35, // 87: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	37, // 88: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	39, // 89: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
-	42, // 90: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
-	44, // 91: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
-	50, // 92: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
-	52, // 93: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
-	54, // 94: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
-	56, // 95: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
-	58, // 96: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
-	77, // [77:97] is the sub-list for method output_type
-	57, // [57:77] is the sub-list for method input_type
+	59, // 77: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
+	13, // 78: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	15, // 79: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	17, // 80: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	19, // 81: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	21, // 82: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	23, // 83: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	25, // 84: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	27, // 85: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	30, // 86: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	32, // 87: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	35, // 88: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	37, // 89: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	39, // 90: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	42, // 91: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	44, // 92: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	50, // 93: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
+	52, // 94: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
+	54, // 95: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
+	56, // 96: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
+	58, // 97: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
+	60, // 98: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
+	78, // [78:99] is the sub-list for method output_type
+	57, // [57:78] is the sub-list for method input_type
 	57, // [57:57] is the sub-list for extension type_name
 	57, // [57:57] is the sub-list for extension extendee
 	0,  // [0:57] is the sub-list for field type_name
@@ -4663,7 +4767,7 @@ func file_pbregistry_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   56,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

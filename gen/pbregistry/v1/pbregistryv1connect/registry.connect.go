@@ -94,6 +94,9 @@ const (
 	// RegistryServiceListLifecycleEventsProcedure is the fully-qualified name of the RegistryService's
 	// ListLifecycleEvents RPC.
 	RegistryServiceListLifecycleEventsProcedure = "/pbregistry.v1.RegistryService/ListLifecycleEvents"
+	// RegistryServiceGetPoliciesProcedure is the fully-qualified name of the RegistryService's
+	// GetPolicies RPC.
+	RegistryServiceGetPoliciesProcedure = "/pbregistry.v1.RegistryService/GetPolicies"
 )
 
 // RegistryServiceClient is a client for the pbregistry.v1.RegistryService service.
@@ -166,6 +169,11 @@ type RegistryServiceClient interface {
 	RestoreVersion(context.Context, *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error)
 	// ListLifecycleEvents lists a module's lifecycle actions, newest first.
 	ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error)
+	// GetPolicies returns the server-wide policies (registryd's
+	// configuration policies:), which every push faces on top of the
+	// built-in policies and the module's own, so that pbcheck lint
+	// --registry applies exactly what a push will. Read scope.
+	GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the pbregistry.v1.RegistryService service. By
@@ -312,6 +320,13 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getPolicies: connect.NewClient[v1.GetPoliciesRequest, v1.GetPoliciesResponse](
+			httpClient,
+			baseURL+RegistryServiceGetPoliciesProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("GetPolicies")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -337,6 +352,7 @@ type registryServiceClient struct {
 	deleteVersion       *connect.Client[v1.DeleteVersionRequest, v1.DeleteVersionResponse]
 	restoreVersion      *connect.Client[v1.RestoreVersionRequest, v1.RestoreVersionResponse]
 	listLifecycleEvents *connect.Client[v1.ListLifecycleEventsRequest, v1.ListLifecycleEventsResponse]
+	getPolicies         *connect.Client[v1.GetPoliciesRequest, v1.GetPoliciesResponse]
 }
 
 // Push calls pbregistry.v1.RegistryService.Push.
@@ -439,6 +455,11 @@ func (c *registryServiceClient) ListLifecycleEvents(ctx context.Context, req *co
 	return c.listLifecycleEvents.CallUnary(ctx, req)
 }
 
+// GetPolicies calls pbregistry.v1.RegistryService.GetPolicies.
+func (c *registryServiceClient) GetPolicies(ctx context.Context, req *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error) {
+	return c.getPolicies.CallUnary(ctx, req)
+}
+
 // RegistryServiceHandler is an implementation of the pbregistry.v1.RegistryService service.
 type RegistryServiceHandler interface {
 	// Push checks a module's files against the latest version (and, for
@@ -509,6 +530,11 @@ type RegistryServiceHandler interface {
 	RestoreVersion(context.Context, *connect.Request[v1.RestoreVersionRequest]) (*connect.Response[v1.RestoreVersionResponse], error)
 	// ListLifecycleEvents lists a module's lifecycle actions, newest first.
 	ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error)
+	// GetPolicies returns the server-wide policies (registryd's
+	// configuration policies:), which every push faces on top of the
+	// built-in policies and the module's own, so that pbcheck lint
+	// --registry applies exactly what a push will. Read scope.
+	GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -651,6 +677,13 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceGetPoliciesHandler := connect.NewUnaryHandler(
+		RegistryServiceGetPoliciesProcedure,
+		svc.GetPolicies,
+		connect.WithSchema(registryServiceMethods.ByName("GetPolicies")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/pbregistry.v1.RegistryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RegistryServicePushProcedure:
@@ -693,6 +726,8 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceRestoreVersionHandler.ServeHTTP(w, r)
 		case RegistryServiceListLifecycleEventsProcedure:
 			registryServiceListLifecycleEventsHandler.ServeHTTP(w, r)
+		case RegistryServiceGetPoliciesProcedure:
+			registryServiceGetPoliciesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -780,4 +815,8 @@ func (UnimplementedRegistryServiceHandler) RestoreVersion(context.Context, *conn
 
 func (UnimplementedRegistryServiceHandler) ListLifecycleEvents(context.Context, *connect.Request[v1.ListLifecycleEventsRequest]) (*connect.Response[v1.ListLifecycleEventsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.ListLifecycleEvents is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetPolicies is not implemented"))
 }
