@@ -125,6 +125,15 @@ func TestExplainDeletionsAndTruncation(t *testing.T) {
 			want: `Field 3 "count" on message "Clicked" changed type from int32 to int64; values above 2^31−1 or below −2^31 are truncated by readers at v1–v2`,
 		},
 		{
+			name: "widening a pbtable's field, checked in JSON too: one finding, both effects",
+			f: registry.Finding{Level: registry.LevelFullTransitive, Also: []string{"FIELD_WIRE_LOSSLESS_TYPE"}, Finding: compat.Finding{
+				Rule: "FIELD_WIRE_JSON_COMPATIBLE_TYPE", Element: "acme.obs.v1.Row.qty", Directions: compat.Forward,
+				Message: `Field 2 "qty" on message "Row" changed type from int32 to int64: readers still on the previous schema cannot read data written with the current one (FORWARD).`}},
+			base: 1,
+			want: `Field 2 "qty" on message "Row" changed type from int32 to int64 (also FIELD_WIRE_LOSSLESS_TYPE); ` +
+				"readers at v1 cannot read values above 2^31−1 or below −2^31 that this version writes: binary readers truncate them, JSON readers reject them",
+		},
+		{
 			name: "narrowing uint64 to uint32 (BACKWARD)",
 			f: registry.Finding{Level: registry.LevelBackwardTransitive, Finding: compat.Finding{
 				Rule: "FIELD_WIRE_LOSSLESS_TYPE", Element: "acme.obs.v1.Clicked.count", Directions: compat.Backward,
@@ -190,5 +199,27 @@ func TestLogDeletionIsOneFinding(t *testing.T) {
 				t.Fatalf("deletion with one exception (%s): version %d, %v; want version 2", approve, v.Number, err)
 			}
 		})
+	}
+}
+
+// TestDescribeMarksWarnings: a warning's line says so after its level, a
+// policy warning's says "policy warning", and an error's says neither.
+func TestDescribeMarksWarnings(t *testing.T) {
+	base := compat.Finding{Rule: "FIELD_WIRE_LOSSLESS_TYPE", Message: "changed.", Location: compat.Location{Path: "a.proto", StartLine: 2, StartColumn: 3}}
+	warning := base
+	warning.Severity = compat.SeverityWarning
+	tests := []struct {
+		f    registry.Finding
+		want string
+	}{
+		{registry.Finding{Finding: base, Level: registry.LevelFull}, "a.proto:2:3: changed (FIELD_WIRE_LOSSLESS_TYPE, FULL)"},
+		{registry.Finding{Finding: warning, Level: registry.LevelFull}, "a.proto:2:3: changed (FIELD_WIRE_LOSSLESS_TYPE, FULL, warning)"},
+		{registry.Finding{Finding: warning, Policy: true}, "a.proto:2:3: changed. (FIELD_WIRE_LOSSLESS_TYPE, policy warning)"},
+		{registry.Finding{Finding: base, Policy: true}, "a.proto:2:3: changed. (FIELD_WIRE_LOSSLESS_TYPE, policy)"},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Describe(0); got != tt.want {
+			t.Errorf("Describe = %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -32,8 +32,8 @@ func (f Finding) Explain(baseline int64) string {
 		summary, impact = explainFieldDeletion(summary, f.Element, rules, dirs, v)
 	case hasAny(rules, enumValueDeletionRules) && f.Directions != 0:
 		summary, impact = explainEnumValueDeletion(summary, f.Element, rules, dirs, v)
-	case f.Rule == "FIELD_WIRE_LOSSLESS_TYPE" && dirs != compat.Both:
-		summary, impact = explainTruncation(summary, dirs, v)
+	case slices.Contains(rules, "FIELD_WIRE_LOSSLESS_TYPE") && (dirs == compat.Forward || dirs == compat.Backward):
+		summary, impact = explainTruncation(summary, dirs, v, slices.Contains(rules, "FIELD_WIRE_JSON_COMPATIBLE_TYPE"))
 	}
 	if impact == nil {
 		impact = genericImpact(dirs, v)
@@ -196,7 +196,7 @@ func explainEnumValueDeletion(summary, element string, rules []string, dirs comp
 }
 
 // kindChange reads the kinds of a type change from its message.
-var kindChange = regexp.MustCompile(`changed type from (\w+) to (\w+): `)
+var kindChange = regexp.MustCompile(`changed type from (\w+) to (\w+)`)
 
 // truncatedRange is, for the narrower kind of a lossy change, the values
 // its readers truncate.
@@ -213,23 +213,25 @@ var truncatedRange = map[string]string{
 // explainTruncation explains a wire-compatible type change that truncates
 // in one direction: "values above 2^31−1 or below −2^31 are truncated by
 // readers at v3" (widening: old readers, new data) or "… that v1–v3 wrote
-// are truncated by this version" (narrowing: new readers, old data).
-func explainTruncation(summary string, dirs compat.Direction, v versions) (string, []string) {
+// are truncated by this version" (narrowing: new readers, old data). When
+// JSON is checked too (json), JSON readers reject those values rather than
+// truncate them, and the explanation says both.
+func explainTruncation(summary string, dirs compat.Direction, v versions, json bool) (string, []string) {
 	m := kindChange.FindStringSubmatchIndex(summary)
 	if m == nil {
 		return summary, nil
 	}
 	prev, curr := summary[m[2]:m[3]], summary[m[4]:m[5]]
-	head := summary[:m[1]-len(": ")]
-	switch dirs {
-	case compat.Forward:
-		if r, ok := truncatedRange[prev]; ok {
-			return head, []string{fmt.Sprintf("values %s are truncated by %s", r, v.oldReaders)}
-		}
-	case compat.Backward:
-		if r, ok := truncatedRange[curr]; ok {
-			return head, []string{fmt.Sprintf("values %s that %s wrote are truncated by this version", r, v.oldData)}
-		}
+	head := summary[:m[1]]
+	switch {
+	case dirs == compat.Forward && truncatedRange[prev] != "" && json:
+		return head, []string{fmt.Sprintf("%s cannot read values %s that this version writes: binary readers truncate them, JSON readers reject them", v.oldReaders, truncatedRange[prev])}
+	case dirs == compat.Forward && truncatedRange[prev] != "":
+		return head, []string{fmt.Sprintf("values %s are truncated by %s", truncatedRange[prev], v.oldReaders)}
+	case dirs == compat.Backward && truncatedRange[curr] != "" && json:
+		return head, []string{fmt.Sprintf("this version cannot read values %s that %s wrote: binary readers truncate them, JSON readers reject them", truncatedRange[curr], v.oldData)}
+	case dirs == compat.Backward && truncatedRange[curr] != "":
+		return head, []string{fmt.Sprintf("values %s that %s wrote are truncated by this version", truncatedRange[curr], v.oldData)}
 	}
 	return summary, nil
 }

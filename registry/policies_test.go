@@ -44,7 +44,7 @@ func TestPolicyBlocksPush(t *testing.T) {
 	if !errors.As(err, &rejected) {
 		t.Fatalf("push breaking a policy: %v", err)
 	}
-	want := "proto/acme/billing/v1/invoice.proto:8:3: field tax_amount must hold minor units as int64 (AMOUNTS_IN_MINOR_UNITS, policy)"
+	want := "proto/acme/billing/v1/invoice.proto:8:3: field tax_amount must hold minor units as int64. (AMOUNTS_IN_MINOR_UNITS, policy)"
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("rejection:\n%v\nwant a line:\n%s", err, want)
 	}

@@ -203,7 +203,8 @@ type RejectedError struct {
 }
 
 // Error lists the blocking findings, one per line, as
-// `path:line:col: message; impact (RULE, LEVEL)`.
+// `path:line:col: message; impact (RULE, LEVEL)`, then the warnings, each
+// marked as one (`(RULE, LEVEL, warning)`, `(RULE, policy warning)`).
 func (e *RejectedError) Error() string {
 	var b strings.Builder
 	var blocking []Finding
@@ -231,8 +232,17 @@ func (e *RejectedError) Error() string {
 	if violations > 0 {
 		counts = append(counts, fmt.Sprintf("%d policy %s", violations, pluralize(violations, "violation")))
 	}
+	var warnings []Finding
+	for _, f := range e.Verdict.Findings {
+		if f.Severity == compat.SeverityWarning && f.ExceptionID == 0 {
+			warnings = append(warnings, f)
+		}
+	}
+	if n := len(warnings); n > 0 {
+		counts = append(counts, fmt.Sprintf("%d %s (not blocking)", n, pluralize(n, "warning")))
+	}
 	fmt.Fprintf(&b, "push to %s rejected %s: %s", e.Verdict.Module, against, strings.Join(counts, " and "))
-	for _, f := range blocking {
+	for _, f := range append(blocking, warnings...) {
 		b.WriteString("\n")
 		b.WriteString(f.Describe(e.Verdict.Baseline))
 	}

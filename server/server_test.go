@@ -540,7 +540,7 @@ func TestServerPolicies(t *testing.T) {
 	mustPush(t, c, files("int64", ""))
 	_, err = push(t, c, files("int64", "  float rate = 8;\n"))
 	wantCode(t, "push with a float", err, connect.CodeFailedPrecondition,
-		"acme/billing/v1/invoice.proto:7:3: amounts are never floats (NO_FLOATS, policy)")
+		"acme/billing/v1/invoice.proto:7:3: amounts are never floats. (NO_FLOATS, policy)")
 
 	if _, err := server.ParseConfig("registryd.yaml", []byte("policies:\n  - name: BAD\n    target: field\n    expr: fild.type != 1\n")); err == nil ||
 		!strings.Contains(err.Error(), "registryd.yaml:4:11: policy BAD: expr: CEL error") {

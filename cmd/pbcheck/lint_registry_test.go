@@ -112,7 +112,11 @@ func TestLintRegistryMatchesPush(t *testing.T) {
 	// The text rejection names the policy and its severity as lint does.
 	_, pushText, _ := pbcheck(t, dir, nil, "push", "m", "--registry", url)
 	_, lintText, _ := pbcheck(t, dir, nil, "lint", "m", "--registry", url)
-	for _, w := range []string{"use double or a decimal type, not float. (NO_FLOATS, policy)"} {
+	for _, w := range []string{
+		"rejected as a new module: 1 policy violation and 1 warning (not blocking)\n",
+		"use double or a decimal type, not float. (NO_FLOATS, policy)\n",
+		"(PACKAGE_VERSIONED, policy warning)\n",
+	} {
 		if !strings.Contains(pushText, w) {
 			t.Errorf("push rejection:\n%s\nlacks %q", pushText, w)
 		}
