@@ -98,7 +98,7 @@ func TestExplainDeletionsAndTruncation(t *testing.T) {
 				Rule: "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", Element: "acme.obs.v1.AccessLog.user_agent", Directions: compat.Both,
 				Message: deleted + " without reserving its number."}},
 			base: 3,
-			want: deleted + " without reserving its number; readers at v1–v3 no longer receive user_agent from what this version writes; " +
+			want: deleted + " without reserving its number; readers at v1–v3 no longer receive field \"user_agent\" from what this version writes; " +
 				"until number 3 is reserved, a later version may reuse it with another type, which readers at v1–v3 and the data v1–v3 wrote would misread",
 			never: []string{"this version cannot read", "cannot read what this version writes"},
 		},
@@ -115,6 +115,26 @@ func TestExplainDeletionsAndTruncation(t *testing.T) {
 				"until number 3 is reserved, a later version may reuse it with another type, which readers at v6 and the data v1–v6 wrote would misread. " +
 				"Log records keep old fields: reserve the deleted field's name and number",
 			never: []string{"readers at v1–v6"},
+		},
+		{
+			name: "a reserved number no longer reserved",
+			f: registry.Finding{Level: registry.LevelFullTransitive, Finding: compat.Finding{
+				Rule: "RESERVED_MESSAGE_NO_DELETE", Element: "acme.obs.v1.Clicked", Directions: compat.Both,
+				Message: `Reserved range [4] on message "Clicked" lost [4].`}},
+			base: 3,
+			want: `Reserved range [4] on message "Clicked" lost [4]; no reader breaks now, but until number [4] is reserved again, ` +
+				"a later version may reuse it with another meaning, which readers at v1–v3 and the data v1–v3 wrote would misread",
+			never: []string{"cannot read"},
+		},
+		{
+			name: "a reserved name no longer reserved",
+			f: registry.Finding{Level: registry.LevelBackwardTransitive, Finding: compat.Finding{
+				Rule: "RESERVED_MESSAGE_NO_DELETE", Element: "acme.obs.v1.AccessLog", Directions: compat.Both,
+				Message: `Reserved name "user_agent" was deleted from message "AccessLog".`}},
+			base: 3,
+			want: `Reserved name "user_agent" was deleted from message "AccessLog"; no reader breaks now, but until name "user_agent" is reserved again, ` +
+				"a later version may reuse it with another meaning, which readers at v3 and the data v1–v3 wrote would misread",
+			never: []string{"cannot read"},
 		},
 		{
 			name: "widening int32 to int64 (FORWARD)",

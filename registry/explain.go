@@ -32,6 +32,8 @@ func (f Finding) Explain(baseline int64) string {
 		summary, impact = explainFieldDeletion(summary, f.Element, rules, dirs, v)
 	case hasAny(rules, enumValueDeletionRules) && f.Directions != 0:
 		summary, impact = explainEnumValueDeletion(summary, f.Element, rules, dirs, v)
+	case hasAny(rules, reservationRules) && f.Directions != 0:
+		impact = explainUnreserved(summary, v)
 	case slices.Contains(rules, "FIELD_WIRE_LOSSLESS_TYPE") && (dirs == compat.Forward || dirs == compat.Backward):
 		summary, impact = explainTruncation(summary, dirs, v, slices.Contains(rules, "FIELD_WIRE_JSON_COMPATIBLE_TYPE"))
 	}
@@ -118,6 +120,44 @@ var (
 	enumValueDeletionRules = []string{"ENUM_VALUE_NO_DELETE", "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", "ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED"}
 )
 
+// reservationRules report a reserved number or name that is reserved no
+// more.
+var reservationRules = []string{"RESERVED_MESSAGE_NO_DELETE", "RESERVED_ENUM_NO_DELETE"}
+
+// unreservedRange and unreservedName read what a reservation lost from
+// its message: `Reserved range [4, 6] on message "M" lost [4]` or
+// `Reserved name "x" was deleted from message "M"`.
+var (
+	unreservedRange = regexp.MustCompile(`^Reserved range .* lost (.+)$`)
+	unreservedName  = regexp.MustCompile(`^Reserved name ("[^"]*") was deleted`)
+)
+
+// explainUnreserved explains a reservation dropped: no reader breaks
+// today; the number or name is free again, and a later version reusing it
+// with another meaning would be misread by readers at the baseline and in
+// the data it wrote.
+func explainUnreserved(summary string, v versions) []string {
+	what := ""
+	if m := unreservedRange.FindStringSubmatch(summary); m != nil {
+		what = plural(m[1], "number") + " " + m[1]
+	} else if m := unreservedName.FindStringSubmatch(summary); m != nil {
+		what = "name " + m[1]
+	}
+	if what == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("no reader breaks now, but until %s is reserved again, a later version may reuse it with another meaning, which %s and the data %s wrote would misread", what, v.oldReaders, v.oldData)}
+}
+
+// plural names numbers as a range list shows them: "number" for [4],
+// "numbers" for [4,6] or [4], [7].
+func plural(list, word string) string {
+	if strings.Contains(list, ",") {
+		return word + "s"
+	}
+	return word
+}
+
 func hasAny(rules, of []string) bool {
 	for _, r := range rules {
 		if slices.Contains(of, r) {
@@ -152,14 +192,14 @@ func explainFieldDeletion(summary, element string, rules []string, dirs compat.D
 	}
 	var out []string
 	if dirs&compat.Forward != 0 {
-		out = append(out, fmt.Sprintf("%s no longer receive %s from what this version writes", v.oldReaders, name))
+		out = append(out, fmt.Sprintf("%s no longer receive field %q from what this version writes", v.oldReaders, name))
 	}
 	if dirs&compat.Backward != 0 {
 		switch {
 		case nameRule:
 			out = append(out, fmt.Sprintf("this version's JSON readers reject what %s wrote with key %q (unknown to them) until the name is reserved", v.oldData, name))
 		case slices.Contains(rules, "FIELD_NO_DELETE"):
-			out = append(out, fmt.Sprintf("this version ignores %s in what %s wrote", name, v.oldData))
+			out = append(out, fmt.Sprintf("this version ignores field %q in what %s wrote", name, v.oldData))
 		}
 	}
 	if numberRule && number != "" {
