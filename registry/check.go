@@ -202,7 +202,8 @@ func mergeFindings(findings []Finding) []Finding {
 }
 
 // FoldPolicies folds each policy finding into the finding of the change it
-// is about — the first non-policy finding of the same element — so that a
+// is about — the first compatibility finding (one with a direction) of the
+// same element — so that a
 // change is one finding naming every rule it breaks (the policy in Also,
 // its message in Notes), which one exception naming any of them lets
 // through; the folded finding is an error when either is. Policy findings
@@ -212,7 +213,9 @@ func mergeFindings(findings []Finding) []Finding {
 func FoldPolicies(findings []Finding) []Finding {
 	changes := make(map[string]int)
 	for i, f := range findings {
-		if _, ok := changes[f.Element]; !ok && !f.Policy && f.Element != "" {
+		// Configuration findings (no direction) are about the
+		// configuration, not the element's change.
+		if _, ok := changes[f.Element]; !ok && !f.Policy && f.Element != "" && f.Directions != 0 {
 			changes[f.Element] = i
 		}
 	}
@@ -257,7 +260,7 @@ func FoldPolicies(findings []Finding) []Finding {
 // it judges, which change policies repeat (change.message + " advice").
 func policyNote(msg string, findings []Finding, element string) string {
 	for _, f := range findings {
-		if f.Policy || f.Element != element {
+		if f.Policy || f.Element != element || f.Directions == 0 {
 			continue
 		}
 		if rest, ok := strings.CutPrefix(msg, f.Message); ok {
@@ -269,7 +272,7 @@ func policyNote(msg string, findings []Finding, element string) string {
 	// drop its first sentence when it repeats the change's subject.
 	if i := strings.Index(msg, ". "); i > 0 {
 		for _, f := range findings {
-			if !f.Policy && f.Element == element && sameChange(msg[:i], f.Message) {
+			if !f.Policy && f.Element == element && f.Directions != 0 && sameChange(msg[:i], f.Message) {
 				return strings.TrimSpace(msg[i+2:])
 			}
 		}
