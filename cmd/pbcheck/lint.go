@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -72,7 +73,23 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 		}
 		return exitError, err
 	}
-	set, pctx, err := compilePolicies(in.Config, *noBuiltins, server)
+	subjects := declaredSubjects(in.Config)
+	if client.registry != "" && in.Config != nil {
+		// The subjects in force at push, each at the level in force: the
+		// registry's (overrides included, and those no longer declared)
+		// merged with these.
+		var stored []registry.Subject
+		if in.Config.Name != "" {
+			if stored, err = registrySubjects(ctx, &client, in.Config.Name); err != nil {
+				return exitError, err
+			}
+		}
+		subjects = nil
+		for _, s := range registry.ResolveSubjects(registry.SubjectSpecsOf(in.Config), stored) {
+			subjects = append(subjects, policies.Subject{Name: s.Name, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility.Level)})
+		}
+	}
+	set, pctx, err := compilePolicies(in.Config, subjects, *noBuiltins, server)
 	if err != nil {
 		return exitError, err
 	}
@@ -86,23 +103,34 @@ func runLint(ctx context.Context, e *env, args []string) (int, error) {
 // policiesOf compiles the policies an input's configuration puts in force,
 // and the context (module, subjects) they are evaluated in.
 func policiesOf(cfg *config.Config, noBuiltins bool) (*policies.Set, policies.Context, error) {
-	return compilePolicies(cfg, noBuiltins, nil)
+	return compilePolicies(cfg, declaredSubjects(cfg), noBuiltins, nil)
+}
+
+// declaredSubjects are the subjects cfg declares as policies see them
+// outside the registry: a level only where cfg sets one.
+func declaredSubjects(cfg *config.Config) []policies.Subject {
+	if cfg == nil {
+		return nil
+	}
+	var out []policies.Subject
+	for _, s := range cfg.Subjects {
+		level := ""
+		if s.Compatibility.Set {
+			level = s.Compatibility.String()
+		}
+		out = append(out, policies.Subject{Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: level})
+	}
+	return out
 }
 
 // compilePolicies compiles the built-in policies (unless noBuiltins), the
 // server-wide ones and cfg's policies: with the precedence of a push, and
-// returns the context they are evaluated in: the module and its subjects,
-// each with its level completed with its kind's default as a push sees it.
-func compilePolicies(cfg *config.Config, noBuiltins bool, server []policies.Spec) (*policies.Set, policies.Context, error) {
-	var pctx policies.Context
+// returns the context they are evaluated in: cfg's module and subjects.
+func compilePolicies(cfg *config.Config, subjects []policies.Subject, noBuiltins bool, server []policies.Spec) (*policies.Set, policies.Context, error) {
+	pctx := policies.Context{Subjects: subjects}
 	var module []policies.Spec
 	if cfg != nil {
 		pctx.Module = cfg.Name
-		for _, s := range registry.SubjectSpecsOf(cfg) {
-			pctx.Subjects = append(pctx.Subjects, policies.Subject{
-				Name: s.Name, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility.Level),
-			})
-		}
 		specs, err := policies.Parse(cfg.PoliciesFile, cfg.Policies)
 		if err != nil {
 			return nil, pctx, err
@@ -140,4 +168,40 @@ func serverPolicies(ctx context.Context, c *clientFlags) ([]policies.Spec, error
 		return nil, fmt.Errorf("the server-wide policies of %s: %w", c.registry, err)
 	}
 	return specs, nil
+}
+
+// registrySubjects reads the subjects the registry holds for module, none
+// when it does not hold the module.
+func registrySubjects(ctx context.Context, c *clientFlags, module string) ([]registry.Subject, error) {
+	client, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.ListSubjects(ctx, connect.NewRequest(&v1.ListSubjectsRequest{Module: module}))
+	if connect.CodeOf(err) == connect.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, rpcError(c.registry, "read the subjects of "+module+" from "+c.registry, err)
+	}
+	var out []registry.Subject
+	for _, s := range resp.Msg.GetSubjects() {
+		sub := registry.Subject{Module: module, Name: s.GetMessage(), Kind: registry.SubjectKind(kindName(s.GetKind())),
+			PrimaryKey: s.GetPrimaryKey(), Pushed: compatibilityOf(s.GetDeclared())}
+		if o := s.GetOverride(); o != nil {
+			sub.Override = &registry.SubjectOverride{Compatibility: compatibilityOf(o), Principal: s.GetOverrideBy()}
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// compatibilityOf converts a subject's configuration from the API: an
+// unspecified level is the kind's default.
+func compatibilityOf(c *v1.Compatibility) registry.Compatibility {
+	out := registry.Compatibility{Use: c.GetUse(), Except: c.GetExcept()}
+	if l := c.GetLevel(); l != v1.CompatibilityLevel_COMPATIBILITY_LEVEL_UNSPECIFIED {
+		out.Level = registry.Level(strings.TrimPrefix(l.String(), "COMPATIBILITY_LEVEL_"))
+	}
+	return out
 }

@@ -3,11 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"connectrpc.com/connect"
+
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
+	"github.com/pbregistry/pbregistry/gen/pbregistry/v1/pbregistryv1connect"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
 )
@@ -134,5 +140,49 @@ func TestLintRegistryMatchesPush(t *testing.T) {
 		if r.Type == "NO_FLOATS" || r.Type == "PACKAGE_VERSIONED" && r.Severity != "error" {
 			t.Errorf("plain lint reports %+v: the server's policies leaked", r)
 		}
+	}
+}
+
+// TestLintRegistrySubjectsInForce: policies see each subject at the level
+// in force at push — an admin's override included — under lint --registry
+// as under a push; offline, a subject's level is what pbregistry.yaml sets.
+func TestLintRegistrySubjectsInForce(t *testing.T) {
+	url := startRegistryWithConfig(t, `policies:
+  - name: EVENTS_NOT_PLAIN_FULL
+    target: message
+    kinds: [event]
+    expr: message.full_name != subject.name || subject.compatibility != "FULL"
+    message: events are checked transitively
+`)
+	dir := t.TempDir()
+	const paid = "syntax = \"proto3\";\npackage acme.pay.v1;\nimport \"google/protobuf/timestamp.proto\";\nmessage Paid {\n  string event_id = 1;\n  google.protobuf.Timestamp occurred_at = 2;\n%s}\n"
+	writeTree(t, dir, map[string]string{
+		"m/pbregistry.yaml":        "version: v1\nmodule: acme/pay\nsubjects:\n  - {message: acme.pay.v1.Paid, kind: event}\n",
+		"m/acme/pay/v1/paid.proto": fmt.Sprintf(paid, ""),
+	})
+	if code, out, errOut := pbcheck(t, dir, nil, "push", "m", "--registry", url); code != exitOK {
+		t.Fatalf("push v1: exit %d\n%s%s", code, out, errOut)
+	}
+	c := pbregistryv1connect.NewRegistryServiceClient(http.DefaultClient, url)
+	if _, err := c.SetSubjectConfig(context.Background(), connect.NewRequest(&v1.SetSubjectConfigRequest{Module: "acme/pay", Message: "acme.pay.v1.Paid",
+		Compatibility: &v1.Compatibility{Level: v1.CompatibilityLevel_COMPATIBILITY_LEVEL_FULL}})); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{"m/acme/pay/v1/paid.proto": fmt.Sprintf(paid, "  string note = 3;\n")})
+
+	code, pushOut, pushErr := pbcheck(t, dir, nil, "push", "m", "--registry", url, "--error-format", "json")
+	if code != exitFindings {
+		t.Fatalf("push under the override: exit %d, want %d\n%s%s", code, exitFindings, pushOut, pushErr)
+	}
+	code, lintOut, lintErr := pbcheck(t, dir, nil, "lint", "m", "--registry", url, "--error-format", "json")
+	if code != exitFindings {
+		t.Fatalf("lint --registry: exit %d, want %d\n%s%s", code, exitFindings, lintOut, lintErr)
+	}
+	pushed, linted := parseReported(t, pushOut), parseReported(t, lintOut)
+	if !slices.Equal(pushed, linted) || len(linted) != 1 || linted[0].Type != "EVENTS_NOT_PLAIN_FULL" {
+		t.Errorf("lint --registry reports\n%+v\nthe push's rejection reports\n%+v\nwant EVENTS_NOT_PLAIN_FULL in both", linted, pushed)
+	}
+	if code, out, _ := pbcheck(t, dir, nil, "lint", "m"); code != exitOK || out != "" {
+		t.Errorf("offline lint: exit %d\n%s\nwant no finding: the level is not set in pbregistry.yaml", code, out)
 	}
 }
