@@ -19,6 +19,12 @@ import (
 // changes who cannot read what. The notes of policies folded into the
 // finding follow.
 func (f Finding) Explain(baseline int64) string {
+	return f.explain(baseline, true)
+}
+
+// explain is Explain, naming the finding's other rules in the message
+// ("(also …)") when also is set: Describe names them all after it.
+func (f Finding) explain(baseline int64, also bool) string {
 	if f.Policy && len(f.Also) == 0 && len(f.Notes) == 0 {
 		return f.Message // as pbcheck lint prints it
 	}
@@ -41,7 +47,7 @@ func (f Finding) Explain(baseline int64) string {
 		impact = genericImpact(dirs, v)
 	}
 	msg := summary
-	if len(f.Also) > 0 {
+	if also && len(f.Also) > 0 {
 		msg += " (also " + strings.Join(f.Also, ", ") + ")"
 	}
 	if len(impact) > 0 {

@@ -268,7 +268,7 @@ func (f Finding) Describe(baseline int64) string {
 	if f.Location.Path != "" {
 		loc = fmt.Sprintf("%s:%d:%d", f.Location.Path, max(f.Location.StartLine, 1), max(f.Location.StartColumn, 1))
 	}
-	msg := f.Explain(baseline)
+	msg := f.explain(baseline, false)
 	level := string(f.Level)
 	switch {
 	case f.Policy && f.Severity == compat.SeverityWarning:
