@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -201,7 +200,7 @@ func registrySubjects(ctx context.Context, c *clientFlags, module string) ([]reg
 func compatibilityOf(c *v1.Compatibility) registry.Compatibility {
 	out := registry.Compatibility{Use: c.GetUse(), Except: c.GetExcept()}
 	if l := c.GetLevel(); l != v1.CompatibilityLevel_COMPATIBILITY_LEVEL_UNSPECIFIED {
-		out.Level = registry.Level(strings.TrimPrefix(l.String(), "COMPATIBILITY_LEVEL_"))
+		out.Level = registry.Level(levelName(l))
 	}
 	return out
 }
