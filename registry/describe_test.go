@@ -117,6 +117,15 @@ func TestExplainDeletionsAndTruncation(t *testing.T) {
 			never: []string{"readers at v1–v6"},
 		},
 		{
+			name: "a number the ledger remembers, reused: the message says who misreads what",
+			f: registry.Finding{Level: registry.LevelFullTransitive, Finding: compat.Finding{
+				Rule: "FIELD_NUMBER_NO_REUSE", Element: "acme.obs.v1.Clicked.label", Directions: compat.Both,
+				Message: `Field 4 on message "Clicked" reuses number 4, which meant "string button" from version 1 until it was deleted; data written then would be read as "int64 label". Use another number and reserve 4.`}},
+			base:  3,
+			want:  `Field 4 on message "Clicked" reuses number 4, which meant "string button" from version 1 until it was deleted; data written then would be read as "int64 label". Use another number and reserve 4`,
+			never: []string{"cannot read"},
+		},
+		{
 			name: "a reserved number no longer reserved",
 			f: registry.Finding{Level: registry.LevelFullTransitive, Finding: compat.Finding{
 				Rule: "RESERVED_MESSAGE_NO_DELETE", Element: "acme.obs.v1.Clicked", Directions: compat.Both,

@@ -38,6 +38,9 @@ func (f Finding) explain(baseline int64, also bool) string {
 		summary, impact = explainFieldDeletion(summary, f.Element, rules, dirs, v)
 	case hasAny(rules, enumValueDeletionRules) && f.Directions != 0:
 		summary, impact = explainEnumValueDeletion(summary, f.Element, rules, dirs, v)
+	case isReuse(rules):
+		// The ledger's message says what the old data would be read as.
+		impact = []string{}
 	case hasAny(rules, reservationRules) && f.Directions != 0:
 		impact = explainUnreserved(summary, v)
 	case slices.Contains(rules, "FIELD_WIRE_LOSSLESS_TYPE") && (dirs == compat.Forward || dirs == compat.Backward):
@@ -125,6 +128,17 @@ var (
 	fieldDeletionRules     = []string{"FIELD_NO_DELETE", "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", "FIELD_NO_DELETE_UNLESS_NAME_RESERVED"}
 	enumValueDeletionRules = []string{"ENUM_VALUE_NO_DELETE", "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", "ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED"}
 )
+
+// isReuse reports whether rules hold a ledger finding's rule: a number or
+// name reused with another meaning.
+func isReuse(rules []string) bool {
+	for _, r := range reuseRules {
+		if slices.Contains(rules, r) {
+			return true
+		}
+	}
+	return false
+}
 
 // reservationRules report a reserved number or name that is reserved no
 // more.
