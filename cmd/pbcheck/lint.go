@@ -113,11 +113,7 @@ func declaredSubjects(cfg *config.Config) []policies.Subject {
 	}
 	var out []policies.Subject
 	for _, s := range cfg.Subjects {
-		level := ""
-		if s.Compatibility.Set {
-			level = s.Compatibility.String()
-		}
-		out = append(out, policies.Subject{Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: level})
+		out = append(out, policies.Subject{Name: s.Message, Kind: string(s.Kind), PrimaryKey: s.PrimaryKey, Compatibility: string(s.Compatibility)})
 	}
 	return out
 }
