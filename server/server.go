@@ -16,6 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/registry/cel"
 	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/server/blobcache"
+	"github.com/pbregistry/pbregistry/server/confluent"
 )
 
 // Options configure a Server.
@@ -105,6 +106,7 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 //	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
 //	GET /dbt/{module}/{n|latest}.tar.gz?dialect=…          a version's dbt project (gzip'd tar)
 //	/git/{stack}.git/*                 the stacks' repositories, read-only smart HTTP (Options.Git)
+//	/subjects, /schemas/, /config, /mode, /compatibility/   Confluent's Schema Registry API (Config.Confluent)
 //
 // Every request but the health checks is first rate limited (429 +
 // Retry-After; Connect: resource_exhausted), then counted against the
@@ -132,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	if s.git != nil {
 		mux.Handle("/git/", s.git)
 	}
+	s.mountConfluent(mux)
 	return s.admission(mux)
 }
 
@@ -159,4 +162,25 @@ func (s *Server) admission(h http.Handler) http.Handler {
 // until ctx is done, as the package's Serve does.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return ServeHTTP(ctx, ln, s.Handler(), s.cfg.HTTP)
+}
+
+// mountConfluent serves Confluent's Schema Registry API on mux under
+// Config.Confluent.Prefix, unless it is disabled; a store that keeps no
+// schema ids leaves it out, with a warning.
+func (s *Server) mountConfluent(mux *http.ServeMux) {
+	if !s.cfg.Confluent.IsEnabled() {
+		return
+	}
+	var locked []string
+	for _, p := range s.cfg.Policies {
+		locked = append(locked, p.Name)
+	}
+	h, err := confluent.New(confluent.Options{Service: s.service, Auth: s.auth, Config: s.cfg.Confluent, ReadOnly: s.readOnly, Logger: s.logger, LockedPolicies: locked})
+	if err != nil {
+		s.logger.Warn("not serving the Confluent Schema Registry API", "error", err)
+		return
+	}
+	for _, p := range h.Patterns() {
+		mux.Handle(p, h)
+	}
 }
