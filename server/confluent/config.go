@@ -90,6 +90,9 @@ func (c Config) Validate(file string) error {
 		if err := registry.ValidateModuleName(c.ModulePrefix); err != nil {
 			return fmt.Errorf("%s: confluent.module_prefix: %w", file, err)
 		}
+		if strings.ToLower(c.ModulePrefix) != c.ModulePrefix {
+			return fmt.Errorf("%s: confluent.module_prefix %q has uppercase letters: module names are lowercase", file, c.ModulePrefix)
+		}
 		if len(c.ModulePrefix) > registry.MaxModuleNameLength/2 {
 			return fmt.Errorf("%s: confluent.module_prefix is longer than %d bytes: leave room for the subjects' names", file, registry.MaxModuleNameLength/2)
 		}

@@ -177,7 +177,9 @@ func moduleNames(ms []registry.Module) []string {
 	return out
 }
 
-func itoa(n int64) string { return strings.TrimSpace(strings.Replace(string(mustJSON(n)), "\n", "", -1)) }
+func itoa(n int64) string {
+	return strings.TrimSpace(strings.Replace(string(mustJSON(n)), "\n", "", -1))
+}
 
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)

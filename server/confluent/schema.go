@@ -35,9 +35,10 @@ type schemaRequest struct {
 	// ID and Version ask for an id and a version, in IMPORT mode.
 	ID      *int64 `json:"id,omitempty"`
 	Version *int64 `json:"version,omitempty"`
-	// Subject, Metadata and RuleSet are accepted as clients send them;
+	// Subject, GUID, Metadata and RuleSet are accepted as clients send them;
 	// metadata and rule sets are not supported and must be empty.
 	Subject  string          `json:"subject,omitempty"`
+	GUID     string          `json:"guid,omitempty"`
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 	RuleSet  json.RawMessage `json:"ruleSet,omitempty"`
 }

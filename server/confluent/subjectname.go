@@ -2,6 +2,7 @@ package confluent
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -10,12 +11,14 @@ import (
 
 // Subject names and module names. A Confluent subject is any string (by
 // convention "<topic>-value", "<topic>-key" or a message's full name); a
-// module name is segments of letters, digits, '.', '_' and '-'. Subject S
-// is module <module prefix>/<encodeSubject(S)>, where encodeSubject keeps
+// module name (in pbregistry.yaml) is segments of lowercase letters,
+// digits, '.', '_' and '-'. Subject S is module
+// <module prefix>/<encodeSubject(S)>, where encodeSubject keeps lowercase
 // letters, digits, '.' and '-', writes '_' as "__" and every other byte
-// (and a leading '.') as '_' and two hex digits: "orders-value" is
-// "confluent/orders-value", "a/b_c" is "confluent/a_2Fb__c". The encoding
-// is reversible, so that modules list back as subjects.
+// (an uppercase letter, a '/', a leading '.') as '_' and two lowercase hex
+// digits: "orders-value" is "confluent/orders-value", "a/b_C" is
+// "confluent/a_2fb___43". The encoding is reversible, so that modules list
+// back as subjects.
 
 // maxSubjectBytes bounds a subject's name.
 const maxSubjectBytes = 180
@@ -26,12 +29,12 @@ func encodeSubject(subject string) string {
 	for i := 0; i < len(subject); i++ {
 		c := subject[i]
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.' && i > 0:
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.' && i > 0:
 			b.WriteByte(c)
 		case c == '_':
 			b.WriteString("__")
 		default:
-			fmt.Fprintf(&b, "_%02X", c)
+			fmt.Fprintf(&b, "_%02x", c)
 		}
 	}
 	return b.String()
@@ -55,11 +58,11 @@ func decodeSubject(seg string) (string, bool) {
 		if i+2 >= len(seg) {
 			return "", false
 		}
-		var v byte
-		if _, err := fmt.Sscanf(seg[i+1:i+3], "%02X", &v); err != nil {
+		v, err := strconv.ParseUint(seg[i+1:i+3], 16, 8)
+		if err != nil {
 			return "", false
 		}
-		b.WriteByte(v)
+		b.WriteByte(byte(v))
 		i += 2
 	}
 	s := b.String()
