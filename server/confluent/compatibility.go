@@ -12,8 +12,8 @@ import (
 
 // compatibilityJSON answers a compatibility check.
 type compatibilityJSON struct {
-	IsCompatible bool     `json:"is_compatible"`
-	Messages     []string `json:"messages,omitempty"`
+	IsCompatible bool      `json:"is_compatible"`
+	Messages     *[]string `json:"messages,omitempty"`
 }
 
 // compatibility serves POST /compatibility/subjects/{subject}/versions/{version}:
@@ -145,10 +145,10 @@ func (h *Handler) check(ctx context.Context, q *request, subject string, req *sc
 	}
 	out := compatibilityJSON{IsCompatible: len(findings) == 0}
 	if q.flag("verbose") {
-		out.Messages = findings
-		if out.Messages == nil {
-			out.Messages = []string{}
+		if findings == nil {
+			findings = []string{}
 		}
+		out.Messages = &findings
 	}
 	return out, nil
 }

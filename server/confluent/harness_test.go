@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,11 +178,4 @@ func moduleNames(ms []registry.Module) []string {
 	return out
 }
 
-func itoa(n int64) string {
-	return strings.TrimSpace(strings.Replace(string(mustJSON(n)), "\n", "", -1))
-}
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
