@@ -82,9 +82,13 @@ func wantCode(t *testing.T, what string, r response, status, code int, says ...s
 	if ct := r.header.Get("Content-Type"); ct != "application/vnd.schemaregistry.v1+json" {
 		t.Errorf("%s: content type %q", what, ct)
 	}
+	var e struct {
+		Message string `json:"message"`
+	}
+	r.json(t, &e)
 	for _, s := range says {
-		if !strings.Contains(string(r.body), s) {
-			t.Errorf("%s: message %s does not say %q", what, r.body, s)
+		if !strings.Contains(e.Message, s) {
+			t.Errorf("%s: message %q does not say %q", what, e.Message, s)
 		}
 	}
 }

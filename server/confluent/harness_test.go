@@ -3,6 +3,7 @@ package confluent_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -78,6 +79,24 @@ func (r response) errorCode() int {
 // do sends a request with a JSON body (a string is sent as it is).
 func (d *registryd) do(t *testing.T, method, path string, body any) response {
 	t.Helper()
+	return d.send(t, method, path, body, "application/vnd.schemaregistry.v1+json", "")
+}
+
+// doType sends a request with a content type.
+func (d *registryd) doType(t *testing.T, method, path string, body any, contentType string) response {
+	t.Helper()
+	return d.send(t, method, path, body, contentType, "")
+}
+
+// doAuth sends a request with an Authorization header.
+func (d *registryd) doAuth(t *testing.T, method, path string, body any, authorization string) response {
+	t.Helper()
+	return d.send(t, method, path, body, "application/vnd.schemaregistry.v1+json", authorization)
+}
+
+// send sends a request.
+func (d *registryd) send(t *testing.T, method, path string, body any, contentType, authorization string) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -95,10 +114,13 @@ func (d *registryd) do(t *testing.T, method, path string, body any) response {
 		t.Fatal(err)
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if d.token != "" {
 		req.Header.Set("Authorization", "Bearer "+d.token)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -179,3 +201,5 @@ func moduleNames(ms []registry.Module) []string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func base64Encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -263,6 +263,12 @@ func (r *resolver) add(ctx context.Context, ref registry.SchemaReference, depth 
 	}
 	r.onPath[key] = true
 	defer delete(r.onPath, key)
+	for _, sub := range sc.References {
+		if r.onPath[fmt.Sprintf("%s@%d", sub.Module, sub.Version)] {
+			subject, _ := r.h.subjectOf(sub.Module)
+			return fail(codeInvalidSchema, "Invalid schema: reference cycle: %s → %s (%s v%d)", strings.Join(chain, " → "), sub.Name, subject, sub.Version)
+		}
+	}
 	if depth+1 > r.h.cfg.MaxReferenceDepth && len(sc.References) > 0 {
 		return fail(codeInvalidSchema, "references nest deeper than %d (confluent.max_reference_depth): %s", r.h.cfg.MaxReferenceDepth, strings.Join(chain, " → "))
 	}
