@@ -96,7 +96,12 @@ func wantCode(t *testing.T, what string, r response, status, code int, says ...s
 // TestRegisterAndRead: registration with references, ids shared across
 // subjects, every read endpoint, lookups and the native registry's view.
 func TestRegisterAndRead(t *testing.T) {
-	d := serve(t, nil, nil)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testRegisterAndRead(t, serveOn(t, b.open(t), nil, nil)) })
+	}
+}
+
+func testRegisterAndRead(t *testing.T, d *registryd) {
 	want(t, "GET /schemas/types", d.do(t, "GET", "/schemas/types", nil), 200, `["PROTOBUF"]`)
 	want(t, "GET /subjects before any", d.do(t, "GET", "/subjects", nil), 200, `[]`)
 
@@ -277,7 +282,12 @@ func TestModes(t *testing.T) {
 // TestDelete: soft and permanent deletes of versions and subjects, and
 // listings with deleted=true.
 func TestDelete(t *testing.T) {
-	d := serve(t, nil, nil)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testDelete(t, serveOn(t, b.open(t), nil, nil)) })
+	}
+}
+
+func testDelete(t *testing.T, d *registryd) {
 	d.register(t, "money", moneyV1)
 	d.register(t, "orders-value", orderV1, moneyRef)
 	d.register(t, "orders-value", orderV2, moneyRef)

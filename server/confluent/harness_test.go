@@ -13,27 +13,67 @@ import (
 	"testing"
 
 	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/internal/pgtest"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/postgres"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
 )
 
-// registryd is a server on a real port over a fresh SQLite store.
+// backend is a store with schema ids.
+type backend interface {
+	registry.Store
+	registry.SchemaIDStore
+}
+
+// registryd is a server on a real port over a fresh store.
 type registryd struct {
 	url   string
-	store *sqlite.Store
+	store backend
 	// token is sent as a bearer token when set.
 	token string
 }
 
-// serve starts registryd with cfg (nil: defaults) and auth a (nil: open).
+// serve starts registryd over SQLite with cfg (nil: defaults) and auth a
+// (nil: open).
 func serve(t *testing.T, cfg *server.Config, a *auth.Authenticator) *registryd {
+	t.Helper()
+	return serveOn(t, openSQLite(t), cfg, a)
+}
+
+// openSQLite opens a fresh SQLite store.
+func openSQLite(t *testing.T) backend {
 	t.Helper()
 	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// openPostgres opens a store on a fresh schema of the test database; it
+// skips t without one (fails it under CI).
+func openPostgres(t *testing.T) backend {
+	t.Helper()
+	dsn, _ := pgtest.Schema(t, "pbregistry_confluent_")
+	store, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// backends are the stores tests of what is stored run on.
+var backends = []struct {
+	name string
+	open func(t *testing.T) backend
+}{{"sqlite", openSQLite}, {"postgres", openPostgres}}
+
+// serveOn starts registryd over store.
+func serveOn(t *testing.T, store backend, cfg *server.Config, a *auth.Authenticator) *registryd {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
