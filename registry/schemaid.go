@@ -130,6 +130,14 @@ type SchemaIDStore interface {
 	// DeleteSchemaSetting removes a setting; removing one that does not
 	// exist yields ErrNotFound.
 	DeleteSchemaSetting(ctx context.Context, module, key string) error
+	// ListSchemaSettings returns every setting of the modules (""
+	// for the global ones) in one read, by module and key.
+	ListSchemaSettings(ctx context.Context, modules ...string) ([]SchemaSetting, error)
+}
+
+// SchemaSetting is a setting of a module ("" for a global one).
+type SchemaSetting struct {
+	Module, Key, Value string
 }
 
 // Validate returns an *InvalidArgumentError if s cannot be stored.

@@ -320,3 +320,31 @@ func (s *Store) DeleteSchemaSetting(ctx context.Context, module, key string) err
 	}
 	return nil
 }
+
+// ListSchemaSettings implements registry.SchemaIDStore.
+func (s *Store) ListSchemaSettings(ctx context.Context, modules ...string) ([]registry.SchemaSetting, error) {
+	if len(modules) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(modules))
+	for i, m := range modules {
+		args[i] = m
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT module, key, value FROM schema_settings WHERE module IN (?`+strings.Repeat(", ?", len(modules)-1)+`) ORDER BY module, key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list schema settings: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.SchemaSetting
+	for rows.Next() {
+		var st registry.SchemaSetting
+		if err := rows.Scan(&st.Module, &st.Key, &st.Value); err != nil {
+			return nil, fmt.Errorf("list schema settings: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list schema settings: %w", err)
+	}
+	return out, nil
+}

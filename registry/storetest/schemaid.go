@@ -273,6 +273,16 @@ func testSchemaSettings(t *testing.T, s registry.SchemaIDStore) {
 			t.Errorf("setting of %q = %q, want %q", module, got, want)
 		}
 	}
+	must(t, s.PutSchemaSetting(c, "confluent/orders", "mode", "READONLY"))
+	must(t, s.PutSchemaSetting(c, "confluent/other", "mode", "IMPORT"))
+	all, err := s.ListSchemaSettings(c, "confluent/orders", "")
+	must(t, err)
+	if fmt.Sprint(all) != "[{ compatibility BACKWARD} {confluent/orders compatibility NONE} {confluent/orders mode READONLY}]" {
+		t.Errorf("ListSchemaSettings = %v", all)
+	}
+	if none, err := s.ListSchemaSettings(c); err != nil || len(none) != 0 {
+		t.Errorf("ListSchemaSettings() = %v, %v", none, err)
+	}
 	must(t, s.DeleteSchemaSetting(c, "confluent/orders", "compatibility"))
 	wantErr(t, "delete it again", s.DeleteSchemaSetting(c, "confluent/orders", "compatibility"), registry.ErrNotFound)
 	_, err = s.GetSchemaSetting(c, "confluent/orders", "compatibility")

@@ -83,21 +83,18 @@ func (h *Handler) compatibilityAll(q *request) (any, error) {
 
 // check checks req against the version b.
 func (h *Handler) check(ctx context.Context, q *request, subject string, req *schemaRequest, b registry.SchemaBinding) (any, error) {
-	normalize, err := h.normalize(ctx, q, b.Module)
+	set, err := h.settingsOf(ctx, b.Module)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.prepare(ctx, subject, req, normalize)
+	c, err := h.prepare(ctx, subject, req, set.normalize(q))
 	if err != nil {
 		return nil, err
 	}
 	if err := h.compile(ctx, c); err != nil {
 		return nil, err
 	}
-	level, err := h.level(ctx, b.Module)
-	if err != nil {
-		return nil, err
-	}
+	level := set.level()
 	mod, err := h.store.GetModule(ctx, b.Module)
 	if err != nil {
 		return nil, err

@@ -55,12 +55,13 @@ type Handler struct {
 	logger   *slog.Logger
 	mux      *http.ServeMux
 	locked   []string
+	schemas  *schemaCache
 }
 
 // New returns a Handler. The Service's store must implement
 // registry.SchemaIDStore when Options.IDs is nil.
 func New(opts Options) (*Handler, error) {
-	h := &Handler{service: opts.Service, ids: opts.IDs, auth: opts.Auth, cfg: opts.Config.WithDefaults(), readOnly: opts.ReadOnly, logger: opts.Logger, locked: opts.LockedPolicies}
+	h := &Handler{service: opts.Service, ids: opts.IDs, auth: opts.Auth, cfg: opts.Config.WithDefaults(), readOnly: opts.ReadOnly, logger: opts.Logger, locked: opts.LockedPolicies, schemas: newSchemaCache()}
 	if h.service == nil {
 		return nil, errors.New("confluent API: no registry service")
 	}

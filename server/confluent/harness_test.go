@@ -36,13 +36,13 @@ type registryd struct {
 
 // serve starts registryd over SQLite with cfg (nil: defaults) and auth a
 // (nil: open).
-func serve(t *testing.T, cfg *server.Config, a *auth.Authenticator) *registryd {
+func serve(t testing.TB, cfg *server.Config, a *auth.Authenticator) *registryd {
 	t.Helper()
 	return serveOn(t, openSQLite(t), cfg, a)
 }
 
 // openSQLite opens a fresh SQLite store.
-func openSQLite(t *testing.T) backend {
+func openSQLite(t testing.TB) backend {
 	t.Helper()
 	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
@@ -54,7 +54,7 @@ func openSQLite(t *testing.T) backend {
 
 // openPostgres opens a store on a fresh schema of the test database; it
 // skips t without one (fails it under CI).
-func openPostgres(t *testing.T) backend {
+func openPostgres(t testing.TB) backend {
 	t.Helper()
 	dsn, _ := pgtest.Schema(t, "pbregistry_confluent_")
 	store, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
@@ -68,11 +68,11 @@ func openPostgres(t *testing.T) backend {
 // backends are the stores tests of what is stored run on.
 var backends = []struct {
 	name string
-	open func(t *testing.T) backend
+	open func(t testing.TB) backend
 }{{"sqlite", openSQLite}, {"postgres", openPostgres}}
 
 // serveOn starts registryd over store.
-func serveOn(t *testing.T, store backend, cfg *server.Config, a *auth.Authenticator) *registryd {
+func serveOn(t testing.TB, store backend, cfg *server.Config, a *auth.Authenticator) *registryd {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,7 +99,7 @@ type response struct {
 }
 
 // json decodes the body into v.
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -117,25 +117,25 @@ func (r response) errorCode() int {
 }
 
 // do sends a request with a JSON body (a string is sent as it is).
-func (d *registryd) do(t *testing.T, method, path string, body any) response {
+func (d *registryd) do(t testing.TB, method, path string, body any) response {
 	t.Helper()
 	return d.send(t, method, path, body, "application/vnd.schemaregistry.v1+json", "")
 }
 
 // doType sends a request with a content type.
-func (d *registryd) doType(t *testing.T, method, path string, body any, contentType string) response {
+func (d *registryd) doType(t testing.TB, method, path string, body any, contentType string) response {
 	t.Helper()
 	return d.send(t, method, path, body, contentType, "")
 }
 
 // doAuth sends a request with an Authorization header.
-func (d *registryd) doAuth(t *testing.T, method, path string, body any, authorization string) response {
+func (d *registryd) doAuth(t testing.TB, method, path string, body any, authorization string) response {
 	t.Helper()
 	return d.send(t, method, path, body, "application/vnd.schemaregistry.v1+json", authorization)
 }
 
 // send sends a request.
-func (d *registryd) send(t *testing.T, method, path string, body any, contentType, authorization string) response {
+func (d *registryd) send(t testing.TB, method, path string, body any, contentType, authorization string) response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -176,7 +176,7 @@ func (d *registryd) send(t *testing.T, method, path string, body any, contentTyp
 
 // register registers text under subject and returns its id, failing the
 // test on an error.
-func (d *registryd) register(t *testing.T, subject, text string, refs ...map[string]any) int64 {
+func (d *registryd) register(t testing.TB, subject, text string, refs ...map[string]any) int64 {
 	t.Helper()
 	body := map[string]any{"schema": text, "schemaType": "PROTOBUF"}
 	if len(refs) > 0 {
@@ -193,7 +193,7 @@ func (d *registryd) register(t *testing.T, subject, text string, refs ...map[str
 
 // snapshot is what the store holds, to compare before and after a
 // refused request.
-func (d *registryd) snapshot(t *testing.T) string {
+func (d *registryd) snapshot(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder

@@ -40,21 +40,18 @@ func (h *Handler) register(q *request) (any, error) {
 	if err := q.principal.CanPush(module); err != nil {
 		return nil, err
 	}
-	mode, err := h.effectiveSetting(ctx, module, keyMode, modeReadWrite)
+	set, err := h.settingsOf(ctx, module)
 	if err != nil {
 		return nil, err
 	}
+	mode := set.mode()
 	if mode == modeReadOnly {
 		return nil, fail(codeOperationNotPermitted, "Subject %s is in read-only mode", subject)
 	}
 	if (req.ID != nil || req.Version != nil) && mode != modeImport {
 		return nil, fail(codeOperationNotPermitted, "Subject %s is not in import mode: an id or a version may be given only in IMPORT mode (PUT /mode/%s {\"mode\": \"IMPORT\"})", subject, subject)
 	}
-	normalize, err := h.normalize(ctx, q, module)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.prepare(ctx, subject, &req, normalize)
+	c, err := h.prepare(ctx, subject, &req, set.normalize(q))
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +60,7 @@ func (h *Handler) register(q *request) (any, error) {
 			return nil, err
 		}
 	}
-	if sc, err := h.ids.GetSchemaByDigest(ctx, c.digest); err == nil {
+	if sc, err := h.schemaByDigest(ctx, c.digest); err == nil {
 		if req.ID != nil && *req.ID != sc.ID {
 			return nil, fail(codeIDDoesNotMatch, "Schema already registered with id %d instead of input id %d", sc.ID, *req.ID)
 		}
@@ -100,16 +97,13 @@ func (h *Handler) register(q *request) (any, error) {
 		want.ID = *req.ID
 	}
 	if want.ID != 0 {
-		if other, err := h.ids.GetSchema(ctx, want.ID); err == nil && other.Digest != want.Digest {
+		if other, err := h.schema(ctx, want.ID); err == nil && other.Digest != want.Digest {
 			return nil, fail(codeIDDoesNotMatch, "Overwrite new schema with id %d is not permitted: the id names another schema", want.ID)
 		} else if err != nil && !errors.Is(err, registry.ErrNotFound) {
 			return nil, err
 		}
 	}
-	level, err := h.level(ctx, module)
-	if err != nil {
-		return nil, err
-	}
+	level := set.level()
 	if err := h.syncLevel(ctx, module, level, q.principal.Name); err != nil {
 		return nil, err
 	}
@@ -275,11 +269,11 @@ func (h *Handler) lookup(q *request) (any, error) {
 	if len(all) == 0 {
 		return nil, fail(codeSubjectNotFound, "Subject '%s' not found.", subject)
 	}
-	normalize, err := h.normalize(ctx, q, module)
+	set, err := h.settingsOf(ctx, module)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.prepare(ctx, subject, &req, normalize)
+	c, err := h.prepare(ctx, subject, &req, set.normalize(q))
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +282,7 @@ func (h *Handler) lookup(q *request) (any, error) {
 			return nil, err
 		}
 	}
-	sc, err := h.ids.GetSchemaByDigest(ctx, c.digest)
+	sc, err := h.schemaByDigest(ctx, c.digest)
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil, fail(codeSchemaNotFound, "Schema not found")
 	}

@@ -246,7 +246,7 @@ func (r *resolver) add(ctx context.Context, ref registry.SchemaReference, depth 
 	if r.onPath[key] {
 		return fail(codeInvalidSchema, "Invalid schema: reference cycle: %s", strings.Join(chain, " → "))
 	}
-	sc, err := r.h.ids.GetSchema(ctx, id)
+	sc, err := r.h.schema(ctx, id)
 	if err != nil {
 		return fmt.Errorf("read schema %d of %s: %w", id, key, err)
 	}

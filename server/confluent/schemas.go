@@ -27,7 +27,7 @@ func (h *Handler) schemaByID(q *request) (registry.Schema, error) {
 	if err != nil || id < 1 || id > math.MaxInt32 {
 		return registry.Schema{}, fail(codeSchemaNotFound, "Schema %s not found: schema ids are between 1 and 2147483647", registry.Truncate(raw, 32))
 	}
-	sc, err := h.ids.GetSchema(q.r.Context(), id)
+	sc, err := h.schema(q.r.Context(), id)
 	if err != nil {
 		if registry.ErrorCode(err) == registry.CodeNotFound {
 			return registry.Schema{}, fail(codeSchemaNotFound, "Schema %d not found", id)

@@ -52,38 +52,72 @@ func (h *Handler) settingModule(q *request) (string, string, error) {
 	return subject, module, nil
 }
 
+// settings are the settings in force for a subject: its own, else the
+// global ones.
+type settings struct {
+	module, global map[string]string
+}
+
+// settingsOf reads a subject's module's settings and the global ones, in
+// one read.
+func (h *Handler) settingsOf(ctx context.Context, module string) (settings, error) {
+	all, err := h.ids.ListSchemaSettings(ctx, module, "")
+	if err != nil {
+		return settings{}, err
+	}
+	s := settings{module: map[string]string{}, global: map[string]string{}}
+	for _, st := range all {
+		if st.Module == "" {
+			s.global[st.Key] = st.Value
+		} else {
+			s.module[st.Key] = st.Value
+		}
+	}
+	return s, nil
+}
+
+// get returns the subject's setting, else the global one, else def.
+func (s settings) get(key, def string) string {
+	if v, ok := s.module[key]; ok {
+		return v
+	}
+	if v, ok := s.global[key]; ok {
+		return v
+	}
+	return def
+}
+
+// level returns the compatibility level in force.
+func (s settings) level() registry.Level {
+	return registry.Level(s.get(keyCompatibility, string(defaultLevel)))
+}
+
+// mode returns the mode in force.
+func (s settings) mode() string { return s.get(keyMode, modeReadWrite) }
+
+// normalize reports whether a request normalizes: its normalize=
+// parameter, else the subject's or global configuration.
+func (s settings) normalize(q *request) bool {
+	if v := q.query("normalize"); v != "" {
+		return strings.EqualFold(v, "true")
+	}
+	return s.get(keyNormalize, "false") == "true"
+}
+
 // effectiveSetting returns a subject's setting, else the global one, else
 // def.
 func (h *Handler) effectiveSetting(ctx context.Context, module, key, def string) (string, error) {
-	for _, m := range []string{module, ""} {
-		v, err := h.ids.GetSchemaSetting(ctx, m, key)
-		if err == nil {
-			return v, nil
-		}
-		if !errors.Is(err, registry.ErrNotFound) {
-			return "", err
-		}
-		if m == "" {
-			break
-		}
+	s, err := h.settingsOf(ctx, module)
+	if err != nil {
+		return "", err
 	}
-	return def, nil
+	return s.get(key, def), nil
 }
 
 // level returns the compatibility level in force for a subject's module.
 func (h *Handler) level(ctx context.Context, module string) (registry.Level, error) {
-	v, err := h.effectiveSetting(ctx, module, keyCompatibility, string(defaultLevel))
-	return registry.Level(v), err
-}
-
-// normalize reports whether a request normalizes: its normalize=
-// parameter, else the subject's or global configuration.
-func (h *Handler) normalize(ctx context.Context, q *request, module string) (bool, error) {
-	if v := q.query("normalize"); v != "" {
-		return strings.EqualFold(v, "true"), nil
-	}
-	v, err := h.effectiveSetting(ctx, module, keyNormalize, "false")
-	return v == "true", err
+	s, err := h.settingsOf(ctx, module)
+	return s.level(), err
 }
 
 // getConfig serves GET /config and GET /config/{subject}.

@@ -128,7 +128,7 @@ func (h *Handler) getVersion(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := h.ids.GetSchema(q.r.Context(), b.SchemaID)
+	sc, err := h.schema(q.r.Context(), b.SchemaID)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (h *Handler) getVersionSchema(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := h.ids.GetSchema(q.r.Context(), b.SchemaID)
+	sc, err := h.schema(q.r.Context(), b.SchemaID)
 	if err != nil {
 		return nil, err
 	}
