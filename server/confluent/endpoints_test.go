@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/server"
 )
 
 const moneyV1 = `syntax = "proto3";
@@ -317,5 +318,31 @@ func testDelete(t *testing.T, d *registryd) {
 	want(t, "versions after", d.do(t, "GET", "/subjects/orders-value/versions", nil), 200, `[2]`)
 	if m, err := d.store.GetModule(context.Background(), "confluent/orders-value"); err != nil || m.LatestVersion != 2 {
 		t.Errorf("native module after deletes = %+v, %v: versions are immutable", m, err)
+	}
+}
+
+// TestReadOnlyServer: a read-only registryd (a replica) serves the reads
+// and refuses every write with 42205, changing nothing.
+func TestReadOnlyServer(t *testing.T) {
+	store := openSQLite(t)
+	rw := serveOn(t, store, nil, nil)
+	id := rw.register(t, "money", moneyV1)
+	ro := serveWith(t, store, server.Options{ReadOnly: true})
+	want(t, "read", ro.do(t, "GET", fmt.Sprintf("/schemas/ids/%d", id), nil), 200, "")
+	want(t, "lookup", ro.do(t, "POST", "/subjects/money", schemaBody(moneyV1)), 200, "")
+	before := ro.snapshot(t)
+	for _, w := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/subjects/money/versions", schemaBody(moneyV1 + "message X {}\n")},
+		{"PUT", "/config", map[string]any{"compatibility": "FULL"}},
+		{"PUT", "/mode/money", map[string]any{"mode": "READONLY"}},
+		{"DELETE", "/subjects/money", nil},
+	} {
+		wantCode(t, w.method+" "+w.path, ro.do(t, w.method, w.path, w.body), 422, 42205, "read-only")
+	}
+	if after := ro.snapshot(t); after != before {
+		t.Errorf("a read-only registryd changed the store:\n%s\nwas\n%s", after, before)
 	}
 }

@@ -74,13 +74,20 @@ var backends = []struct {
 // serveOn starts registryd over store.
 func serveOn(t testing.TB, store backend, cfg *server.Config, a *auth.Authenticator) *registryd {
 	t.Helper()
+	return serveWith(t, store, server.Options{Config: cfg, Auth: a})
+}
+
+// serveWith starts registryd over store with opts.
+func serveWith(t testing.TB, store backend, opts server.Options) *registryd {
+	t.Helper()
+	opts.Store = store
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	srv := server.New(server.Options{Store: store, Config: cfg, Auth: a})
+	srv := server.New(opts)
 	go func() { done <- server.Serve(ctx, ln, srv.Handler()) }()
 	t.Cleanup(func() {
 		cancel()
