@@ -45,3 +45,30 @@ func TestSubjectNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSubjectName: every subject the API accepts maps to a module name
+// pbregistry.yaml accepts, and back to itself.
+func FuzzSubjectName(f *testing.F) {
+	for _, s := range []string{"orders-value", "Orders_Value", "a/b.proto", ".x", "_", "__", "_2f", "ü", "a b"} {
+		f.Add(s)
+	}
+	h := &Handler{cfg: Config{}.WithDefaults()}
+	f.Fuzz(func(t *testing.T, subject string) {
+		module, ae := h.moduleOf(subject)
+		if ae != nil {
+			if ae.code != codeInvalidSubject {
+				t.Fatalf("moduleOf(%q): code %d", subject, ae.code)
+			}
+			return
+		}
+		if _, err := config.Parse("pbregistry.yaml", []byte("version: v1\nmodule: "+module+"\n")); err != nil {
+			t.Fatalf("subject %q: module %q refused: %v", subject, module, err)
+		}
+		if back, ok := h.subjectOf(module); !ok || back != subject {
+			t.Fatalf("subjectOf(moduleOf(%q)) = %q, %v", subject, back, ok)
+		}
+		if s, ok := decodeSubject(encodeSubject(subject) + "_"); ok {
+			t.Fatalf("a dangling escape decoded to %q", s)
+		}
+	})
+}
