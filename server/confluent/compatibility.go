@@ -94,14 +94,14 @@ func (h *Handler) check(ctx context.Context, q *request, subject string, req *sc
 	if err := h.compile(ctx, c); err != nil {
 		return nil, err
 	}
-	level := set.level()
+	cc := set.check()
 	mod, err := h.store.GetModule(ctx, b.Module)
 	if err != nil {
 		return nil, err
 	}
 	var findings []string
 	if b.Version == mod.LatestVersion {
-		verdict, err := h.service.CheckPush(ctx, h.pushRequest(c, level, q.principal.Name))
+		verdict, err := h.service.CheckPush(ctx, h.pushRequest(c, cc, q.principal.Name))
 		if err != nil {
 			if errors.Is(err, registry.ErrInvalidArgument) {
 				return nil, fail(codeInvalidSchema, "Invalid schema: %v", err)
@@ -122,10 +122,10 @@ func (h *Handler) check(ctx context.Context, q *request, subject string, req *sc
 		msgs := c.file.Descriptor.Messages()
 		for i := 0; i < msgs.Len(); i++ {
 			specs = append(specs, registry.SubjectSpec{Name: string(msgs.Get(i).FullName()), Kind: registry.KindEvent,
-				Compatibility: registry.Compatibility{Level: level, Use: wireRules}})
+				Compatibility: cc.compatibility()})
 		}
 		res, err := registry.CheckImages(ctx, base, c.img, registry.CheckSpec{
-			Module:   compat.Config{Version: "v2", Use: wireRules, Level: compat.LevelNone},
+			Module:   compat.Config{Version: "v2", Use: []string{cc.rules}, Level: compat.LevelNone},
 			Subjects: specs,
 		}, nil)
 		if err != nil {

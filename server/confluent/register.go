@@ -103,14 +103,14 @@ func (h *Handler) register(q *request) (any, error) {
 			return nil, err
 		}
 	}
-	level := set.level()
-	if err := h.syncLevel(ctx, module, level, q.principal.Name); err != nil {
+	cc := set.check()
+	if err := h.syncLevel(ctx, module, cc, q.principal.Name); err != nil {
 		return nil, err
 	}
 	// The push first, so that a refused schema gets no id. A crash after
 	// it leaves a version without an id: registering again finds the
 	// version (same content, same push) and gives it its id.
-	v, _, _, err := h.service.Push(ctx, h.pushRequest(c, level, q.principal.Name))
+	v, _, _, err := h.service.Push(ctx, h.pushRequest(c, cc, q.principal.Name))
 	if err != nil {
 		return nil, h.pushError(subject, err)
 	}
@@ -131,10 +131,10 @@ func (h *Handler) register(q *request) (any, error) {
 
 // pushRequest is the push of a candidate: its schema file, the files it
 // imports, and a pbregistry.yaml declaring each top-level message of the
-// schema an event subject at level with WIRE rules. The configuration
+// schema an event subject at the subject's level and rules. The configuration
 // names the schema's digest and references, so that two registrations
 // differing only in the versions they reference are two versions.
-func (h *Handler) pushRequest(c *candidate, level registry.Level, principal string) registry.PushRequest {
+func (h *Handler) pushRequest(c *candidate, cc checkConfig, principal string) registry.PushRequest {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by registryd's Confluent Schema Registry API for subject %s.\n", strconv.Quote(c.subject))
 	fmt.Fprintf(&b, "# Schema digest %s.\n", c.digest)
@@ -143,13 +143,13 @@ func (h *Handler) pushRequest(c *candidate, level registry.Level, principal stri
 		fmt.Fprintf(&b, "# Reference %s: subject %s version %d.\n", strconv.Quote(r.Name), strconv.Quote(subject), r.Version)
 	}
 	fmt.Fprintf(&b, "version: v1\nmodule: %s\n", c.module)
-	fmt.Fprintf(&b, "breaking:\n  use: [%s]\n  compatibility: NONE\n", compat.CategoryWire)
+	fmt.Fprintf(&b, "breaking:\n  use: [%s]\n  compatibility: NONE\n", cc.rules)
 	msgs := c.file.Descriptor.Messages()
 	if msgs.Len() > 0 {
 		b.WriteString("subjects:\n")
 	}
 	for i := 0; i < msgs.Len(); i++ {
-		fmt.Fprintf(&b, "  - message: %s\n    kind: event\n    compatibility: %s\n    use: [%s]\n", msgs.Get(i).FullName(), level, compat.CategoryWire)
+		fmt.Fprintf(&b, "  - message: %s\n    kind: event\n    compatibility: %s\n    use: [%s]\n", msgs.Get(i).FullName(), cc.level, cc.rules)
 	}
 	var relaxed []string
 	for _, name := range conventionPolicies {
@@ -187,11 +187,11 @@ func (h *Handler) pushRequest(c *candidate, level registry.Level, principal stri
 // error: a required field breaks readers, whatever the registry.
 var conventionPolicies = []string{"EVENT_ID_FIELD", "EVENT_OCCURRED_AT", "PACKAGE_VERSIONED", "ENUM_ZERO_VALUE_UNSPECIFIED", "FIELD_LOWER_SNAKE_CASE"}
 
-// syncLevel puts the Confluent level in force on the module's stored
-// subjects (an override, when the pushed level differs), so that a level
-// lowered with PUT /config is not a SUBJECT_LEVEL_NO_WEAKEN finding of
-// the next push, and one raised applies to it.
-func (h *Handler) syncLevel(ctx context.Context, module string, level registry.Level, principal string) error {
+// syncLevel puts the Confluent level and rules in force on the module's
+// stored subjects (an override, when the pushed ones differ), so that a
+// level lowered with PUT /config is not a SUBJECT_LEVEL_NO_WEAKEN finding
+// of the next push, and one raised applies to it.
+func (h *Handler) syncLevel(ctx context.Context, module string, cc checkConfig, principal string) error {
 	subs, err := h.store.ListSubjects(ctx, module)
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil
@@ -201,21 +201,35 @@ func (h *Handler) syncLevel(ctx context.Context, module string, level registry.L
 	}
 	for _, s := range subs {
 		eff := s.Effective()
-		if eff.Level == level && slices.Equal(eff.Use, wireRules) && len(eff.Except) == 0 {
+		want := cc.compatibility()
+		if eff.Level == want.Level && slices.Equal(eff.Use, want.Use) && len(eff.Except) == 0 {
 			continue
 		}
 		if _, err := h.service.SetSubjectConfig(ctx, registry.SubjectConfigRequest{
-			Module: module, Subject: s.Name, Principal: principal,
-			Compatibility: registry.Compatibility{Level: level, Use: wireRules},
+			Module: module, Subject: s.Name, Principal: principal, Compatibility: want,
 		}); err != nil {
-			return fmt.Errorf("put compatibility %s in force on %s:%s: %w", level, module, s.Name, err)
+			return fmt.Errorf("put compatibility %s with rules %s in force on %s:%s: %w", cc.level, cc.rules, module, s.Name, err)
 		}
 	}
 	return nil
 }
 
-// wireRules are the rules every Confluent subject is checked with.
-var wireRules = []string{compat.CategoryWire}
+// checkConfig is how a Confluent subject's messages are checked: the
+// level, and the rule category (WIRE by default; CSR for the rules buf
+// models on Confluent Schema Registry's checks).
+type checkConfig struct {
+	level registry.Level
+	rules string
+}
+
+// compatibility is cc as a pbregistry subject's configuration.
+func (cc checkConfig) compatibility() registry.Compatibility {
+	return registry.Compatibility{Level: cc.level, Use: []string{cc.rules}}
+}
+
+// ruleCategories are the rule categories a Confluent subject may be
+// checked with.
+var ruleCategories = []string{compat.CategoryWire, compat.CategoryWireJSON, compat.CategoryCSR}
 
 // pushError maps an error of Service.Push to Confluent's.
 func (h *Handler) pushError(subject string, err error) error {

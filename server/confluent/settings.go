@@ -3,7 +3,10 @@ package confluent
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+
+	"github.com/pbregistry/pbregistry/compat"
 
 	"github.com/pbregistry/pbregistry/registry"
 )
@@ -14,6 +17,7 @@ const (
 	keyCompatibility = "confluent.compatibility"
 	keyNormalize     = "confluent.normalize"
 	keyMode          = "confluent.mode"
+	keyRules         = "confluent.rules"
 )
 
 // The modes.
@@ -31,6 +35,10 @@ type configJSON struct {
 	Compatibility      string `json:"compatibility,omitempty"`
 	CompatibilityLevel string `json:"compatibilityLevel,omitempty"`
 	Normalize          *bool  `json:"normalize,omitempty"`
+	// Rules is pbregistry's own: the rule category the subject's
+	// messages are checked with, WIRE (the default), WIRE_JSON or CSR
+	// (buf's rules modelled on Confluent Schema Registry's checks).
+	Rules string `json:"rules,omitempty"`
 }
 
 // modeJSON is the body of PUT /mode and the answer of GET /mode.
@@ -92,6 +100,11 @@ func (s settings) level() registry.Level {
 	return registry.Level(s.get(keyCompatibility, string(defaultLevel)))
 }
 
+// check returns the level and rules in force.
+func (s settings) check() checkConfig {
+	return checkConfig{level: s.level(), rules: s.get(keyRules, compat.CategoryWire)}
+}
+
 // mode returns the mode in force.
 func (s settings) mode() string { return s.get(keyMode, modeReadWrite) }
 
@@ -143,14 +156,17 @@ func (h *Handler) getConfig(q *request) (any, error) {
 			b := n == "true"
 			out.Normalize = &b
 		}
+		if r, err := h.ids.GetSchemaSetting(ctx, module, keyRules); err == nil {
+			out.Rules = r
+		}
 		return out, nil
 	}
-	level, err := h.level(ctx, module)
+	set, err := h.settingsOf(ctx, module)
 	if err != nil {
 		return nil, err
 	}
-	out := configJSON{CompatibilityLevel: string(level)}
-	if n, err := h.effectiveSetting(ctx, module, keyNormalize, ""); err == nil && n != "" {
+	out := configJSON{CompatibilityLevel: string(set.level()), Rules: set.get(keyRules, "")}
+	if n := set.get(keyNormalize, ""); n != "" {
 		b := n == "true"
 		out.Normalize = &b
 	}
@@ -178,24 +194,32 @@ func (h *Handler) putConfig(q *request) (any, error) {
 	if name == "" {
 		name = req.CompatibilityLevel
 	}
-	if name == "" && req.Normalize == nil {
+	if name == "" && req.Normalize == nil && req.Rules == "" {
 		return nil, fail(codeInvalidCompatibility, "Invalid compatibility level: the request names none: send {\"compatibility\": \"BACKWARD\"}")
 	}
-	out := configJSON{}
+	rules := strings.ToUpper(req.Rules)
+	if req.Rules != "" && !slices.Contains(ruleCategories, rules) {
+		return nil, fail(codeInvalidCompatibility, "Invalid rules %q: use one of %s", registry.Truncate(req.Rules, 64), strings.Join(ruleCategories, ", "))
+	}
+	var level registry.Level
 	if name != "" {
-		level := registry.Level(strings.ToUpper(name))
+		level = registry.Level(strings.ToUpper(name))
 		if !level.Valid() {
 			return nil, fail(codeInvalidCompatibility, "Invalid compatibility level %q. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive", registry.Truncate(name, 64))
 		}
+	}
+	out := configJSON{}
+	if level != "" {
 		if err := h.ids.PutSchemaSetting(ctx, module, keyCompatibility, string(level)); err != nil {
 			return nil, err
 		}
 		out.Compatibility = string(level)
-		if subject != "" {
-			if err := h.syncLevel(ctx, module, level, q.principal.Name); err != nil {
-				return nil, err
-			}
+	}
+	if rules != "" {
+		if err := h.ids.PutSchemaSetting(ctx, module, keyRules, rules); err != nil {
+			return nil, err
 		}
+		out.Rules = rules
 	}
 	if req.Normalize != nil {
 		v := "false"
@@ -206,6 +230,15 @@ func (h *Handler) putConfig(q *request) (any, error) {
 			return nil, err
 		}
 		out.Normalize = req.Normalize
+	}
+	if subject != "" && (level != "" || rules != "") {
+		set, err := h.settingsOf(ctx, module)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.syncLevel(ctx, module, set.check(), q.principal.Name); err != nil {
+			return nil, err
+		}
 	}
 	h.logger.InfoContext(ctx, "confluent config set", "subject", registry.Truncate(subject, 256), "compatibility", out.Compatibility, "principal", q.principal.Name)
 	return out, nil
@@ -227,22 +260,24 @@ func (h *Handler) deleteConfig(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = h.ids.DeleteSchemaSetting(ctx, module, keyCompatibility)
-	if errors.Is(err, registry.ErrNotFound) && subject != "" {
+	deleted := 0
+	for _, key := range []string{keyCompatibility, keyNormalize, keyRules} {
+		err := h.ids.DeleteSchemaSetting(ctx, module, key)
+		if err == nil {
+			deleted++
+		} else if !errors.Is(err, registry.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if deleted == 0 && subject != "" {
 		return nil, fail(codeSubjectCompatNotSet, "Subject '%s' does not have subject-level compatibility configured", subject)
 	}
-	if err != nil && !errors.Is(err, registry.ErrNotFound) {
-		return nil, err
-	}
-	if err := h.ids.DeleteSchemaSetting(ctx, module, keyNormalize); err != nil && !errors.Is(err, registry.ErrNotFound) {
-		return nil, err
-	}
 	if subject != "" {
-		now, err := h.level(ctx, module)
+		set, err := h.settingsOf(ctx, module)
 		if err != nil {
 			return nil, err
 		}
-		if err := h.syncLevel(ctx, module, now, q.principal.Name); err != nil {
+		if err := h.syncLevel(ctx, module, set.check(), q.principal.Name); err != nil {
 			return nil, err
 		}
 	}
