@@ -1,3 +1,0 @@
--- Placeholder on branch confluent: migration 0003 belongs to another change
--- being merged in parallel; the integrator replaces this file with it.
-SELECT 1;
