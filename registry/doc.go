@@ -31,7 +31,9 @@
 //  3. commit: Store.CommitPush writes the new version, its files,
 //     descriptor set, subjects, ledger, the consumed exceptions and an
 //     outbox event in ONE transaction, or nothing at all, naming the
-//     baseline it was checked against. If another push landed meanwhile,
+//     baseline it was checked against. CommitPushTx (commit.go) owns the
+//     transaction's steps for every backend; a backend only runs their SQL
+//     (PushTx). If another push landed meanwhile,
 //     the store refuses the commit as stale and the check runs again
 //     against the new latest version.
 //  4. Outbox consumers (git publishing, dbt, webhooks) claim the

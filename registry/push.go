@@ -1,12 +1,8 @@
 package registry
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/pbregistry/pbregistry/registry/internal/txhook"
 )
 
 // PushCommit is what CommitPush writes for an accepted push: the content,
@@ -54,6 +50,12 @@ type PushCommit struct {
 	// with an *ExceptionUnavailableError. A re-push of accepted content
 	// consumes nothing.
 	Exceptions []int64
+	// PromotedFrom, for a promotion (Service.Promote), is the version
+	// whose content the new version carries again; 0 for a push. A
+	// module may hold a promoted version's digest on several versions.
+	PromotedFrom int64
+	// PromoteReason is why the promotion was made.
+	PromoteReason string
 }
 
 // Validate returns an *InvalidArgumentError if c is malformed, including
@@ -111,6 +113,12 @@ func (c *PushCommit) Validate() error {
 		}
 		seen[e.id()] = e.Meaning
 	}
+	if c.PromotedFrom < 0 || c.PromotedFrom > c.BaseVersion {
+		return invalid("promoted_from", "version %d cannot be promoted over version %d: name an earlier version of the module", c.PromotedFrom, c.BaseVersion)
+	}
+	if c.PromoteReason != "" && c.PromotedFrom == 0 {
+		return invalid("promote_reason", "a reason is given but no version is promoted")
+	}
 	for i, id := range c.Exceptions {
 		if id <= 0 {
 			return invalid(fmt.Sprintf("exceptions[%d]", i), "exception ID %d is not positive", id)
@@ -120,46 +128,4 @@ func (c *PushCommit) Validate() error {
 		}
 	}
 	return nil
-}
-
-// DedupLedger returns c.Ledger without repeated entries, keeping the first
-// of each; Validate has made sure repeats have the same meaning.
-func (c *PushCommit) DedupLedger() []LedgerEntry {
-	seen := make(map[ledgerID]bool, len(c.Ledger))
-	out := make([]LedgerEntry, 0, len(c.Ledger))
-	for _, e := range c.Ledger {
-		if !seen[e.id()] {
-			seen[e.id()] = true
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// CommitPushFrame is the part of CommitPush that every Store shares; a
-// backend calls it with its own two steps. It validates c, returns the
-// version holding c's digest if there is one (an identical push accepted
-// already: created is false, nothing is written), and otherwise runs
-// commit, the backend's transaction, which must check the digest again
-// under its lock. Errors are wrapped with the module's name.
-func CommitPushFrame(ctx context.Context, c *PushCommit,
-	byDigest func(ctx context.Context, module, digest string) (Version, error),
-	commit func(ctx context.Context, c *PushCommit) (v Version, created bool, err error),
-) (Version, bool, error) {
-	if err := c.Validate(); err != nil {
-		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	if v, err := byDigest(ctx, c.Module, c.Digest); err == nil {
-		return v, false, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	v, created, err := commit(ctx, c)
-	if err != nil {
-		return Version{}, false, fmt.Errorf("commit push %s: %w", c.Module, err)
-	}
-	if created {
-		txhook.Run(ctx, txhook.AfterCommit)
-	}
-	return v, created, nil
 }

@@ -13,14 +13,20 @@ type Store interface {
 	// CommitPush writes an accepted push in one transaction: version
 	// BaseVersion+1 with its files, descriptor set and config, the
 	// subjects, the new ledger entries, the consumed exceptions and an
-	// EventVersionAccepted outbox event — all or nothing.
+	// EventVersionAccepted outbox event — all or nothing. Every backend
+	// implements it with CommitPushTx, which owns the steps, over its own
+	// PushTx: the backends only run SQL.
 	//
-	// If the module already has a version with the push's digest,
-	// CommitPush returns it with created == false and writes nothing,
-	// even when identical pushes race. Otherwise, if the module's latest
-	// version is not BaseVersion, it returns a *StaleBaselineError
-	// (ErrStaleBaseline): the caller checks the push again against the
-	// latest version and retries.
+	// If the module's latest version holds the push's digest, CommitPush
+	// returns it with created == false and writes nothing, even when
+	// identical pushes (or promotions) race. A push — not a promotion —
+	// of content that an older version holds returns the newest such
+	// version the same way: the latest version does not change (to roll
+	// back, promote). Otherwise, if the module's latest version is not
+	// BaseVersion, it returns a *StaleBaselineError (ErrStaleBaseline):
+	// the caller checks the push again against the latest version and
+	// retries. A promotion (PromotedFrom > 0) writes a new version with
+	// the promoted version's content, which must be c's.
 	CommitPush(ctx context.Context, c PushCommit) (v Version, created bool, err error)
 
 	// GetModule returns a module.
@@ -31,7 +37,8 @@ type Store interface {
 	// GetVersion returns version number of module, or its latest version
 	// if number is LatestVersion.
 	GetVersion(ctx context.Context, module string, number int64) (Version, error)
-	// GetVersionByDigest returns the version of module with digest.
+	// GetVersionByDigest returns the newest version of module with
+	// digest (several versions hold one digest after a promotion).
 	GetVersionByDigest(ctx context.Context, module, digest string) (Version, error)
 	// ListVersions lists a module's versions, newest first.
 	ListVersions(ctx context.Context, module string, page PageRequest) (Page[Version], error)

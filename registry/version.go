@@ -27,6 +27,12 @@ type Version struct {
 	// Deleted is an admin's deletion of the version from serving, or nil.
 	// A deleted version keeps its content, ledger and place in history.
 	Deleted *VersionDeletion
+	// PromotedFrom is, for a version made by promoting an earlier one
+	// (Service.Promote), the number of that version, whose content this
+	// one carries again; 0 for a pushed version.
+	PromotedFrom int64
+	// PromoteReason is why the promotion was made, as its principal said.
+	PromoteReason string
 }
 
 // BuildInfo is optional metadata about the build that pushed a version.

@@ -6,32 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pbregistry/pbregistry/registry"
 )
-
-// insertOutbox writes the EventVersionAccepted event of version v and one
-// delivery of it per registered consumer. It first takes outbox_consumers
-// in SHARE mode, which waits for a registration in progress: every event
-// is thus either fanned out to a consumer here or seen by its backfill.
-func insertOutbox(ctx context.Context, tx pgx.Tx, v registry.Version, at time.Time) error {
-	if _, err := tx.Exec(ctx, `LOCK TABLE outbox_consumers IN SHARE MODE`); err != nil {
-		return fmt.Errorf("lock outbox consumers: %w", err)
-	}
-	payload := registry.VersionAccepted{Module: v.Module, Version: v.Number, Digest: v.Digest}.Payload()
-	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO outbox (type, module, version, digest, payload, created_at) VALUES ($1, $2, $3, $4, $5::json, $6) RETURNING id`,
-		registry.EventVersionAccepted, v.Module, v.Number, v.Digest, string(payload), at).Scan(&id); err != nil {
-		return fmt.Errorf("insert outbox event: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox_deliveries (consumer, event_id) SELECT name, $1 FROM outbox_consumers`, id); err != nil {
-		return fmt.Errorf("insert outbox deliveries: %w", err)
-	}
-	return nil
-}
 
 // RegisterConsumer implements registry.Store. It takes outbox_consumers in
 // SHARE ROW EXCLUSIVE mode, which waits for the pushes in progress.

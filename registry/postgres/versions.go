@@ -16,7 +16,7 @@ import (
 // scanVersion reads.
 const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created_at,
 	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels::text, v.file_count,
-	v.deleted_at, v.deleted_by, v.deleted_reason
+	v.deleted_at, v.deleted_by, v.deleted_reason, coalesce(v.promoted_from, 0), v.promote_reason
 	FROM versions v JOIN modules m ON m.id = v.module_id`
 
 // scanVersion reads a row of selectVersion.
@@ -27,7 +27,7 @@ func scanVersion(row pgx.Row) (registry.Version, error) {
 	var deletedBy, deletedReason *string
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &v.CreatedAt,
 		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
-		&deletedAt, &deletedBy, &deletedReason); err != nil {
+		&deletedAt, &deletedBy, &deletedReason, &v.PromotedFrom, &v.PromoteReason); err != nil {
 		return v, err
 	}
 	v.CreatedAt = v.CreatedAt.UTC()
@@ -94,7 +94,7 @@ func (s *Store) GetVersion(ctx context.Context, module string, number int64) (re
 
 // GetVersionByDigest implements registry.Store.
 func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (registry.Version, error) {
-	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.digest = $2`, module, digest))
+	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.digest = $2 ORDER BY v.number DESC LIMIT 1`, module, digest))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, fmt.Errorf("get version by digest: %w", &registry.NotFoundError{Kind: "version", Key: module + "@" + digest})
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
 )
@@ -96,30 +95,4 @@ func (s *Store) ListExceptions(ctx context.Context, q registry.ExceptionQuery) (
 		return nil, fmt.Errorf("list exceptions of %s: %w", q.Module, err)
 	}
 	return out, nil
-}
-
-// consumeExceptions marks the push's exceptions used by version number, or
-// fails with a *registry.ExceptionUnavailableError.
-func consumeExceptions(ctx context.Context, tx *sql.Tx, c *registry.PushCommit, number int64, at time.Time) error {
-	for _, id := range c.Exceptions {
-		res, err := tx.ExecContext(ctx, `UPDATE exceptions SET used_version = ?, used_at = ?
-			WHERE id = ? AND module = ? AND digest = ? AND used_version IS NULL`, number, toMicros(at), id, c.Module, c.Digest)
-		if err != nil {
-			return fmt.Errorf("consume exception %d: %w", id, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("consume exception %d: %w", id, err)
-		} else if n == 1 {
-			continue
-		}
-		e, err := scanException(tx.QueryRowContext(ctx, selectException+` WHERE id = ?`, id))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return registry.NewExceptionUnavailableError(id, nil, c)
-		case err != nil:
-			return fmt.Errorf("consume exception %d: %w", id, err)
-		}
-		return registry.NewExceptionUnavailableError(id, &e, c)
-	}
-	return nil
 }

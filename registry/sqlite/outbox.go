@@ -7,25 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
 )
-
-// insertOutbox writes the EventVersionAccepted event of version v and one
-// delivery of it per registered consumer.
-func insertOutbox(ctx context.Context, tx *sql.Tx, v registry.Version, at time.Time) error {
-	payload := registry.VersionAccepted{Module: v.Module, Version: v.Number, Digest: v.Digest}.Payload()
-	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO outbox (type, module, version, digest, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		registry.EventVersionAccepted, v.Module, v.Number, v.Digest, payload, toMicros(at)).Scan(&id); err != nil {
-		return fmt.Errorf("insert outbox event: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id) SELECT name, ? FROM outbox_consumers`, id); err != nil {
-		return fmt.Errorf("insert outbox deliveries: %w", err)
-	}
-	return nil
-}
 
 // RegisterConsumer implements registry.Store.
 func (s *Store) RegisterConsumer(ctx context.Context, name string, backfill bool) (registry.OutboxConsumer, error) {

@@ -5,172 +5,142 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
-	"github.com/pbregistry/pbregistry/registry/internal/txhook"
 )
 
-// CommitPush implements registry.Store. The whole push is one BEGIN
-// IMMEDIATE transaction: it holds the database's write lock from its first
-// statement, so the digest and baseline it reads cannot change before it
-// commits.
+// CommitPush implements registry.Store with registry.CommitPushTx. The
+// whole push is one BEGIN IMMEDIATE transaction: it holds the database's
+// write lock from its first statement, so the digest and baseline it reads
+// cannot change before it commits.
 func (s *Store) CommitPush(ctx context.Context, c registry.PushCommit) (registry.Version, bool, error) {
 	if err := s.writable("commit push " + c.Module); err != nil {
 		return registry.Version{}, false, err
 	}
-	return registry.CommitPushFrame(ctx, &c, s.GetVersionByDigest, s.commitPush)
+	return registry.CommitPushTx(ctx, c, s.runPushTx)
 }
 
-// commitPush runs CommitPush's transaction.
-func (s *Store) commitPush(ctx context.Context, c *registry.PushCommit) (registry.Version, bool, error) {
+// runPushTx is the store's registry.PushTxRunner.
+func (s *Store) runPushTx(ctx context.Context, fn func(registry.PushTx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return registry.Version{}, false, fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	txhook.Run(ctx, txhook.AfterBegin)
-	at := now()
-
-	var moduleID, latest int64
-	err = tx.QueryRowContext(ctx, `SELECT id, latest_version FROM modules WHERE name = ?`, c.Module).Scan(&moduleID, &latest)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if c.BaseVersion != 0 {
-			return registry.Version{}, false, &registry.StaleBaselineError{Module: c.Module, BaseVersion: c.BaseVersion}
-		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO modules (name, latest_version, created_at, updated_at) VALUES (?, 0, ?, ?) RETURNING id`,
-			c.Module, toMicros(at), toMicros(at)).Scan(&moduleID)
-		if err != nil {
-			return registry.Version{}, false, fmt.Errorf("create module: %w", err)
-		}
-	case err != nil:
-		return registry.Version{}, false, fmt.Errorf("read module: %w", err)
+	if err := fn(&pushTx{tx: tx}); err != nil {
+		return err
 	}
-	txhook.Run(ctx, txhook.AfterModuleLock)
-
-	// Under the write lock: the digest check and the baseline check see
-	// every committed push.
-	existing, err := scanVersion(tx.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.digest = ?`, moduleID, c.Digest))
-	switch {
-	case err == nil:
-		return existing, false, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return registry.Version{}, false, fmt.Errorf("look up digest: %w", err)
-	}
-	if latest != c.BaseVersion {
-		return registry.Version{}, false, &registry.StaleBaselineError{Module: c.Module, BaseVersion: c.BaseVersion, Latest: latest}
-	}
-
-	v := registry.Version{
-		Module:    c.Module,
-		Number:    c.BaseVersion + 1,
-		Digest:    c.Digest,
-		Principal: c.Principal,
-		CreatedAt: at,
-		Build:     c.Build,
-		FileCount: len(c.Files),
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO versions (module_id, number, digest, principal, created_at,
-		build_commit, build_branch, build_ci_url, build_labels, file_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		moduleID, v.Number, v.Digest, v.Principal, toMicros(at),
-		c.Build.Commit, c.Build.Branch, c.Build.CIURL, encodeLabels(c.Build.Labels), v.FileCount); err != nil {
-		return registry.Version{}, false, fmt.Errorf("insert version %d: %w", v.Number, err)
-	}
-	txhook.Run(ctx, txhook.AfterVersion)
-
-	if err := insertFiles(ctx, tx, moduleID, v.Number, c); err != nil {
-		return registry.Version{}, false, err
-	}
-	txhook.Run(ctx, txhook.AfterFiles)
-
-	subjectIDs, err := upsertSubjects(ctx, tx, moduleID, v.Number, c.Subjects)
-	if err != nil {
-		return registry.Version{}, false, err
-	}
-	txhook.Run(ctx, txhook.AfterSubjects)
-
-	if err := insertLedger(ctx, tx, subjectIDs, v.Number, c.DedupLedger()); err != nil {
-		return registry.Version{}, false, err
-	}
-	txhook.Run(ctx, txhook.AfterLedger)
-
-	if err := consumeExceptions(ctx, tx, c, v.Number, at); err != nil {
-		return registry.Version{}, false, err
-	}
-	if err := insertOutbox(ctx, tx, v, at); err != nil {
-		return registry.Version{}, false, err
-	}
-	txhook.Run(ctx, txhook.AfterOutbox)
-
-	if _, err := tx.ExecContext(ctx, `UPDATE modules SET latest_version = ?, updated_at = ? WHERE id = ?`,
-		v.Number, toMicros(at), moduleID); err != nil {
-		return registry.Version{}, false, fmt.Errorf("advance latest version: %w", err)
-	}
-	txhook.Run(ctx, txhook.BeforeCommit)
 	if err := tx.Commit(); err != nil {
-		return registry.Version{}, false, fmt.Errorf("commit: %w", err)
-	}
-	return v, true, nil
-}
-
-// insertFiles writes a version's files, deduplicating their contents, and
-// its config and descriptor set.
-func insertFiles(ctx context.Context, tx *sql.Tx, moduleID, number int64, c *registry.PushCommit) error {
-	blob, err := tx.PrepareContext(ctx, `INSERT INTO blobs (module_id, digest, content) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("insert files: %w", err)
-	}
-	defer blob.Close()
-	file, err := tx.PrepareContext(ctx, `INSERT INTO version_files (module_id, number, path, blob_digest) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("insert files: %w", err)
-	}
-	defer file.Close()
-	for _, f := range c.Files {
-		d := registry.BlobDigest(f.Content)
-		content := f.Content
-		if content == nil {
-			content = []byte{}
-		}
-		if _, err := blob.ExecContext(ctx, moduleID, d, content); err != nil {
-			return fmt.Errorf("insert file %s: %w", f.Path, err)
-		}
-		if _, err := file.ExecContext(ctx, moduleID, number, f.Path, d); err != nil {
-			return fmt.Errorf("insert file %s: %w", f.Path, err)
-		}
-	}
-	config, set := c.Config, c.DescriptorSet
-	if config == nil {
-		config = []byte{}
-	}
-	if set == nil {
-		set = []byte{}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO version_contents (module_id, number, config, descriptor_set) VALUES (?, ?, ?, ?)`,
-		moduleID, number, config, set); err != nil {
-		return fmt.Errorf("insert descriptor set and config: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-// upsertSubjects records the pushed subjects — creating new ones, updating
-// the pushed configuration of existing ones, never touching overrides — and
-// returns the IDs of all the module's subjects by name.
-func upsertSubjects(ctx context.Context, tx *sql.Tx, moduleID, number int64, specs []registry.SubjectSpec) (map[string]int64, error) {
+// pushTx is a registry.PushTx over a BEGIN IMMEDIATE transaction.
+type pushTx struct {
+	tx       *sql.Tx
+	module   string
+	moduleID int64
+}
+
+// LockModule implements registry.PushTx: the transaction holds the write
+// lock already.
+func (p *pushTx) LockModule(ctx context.Context, module string, create bool) (int64, bool, error) {
+	p.module = module
+	var latest int64
+	err := p.tx.QueryRowContext(ctx, `SELECT id, latest_version FROM modules WHERE name = ?`, module).Scan(&p.moduleID, &latest)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && create:
+		at := toMicros(now())
+		err = p.tx.QueryRowContext(ctx, `INSERT INTO modules (name, latest_version, created_at, updated_at) VALUES (?, 0, ?, ?) RETURNING id`,
+			module, at, at).Scan(&p.moduleID)
+		return 0, err == nil, err
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	}
+	return latest, err == nil, err
+}
+
+// VersionByDigest implements registry.PushTx.
+func (p *pushTx) VersionByDigest(ctx context.Context, digest string) (registry.Version, error) {
+	return p.version(ctx, ` WHERE v.module_id = ? AND v.digest = ? ORDER BY v.number DESC LIMIT 1`, digest, p.moduleID, digest)
+}
+
+// Version implements registry.PushTx.
+func (p *pushTx) Version(ctx context.Context, number int64) (registry.Version, error) {
+	return p.version(ctx, ` WHERE v.module_id = ? AND v.number = ?`, strconv.FormatInt(number, 10), p.moduleID, number)
+}
+
+// version reads the version selectVersion+where selects, key naming it in
+// a *registry.NotFoundError.
+func (p *pushTx) version(ctx context.Context, where, key string, args ...any) (registry.Version, error) {
+	v, err := scanVersion(p.tx.QueryRowContext(ctx, selectVersion+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, &registry.NotFoundError{Kind: "version", Key: p.module + "@" + key}
+	}
+	return v, err
+}
+
+// InsertVersion implements registry.PushTx.
+func (p *pushTx) InsertVersion(ctx context.Context, v registry.Version) error {
+	var promoted sql.NullInt64
+	if v.PromotedFrom > 0 {
+		promoted = sql.NullInt64{Int64: v.PromotedFrom, Valid: true}
+	}
+	_, err := p.tx.ExecContext(ctx, `INSERT INTO versions (module_id, number, digest, principal, created_at,
+		build_commit, build_branch, build_ci_url, build_labels, file_count, promoted_from, promote_reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.moduleID, v.Number, v.Digest, v.Principal, toMicros(v.CreatedAt),
+		v.Build.Commit, v.Build.Branch, v.Build.CIURL, encodeLabels(v.Build.Labels), v.FileCount, promoted, v.PromoteReason)
+	return err
+}
+
+// InsertFiles implements registry.PushTx.
+func (p *pushTx) InsertFiles(ctx context.Context, number int64, files []registry.File, config, descriptorSet []byte) error {
+	blob, err := p.tx.PrepareContext(ctx, `INSERT INTO blobs (module_id, digest, content) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	file, err := p.tx.PrepareContext(ctx, `INSERT INTO version_files (module_id, number, path, blob_digest) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	for _, f := range files {
+		d := registry.BlobDigest(f.Content)
+		if _, err := blob.ExecContext(ctx, p.moduleID, d, nonNilBytes(f.Content)); err != nil {
+			return fmt.Errorf("file %s: %w", f.Path, err)
+		}
+		if _, err := file.ExecContext(ctx, p.moduleID, number, f.Path, d); err != nil {
+			return fmt.Errorf("file %s: %w", f.Path, err)
+		}
+	}
+	if _, err := p.tx.ExecContext(ctx, `INSERT INTO version_contents (module_id, number, config, descriptor_set) VALUES (?, ?, ?, ?)`,
+		p.moduleID, number, nonNilBytes(config), nonNilBytes(descriptorSet)); err != nil {
+		return fmt.Errorf("descriptor set and config: %w", err)
+	}
+	return nil
+}
+
+// UpsertSubjects implements registry.PushTx.
+func (p *pushTx) UpsertSubjects(ctx context.Context, number int64, specs []registry.SubjectSpec) (map[string]int64, error) {
 	for _, sp := range specs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subjects (module_id, name, kind, primary_key, level, use_rules, except_rules, first_version, last_version)
+		if _, err := p.tx.ExecContext(ctx, `INSERT INTO subjects (module_id, name, kind, primary_key, level, use_rules, except_rules, first_version, last_version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (module_id, name) DO UPDATE SET kind = excluded.kind, primary_key = excluded.primary_key,
 				level = excluded.level, use_rules = excluded.use_rules, except_rules = excluded.except_rules,
 				last_version = excluded.last_version`,
-			moduleID, sp.Name, string(sp.Kind), encodeStrings(sp.PrimaryKey), string(sp.Compatibility.Level),
+			p.moduleID, sp.Name, string(sp.Kind), encodeStrings(sp.PrimaryKey), string(sp.Compatibility.Level),
 			encodeStrings(sp.Compatibility.Use), encodeStrings(sp.Compatibility.Except), number, number); err != nil {
-			return nil, fmt.Errorf("upsert subject %s: %w", sp.Name, err)
+			return nil, fmt.Errorf("subject %s: %w", sp.Name, err)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM subjects WHERE module_id = ?`, moduleID)
+	rows, err := p.tx.QueryContext(ctx, `SELECT id, name FROM subjects WHERE module_id = ?`, p.moduleID)
 	if err != nil {
-		return nil, fmt.Errorf("read subject IDs: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	ids := make(map[string]int64)
@@ -178,76 +148,106 @@ func upsertSubjects(ctx context.Context, tx *sql.Tx, moduleID, number int64, spe
 		var id int64
 		var name string
 		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("read subject IDs: %w", err)
+			return nil, err
 		}
 		ids[name] = id
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read subject IDs: %w", err)
-	}
-	return ids, nil
+	return ids, rows.Err()
 }
 
-// insertLedger adds the ledger entries that are new and gives known keys
-// their new meaning, keeping their first version. It reads the ledgers of
-// the subjects involved through the primary key, then writes only what
-// changed: a push that repeats known keys costs reads, not writes.
-func insertLedger(ctx context.Context, tx *sql.Tx, subjectIDs map[string]int64, number int64, entries []registry.LedgerEntry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	type key struct {
-		subject          int64
-		scope, kind, key string
-	}
-	known := make(map[key]registry.LedgerEntry)
-	loaded := make(map[int64]bool)
-	for i, e := range entries {
-		id, ok := subjectIDs[e.Subject]
-		if !ok {
-			return &registry.InvalidArgumentError{Field: fmt.Sprintf("ledger[%d].subject", i),
-				Problem: fmt.Sprintf("subject %s is neither declared by the push nor known to the module", e.Subject)}
-		}
-		if loaded[id] {
-			continue
-		}
-		loaded[id] = true
-		rows, err := tx.QueryContext(ctx, `SELECT scope, kind, key, meaning, first_version FROM ledger WHERE subject_id = ?`, id)
+// LedgerOf implements registry.PushTx, through the ledger's primary key.
+func (p *pushTx) LedgerOf(ctx context.Context, subjectIDs []int64) ([]registry.LedgerRow, error) {
+	var out []registry.LedgerRow
+	for _, id := range subjectIDs {
+		rows, err := p.tx.QueryContext(ctx, `SELECT scope, kind, key, meaning, first_version FROM ledger WHERE subject_id = ?`, id)
 		if err != nil {
-			return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
+			return nil, err
 		}
 		for rows.Next() {
-			x := registry.LedgerEntry{Subject: e.Subject}
-			if err := rows.Scan(&x.Scope, &x.Kind, &x.Key, &x.Meaning, &x.FirstVersion); err != nil {
+			r := registry.LedgerRow{SubjectID: id}
+			if err := rows.Scan(&r.Scope, &r.Kind, &r.Key, &r.Meaning, &r.FirstVersion); err != nil {
 				rows.Close()
-				return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
+				return nil, err
 			}
-			known[key{id, x.Scope, string(x.Kind), x.Key}] = x
+			out = append(out, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read ledger of %s: %w", e.Subject, err)
+			return nil, err
 		}
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (subject_id, scope, kind, key, meaning, first_version) VALUES (?, ?, ?, ?, ?, ?)`)
+	return out, nil
+}
+
+// InsertLedger implements registry.PushTx.
+func (p *pushTx) InsertLedger(ctx context.Context, number int64, rows []registry.LedgerRow) error {
+	ins, err := p.tx.PrepareContext(ctx, `INSERT INTO ledger (subject_id, scope, kind, key, meaning, first_version) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("insert ledger: %w", err)
+		return err
 	}
 	defer ins.Close()
-	for _, e := range entries {
-		id := subjectIDs[e.Subject]
-		if x, ok := known[key{id, e.Scope, string(e.Kind), e.Key}]; ok {
-			if x.Meaning != e.Meaning {
-				if _, err := tx.ExecContext(ctx, `UPDATE ledger SET meaning = ? WHERE subject_id = ? AND scope = ? AND kind = ? AND key = ?`,
-					e.Meaning, id, e.Scope, string(e.Kind), e.Key); err != nil {
-					return fmt.Errorf("update ledger entry %s: %w", e, err)
-				}
-			}
-			continue
-		}
-		if _, err := ins.ExecContext(ctx, id, e.Scope, string(e.Kind), e.Key, e.Meaning, number); err != nil {
-			return fmt.Errorf("insert ledger entry %s: %w", e, err)
+	for _, r := range rows {
+		if _, err := ins.ExecContext(ctx, r.SubjectID, r.Scope, string(r.Kind), r.Key, r.Meaning, number); err != nil {
+			return fmt.Errorf("entry %s: %w", r.LedgerEntry, err)
 		}
 	}
 	return nil
+}
+
+// SetLedgerMeanings implements registry.PushTx.
+func (p *pushTx) SetLedgerMeanings(ctx context.Context, rows []registry.LedgerRow) error {
+	for _, r := range rows {
+		if _, err := p.tx.ExecContext(ctx, `UPDATE ledger SET meaning = ? WHERE subject_id = ? AND scope = ? AND kind = ? AND key = ?`,
+			r.Meaning, r.SubjectID, r.Scope, string(r.Kind), r.Key); err != nil {
+			return fmt.Errorf("entry %s: %w", r.LedgerEntry, err)
+		}
+	}
+	return nil
+}
+
+// ConsumeException implements registry.PushTx.
+func (p *pushTx) ConsumeException(ctx context.Context, id int64, module, digest string, number int64, at time.Time) (bool, error) {
+	res, err := p.tx.ExecContext(ctx, `UPDATE exceptions SET used_version = ?, used_at = ?
+		WHERE id = ? AND module = ? AND digest = ? AND used_version IS NULL`, number, toMicros(at), id, module, digest)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Exception implements registry.PushTx.
+func (p *pushTx) Exception(ctx context.Context, id int64) (registry.Exception, error) {
+	e, err := scanException(p.tx.QueryRowContext(ctx, selectException+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, &registry.NotFoundError{Kind: "exception", Key: strconv.FormatInt(id, 10)}
+	}
+	return e, err
+}
+
+// InsertOutboxEvent implements registry.PushTx.
+func (p *pushTx) InsertOutboxEvent(ctx context.Context, e registry.OutboxEvent) error {
+	if err := p.tx.QueryRowContext(ctx, `INSERT INTO outbox (type, module, version, digest, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.Type, e.Module, e.Version, e.Digest, e.Payload, toMicros(e.CreatedAt)).Scan(&e.ID); err != nil {
+		return err
+	}
+	if _, err := p.tx.ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id) SELECT name, ? FROM outbox_consumers`, e.ID); err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	return nil
+}
+
+// SetLatest implements registry.PushTx.
+func (p *pushTx) SetLatest(ctx context.Context, number int64, at time.Time) error {
+	_, err := p.tx.ExecContext(ctx, `UPDATE modules SET latest_version = ?, updated_at = ? WHERE id = ?`, number, toMicros(at), p.moduleID)
+	return err
+}
+
+// nonNilBytes returns b, or an empty slice for nil: BLOB columns are NOT
+// NULL.
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

@@ -14,7 +14,7 @@ import (
 // scanVersion reads.
 const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created_at,
 	v.build_commit, v.build_branch, v.build_ci_url, v.build_labels, v.file_count,
-	v.deleted_at, v.deleted_by, v.deleted_reason
+	v.deleted_at, v.deleted_by, v.deleted_reason, v.promoted_from, v.promote_reason
 	FROM versions v JOIN modules m ON m.id = v.module_id`
 
 // scanVersion reads a row of selectVersion.
@@ -22,13 +22,14 @@ func scanVersion(row interface{ Scan(...any) error }) (registry.Version, error) 
 	var v registry.Version
 	var created int64
 	var labels string
-	var deletedAt sql.NullInt64
+	var deletedAt, promoted sql.NullInt64
 	var deletedBy, deletedReason sql.NullString
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &created,
 		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
-		&deletedAt, &deletedBy, &deletedReason); err != nil {
+		&deletedAt, &deletedBy, &deletedReason, &promoted, &v.PromoteReason); err != nil {
 		return v, err
 	}
+	v.PromotedFrom = promoted.Int64
 	v.CreatedAt = fromMicros(created)
 	if deletedAt.Valid {
 		v.Deleted = &registry.VersionDeletion{Reason: deletedReason.String, Principal: deletedBy.String, At: fromMicros(deletedAt.Int64)}
@@ -87,7 +88,7 @@ func (s *Store) GetVersion(ctx context.Context, module string, number int64) (re
 
 // GetVersionByDigest implements registry.Store.
 func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (registry.Version, error) {
-	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE m.name = ? AND v.digest = ?`, module, digest))
+	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE m.name = ? AND v.digest = ? ORDER BY v.number DESC LIMIT 1`, module, digest))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("get version by digest: %w", &registry.NotFoundError{Kind: "version", Key: module + "@" + digest})
 	}

@@ -1,0 +1,40 @@
+-- Promotions: a version may carry an earlier version's content again
+-- (Service.Promote, for rollbacks), recording which one and why. A digest
+-- is unique per module among pushed versions only, so that a push of
+-- content already accepted is still answered with its version, while
+-- promoted versions may repeat it.
+--
+-- SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt with
+-- every column it has, with its foreign-key checks deferred to COMMIT.
+PRAGMA defer_foreign_keys = ON;
+
+CREATE TABLE versions_new (
+    module_id      INTEGER NOT NULL REFERENCES modules (id),
+    number         INTEGER NOT NULL CHECK (number > 0),
+    digest         TEXT    NOT NULL,
+    principal      TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    build_commit   TEXT    NOT NULL DEFAULT '',
+    build_branch   TEXT    NOT NULL DEFAULT '',
+    build_ci_url   TEXT    NOT NULL DEFAULT '',
+    build_labels   TEXT    NOT NULL DEFAULT '{}',
+    file_count     INTEGER NOT NULL,
+    promoted_from  INTEGER CHECK (promoted_from > 0 AND promoted_from < number),
+    promote_reason TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (module_id, number),
+    FOREIGN KEY (module_id, promoted_from) REFERENCES versions (module_id, number)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO versions_new (module_id, number, digest, principal, created_at,
+        build_commit, build_branch, build_ci_url, build_labels, file_count)
+    SELECT module_id, number, digest, principal, created_at,
+        build_commit, build_branch, build_ci_url, build_labels, file_count
+    FROM versions;
+
+DROP TABLE versions;
+ALTER TABLE versions_new RENAME TO versions;
+
+-- No duplicate content among pushed versions.
+CREATE UNIQUE INDEX versions_pushed_digest ON versions (module_id, digest) WHERE promoted_from IS NULL;
+-- The newest version with a digest, pushed or promoted.
+CREATE INDEX versions_digest ON versions (module_id, digest, number);
