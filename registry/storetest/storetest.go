@@ -34,6 +34,8 @@ func Run(t *testing.T, open OpenFunc) {
 		{"InvalidPush", testInvalidPush},
 		{"ImagePush", testImagePush},
 		{"FilesDeduplicated", testFilesDeduplicated},
+		{"DigestRules", testDigestRules},
+		{"ConcurrentIdenticalPromotions", testConcurrentIdenticalPromotions},
 		{"ConcurrentIdenticalPushes", testConcurrentIdenticalPushes},
 		{"ConcurrentPushers", testConcurrentPushers},
 		{"Subjects", testSubjects},

@@ -4,11 +4,22 @@
 -- content already accepted is still answered with its version, while
 -- promoted versions may repeat it.
 --
--- SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt with
--- every column it has, with its foreign-key checks deferred to COMMIT.
+-- SQLite cannot drop a table's UNIQUE constraint: the versions table is
+-- rebuilt. Its rows are kept aside, the table dropped and created again,
+-- and the rows put back. Foreign-key checks are deferred to COMMIT: the
+-- drop orphans the files and contents of every version, and putting each
+-- version back adopts them again. (promoted_from has no foreign key:
+-- CommitPushTx checks the promoted version.)
 PRAGMA defer_foreign_keys = ON;
 
-CREATE TABLE versions_new (
+CREATE TEMP TABLE versions_before_0003 AS
+    SELECT module_id, number, digest, principal, created_at,
+        build_commit, build_branch, build_ci_url, build_labels, file_count
+    FROM versions;
+
+DROP TABLE versions;
+
+CREATE TABLE versions (
     module_id      INTEGER NOT NULL REFERENCES modules (id),
     number         INTEGER NOT NULL CHECK (number > 0),
     digest         TEXT    NOT NULL,
@@ -21,18 +32,16 @@ CREATE TABLE versions_new (
     file_count     INTEGER NOT NULL,
     promoted_from  INTEGER CHECK (promoted_from > 0 AND promoted_from < number),
     promote_reason TEXT    NOT NULL DEFAULT '',
-    PRIMARY KEY (module_id, number),
-    FOREIGN KEY (module_id, promoted_from) REFERENCES versions (module_id, number)
+    PRIMARY KEY (module_id, number)
 ) STRICT, WITHOUT ROWID;
 
-INSERT INTO versions_new (module_id, number, digest, principal, created_at,
+INSERT INTO versions (module_id, number, digest, principal, created_at,
         build_commit, build_branch, build_ci_url, build_labels, file_count)
     SELECT module_id, number, digest, principal, created_at,
         build_commit, build_branch, build_ci_url, build_labels, file_count
-    FROM versions;
+    FROM versions_before_0003;
 
-DROP TABLE versions;
-ALTER TABLE versions_new RENAME TO versions;
+DROP TABLE versions_before_0003;
 
 -- No duplicate content among pushed versions.
 CREATE UNIQUE INDEX versions_pushed_digest ON versions (module_id, digest) WHERE promoted_from IS NULL;
