@@ -298,6 +298,8 @@ type prepared struct {
 	// imageBytes is an image push's image in canonical form; nil for a
 	// source push.
 	imageBytes []byte
+	// promote is set when the push promotes an earlier version.
+	promote *promotion
 }
 
 // prepare validates and compiles a push. Errors are *InvalidArgumentError
@@ -507,12 +509,10 @@ func (s *Service) observe(o PushOutcome) {
 // policies, apply the exceptions, and assemble the commit.
 func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	v := &Verdict{Module: p.module, Digest: p.digest}
-	if existing, err := s.store.GetVersionByDigest(ctx, p.module, p.digest); err == nil {
-		v.Existing = &existing
-		v.Baseline = existing.Number
+	if found, err := s.versionWithContent(ctx, p, v); err != nil {
+		return nil, err
+	} else if found {
 		return v, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("check push %s: %w", p.module, err)
 	}
 	if p.image == nil {
 		if err := s.compile(ctx, p); err != nil {
@@ -666,7 +666,7 @@ func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, except
 			return nil, fmt.Errorf("check push %s: encode image: %w", p.module, err)
 		}
 	}
-	return &PushCommit{
+	c := &PushCommit{
 		Module:        p.module,
 		BaseVersion:   base,
 		Digest:        p.digest,
@@ -679,7 +679,11 @@ func (s *Service) commitOf(p *prepared, base int64, ledger []LedgerEntry, except
 		Ledger:        ledger,
 		Exceptions:    exceptions,
 		Image:         p.imageBytes != nil,
-	}, nil
+	}
+	if p.promote != nil {
+		c.PromotedFrom, c.PromoteReason = p.promote.from, p.promote.reason
+	}
+	return c, nil
 }
 
 // effectiveSubjects merges the subjects a push declares with the ones the
