@@ -45,7 +45,9 @@ func versionToProto(v registry.Version) *v1.Version {
 			CiUrl:     v.Build.CIURL,
 			Labels:    v.Build.Labels,
 		},
-		Deleted: deletionToProto(v.Deleted),
+		Deleted:       deletionToProto(v.Deleted),
+		PromotedFrom:  v.PromotedFrom,
+		PromoteReason: v.PromoteReason,
 	}
 }
 

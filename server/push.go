@@ -49,6 +49,7 @@ func (s *Server) Push(ctx context.Context, req *connect.Request[v1.PushRequest])
 		Created:  created,
 		Findings: findingsToProto(verdict.Findings, verdict.Baseline),
 		Module:   s.moduleAfterPush(ctx, v.Module),
+		Notice:   verdict.Notice(),
 	}), nil
 }
 

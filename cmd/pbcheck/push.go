@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -123,15 +122,9 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 		return client.Push(ctx, connect.NewRequest(req))
 	})
 	if err != nil {
-		if rej, ok := pushRejection(err); ok {
-			var ce *connect.Error
-			errors.As(err, &ce)
-			if format == report.FormatText {
-				fmt.Fprintln(e.stdout, ce.Message())
-				writeApproveHint(e.stdout, rej)
-			} else if err := report.Write(e.stdout, format, findingsFromProto(rej.GetFindings()), inDir(dir)); err != nil {
-				return exitError, err
-			}
+		if refused, werr := reportRejection(e, err, format, inDir(dir)); werr != nil {
+			return exitError, werr
+		} else if refused {
 			return exitFindings, nil
 		}
 		return exitError, rpcError(f.registry, "push "+dir, err)
@@ -145,14 +138,11 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 		}
 	}
 	warnLifecycle(e.stderr, resp.Msg)
-	if len(resp.Msg.GetFindings()) > 0 {
-		w := e.stderr
-		if format != report.FormatText {
-			w = e.stdout
-		}
-		if err := report.Write(w, format, findingsFromProto(resp.Msg.GetFindings()), inDir(dir)); err != nil {
-			return exitError, err
-		}
+	if notice := resp.Msg.GetNotice(); notice != "" {
+		fmt.Fprintf(e.stderr, "notice: %s\n", notice)
+	}
+	if err := reportAccepted(e, resp.Msg.GetFindings(), format, inDir(dir)); err != nil {
+		return exitError, err
 	}
 	return exitOK, nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|deprecate|delete|restore|events> [arguments] --registry URL [flags]
+const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events> [arguments] --registry URL [flags]
 
   registry ls                          list modules
   registry ls <module>                 list a module's versions, newest first
@@ -53,7 +53,11 @@ const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|
                                        deleted; it stays in the ledger, history and the push baseline
   registry restore <module>@<version>  (admin) serve a deleted version again
   registry events <module>             list a module's retirements, deprecations, deletions and
-                                       restorations: who, when and why`
+                                       restorations: who, when and why
+  registry promote <module>@<version> [--reason TEXT]
+                                       roll back: make a version's content the next version, checked
+                                       against the latest like a push (refused: findings, exit 100);
+                                       pushing old content again does not move the latest version`
 
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
@@ -69,16 +73,16 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&sf.compatibility, "compatibility", "", "subject set: the level to put in force, e.g. FULL_TRANSITIVE")
 	fs.Var(&sf.use, "use", "subject set: a rule ID or category to run (repeatable; replaces the rules in force)")
 	fs.Var(&sf.except, "except", "subject set: a rule ID or category not to run (repeatable; replaces the exceptions in force)")
-	fs.StringVar(&reason, "reason", "", "approve, subject retire, delete: why (required; it is the audit trail)")
+	fs.StringVar(&reason, "reason", "", "approve, subject retire, delete: why (required; it is the audit trail); promote: why the version is promoted")
 	fs.StringVar(&message, "message", "", "deprecate: what the module's users should do instead (required unless --undo)")
 	fs.BoolVar(&undo, "undo", false, "deprecate: clear the module's deprecation")
-	fs.StringVar(&errorFormat, "error-format", "text", "format of diff findings: text, json, github-actions, junit or msvs")
+	fs.StringVar(&errorFormat, "error-format", "text", "format of diff and promote findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
 	}
 	if len(positional) == 0 {
-		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events")
+		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events")
 	}
 	format, err := report.ParseFormat(errorFormat)
 	if err != nil {
@@ -195,8 +199,10 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 			return exitError, usagef("events takes one <module>")
 		}
 		return listEvents(ctx, e, &f, client, rest[0])
+	case "promote":
+		return runPromote(ctx, e, &f, client, rest, reason, format)
 	}
-	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events", sub)
+	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events", sub)
 }
 
 // registryClient is the generated client's interface.

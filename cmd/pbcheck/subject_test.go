@@ -168,7 +168,7 @@ func TestSubjectCommands(t *testing.T) {
 // with the lifecycle ones, and exits 0.
 func TestRegistryUsage(t *testing.T) {
 	checkRun(t, t.TempDir(), []string{"registry", "--help"}, exitOK, []string{
-		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject|deprecate|delete|restore|events> [arguments] --registry URL [flags]",
+		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events> [arguments] --registry URL [flags]",
 		"  registry get <module>[@<version>] --out DIR [--image FILE] [--force]\n",
 		"  registry subject get <module> [<message>]\n",
 		"  registry subject set <module> <message> [--compatibility LEVEL] [--use RULE]... [--except RULE]...\n",
@@ -178,9 +178,10 @@ func TestRegistryUsage(t *testing.T) {
 		"  registry delete <module>@<version> --reason TEXT\n",
 		"  registry restore <module>@<version>  (admin) serve a deleted version again\n",
 		"  registry events <module>  ",
+		"  registry promote <module>@<version> [--reason TEXT]\n",
 		"-out string", "-image string", "-force", "-compatibility string", "-use value", "-except value",
 		"-message string", "-undo", "-reason string",
 	}, nil)
 	checkRun(t, t.TempDir(), []string{"registry"}, exitError, []string{
-		"name a subcommand: ls, show, get, diff, approve, exceptions, subject, deprecate, delete, restore or events"}, nil)
+		"name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events"}, nil)
 }

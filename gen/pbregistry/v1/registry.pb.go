@@ -416,7 +416,12 @@ type Version struct {
 	// Build is the build metadata given with the push.
 	Build *BuildInfo `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
 	// Deleted is set when an admin deleted the version from serving.
-	Deleted       *VersionDeletion `protobuf:"bytes,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	Deleted *VersionDeletion `protobuf:"bytes,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// PromotedFrom is, for a version made by PromoteVersion, the version
+	// whose content it carries again; 0 for a pushed version.
+	PromotedFrom int64 `protobuf:"varint,8,opt,name=promoted_from,json=promotedFrom,proto3" json:"promoted_from,omitempty"`
+	// PromoteReason is why the promotion was made.
+	PromoteReason string `protobuf:"bytes,9,opt,name=promote_reason,json=promoteReason,proto3" json:"promote_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -498,6 +503,20 @@ func (x *Version) GetDeleted() *VersionDeletion {
 		return x.Deleted
 	}
 	return nil
+}
+
+func (x *Version) GetPromotedFrom() int64 {
+	if x != nil {
+		return x.PromotedFrom
+	}
+	return 0
+}
+
+func (x *Version) GetPromoteReason() string {
+	if x != nil {
+		return x.PromoteReason
+	}
+	return ""
 }
 
 // Module is a module and its latest version number.
@@ -1122,7 +1141,10 @@ type PushResponse struct {
 	Findings []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
 	// Module is the module after the push; its deprecation, if any, is a
 	// warning for the pusher.
-	Module        *Module `protobuf:"bytes,4,opt,name=module,proto3" json:"module,omitempty"`
+	Module *Module `protobuf:"bytes,4,opt,name=module,proto3" json:"module,omitempty"`
+	// Notice is set when the content is an older version's and the latest
+	// version stays as it was: it says how to roll back (PromoteVersion).
+	Notice        string `protobuf:"bytes,5,opt,name=notice,proto3" json:"notice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1185,6 +1207,152 @@ func (x *PushResponse) GetModule() *Module {
 	return nil
 }
 
+func (x *PushResponse) GetNotice() string {
+	if x != nil {
+		return x.Notice
+	}
+	return ""
+}
+
+// PromoteVersionRequest names the version to promote.
+type PromoteVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Module is the module's name.
+	Module string `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	// Version is the number of the version whose content becomes the next
+	// version.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Reason says why (optional; bounded like an exception's reason).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromoteVersionRequest) Reset() {
+	*x = PromoteVersionRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromoteVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromoteVersionRequest) ProtoMessage() {}
+
+func (x *PromoteVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromoteVersionRequest.ProtoReflect.Descriptor instead.
+func (*PromoteVersionRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PromoteVersionRequest) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *PromoteVersionRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *PromoteVersionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PromoteVersionResponse is an accepted promotion.
+type PromoteVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version is the version stored, or the latest version when it holds
+	// the promoted content already.
+	Version *Version `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Created is false when the latest version held the content already.
+	Created bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	// BaselineVersion is the version the promotion was checked against.
+	BaselineVersion int64 `protobuf:"varint,3,opt,name=baseline_version,json=baselineVersion,proto3" json:"baseline_version,omitempty"`
+	// Findings are the warnings, and the findings let through by exceptions.
+	Findings      []*Finding `protobuf:"bytes,4,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromoteVersionResponse) Reset() {
+	*x = PromoteVersionResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromoteVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromoteVersionResponse) ProtoMessage() {}
+
+func (x *PromoteVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromoteVersionResponse.ProtoReflect.Descriptor instead.
+func (*PromoteVersionResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PromoteVersionResponse) GetVersion() *Version {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *PromoteVersionResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+func (x *PromoteVersionResponse) GetBaselineVersion() int64 {
+	if x != nil {
+		return x.BaselineVersion
+	}
+	return 0
+}
+
+func (x *PromoteVersionResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
 // CheckPushRequest is a push to check without storing it.
 type CheckPushRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1201,7 +1369,7 @@ type CheckPushRequest struct {
 
 func (x *CheckPushRequest) Reset() {
 	*x = CheckPushRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1381,7 @@ func (x *CheckPushRequest) String() string {
 func (*CheckPushRequest) ProtoMessage() {}
 
 func (x *CheckPushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1394,7 @@ func (x *CheckPushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPushRequest.ProtoReflect.Descriptor instead.
 func (*CheckPushRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{10}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CheckPushRequest) GetModule() string {
@@ -1269,7 +1437,7 @@ type CheckPushResponse struct {
 
 func (x *CheckPushResponse) Reset() {
 	*x = CheckPushResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1449,7 @@ func (x *CheckPushResponse) String() string {
 func (*CheckPushResponse) ProtoMessage() {}
 
 func (x *CheckPushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1462,7 @@ func (x *CheckPushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPushResponse.ProtoReflect.Descriptor instead.
 func (*CheckPushResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{11}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CheckPushResponse) GetAccepted() bool {
@@ -1347,7 +1515,7 @@ type GetModuleRequest struct {
 
 func (x *GetModuleRequest) Reset() {
 	*x = GetModuleRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1527,7 @@ func (x *GetModuleRequest) String() string {
 func (*GetModuleRequest) ProtoMessage() {}
 
 func (x *GetModuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1540,7 @@ func (x *GetModuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModuleRequest.ProtoReflect.Descriptor instead.
 func (*GetModuleRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{12}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetModuleRequest) GetModule() string {
@@ -1411,7 +1579,7 @@ type GetModuleResponse struct {
 
 func (x *GetModuleResponse) Reset() {
 	*x = GetModuleResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1591,7 @@ func (x *GetModuleResponse) String() string {
 func (*GetModuleResponse) ProtoMessage() {}
 
 func (x *GetModuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1604,7 @@ func (x *GetModuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModuleResponse.ProtoReflect.Descriptor instead.
 func (*GetModuleResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{13}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetModuleResponse) GetModule() *Module {
@@ -1474,7 +1642,7 @@ type ListModulesRequest struct {
 
 func (x *ListModulesRequest) Reset() {
 	*x = ListModulesRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1654,7 @@ func (x *ListModulesRequest) String() string {
 func (*ListModulesRequest) ProtoMessage() {}
 
 func (x *ListModulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1667,7 @@ func (x *ListModulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModulesRequest.ProtoReflect.Descriptor instead.
 func (*ListModulesRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{14}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListModulesRequest) GetPageSize() int32 {
@@ -1529,7 +1697,7 @@ type ListModulesResponse struct {
 
 func (x *ListModulesResponse) Reset() {
 	*x = ListModulesResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1709,7 @@ func (x *ListModulesResponse) String() string {
 func (*ListModulesResponse) ProtoMessage() {}
 
 func (x *ListModulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1722,7 @@ func (x *ListModulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModulesResponse.ProtoReflect.Descriptor instead.
 func (*ListModulesResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{15}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListModulesResponse) GetModules() []*Module {
@@ -1587,7 +1755,7 @@ type ListVersionsRequest struct {
 
 func (x *ListVersionsRequest) Reset() {
 	*x = ListVersionsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1767,7 @@ func (x *ListVersionsRequest) String() string {
 func (*ListVersionsRequest) ProtoMessage() {}
 
 func (x *ListVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1780,7 @@ func (x *ListVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVersionsRequest.ProtoReflect.Descriptor instead.
 func (*ListVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{16}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListVersionsRequest) GetModule() string {
@@ -1649,7 +1817,7 @@ type ListVersionsResponse struct {
 
 func (x *ListVersionsResponse) Reset() {
 	*x = ListVersionsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1829,7 @@ func (x *ListVersionsResponse) String() string {
 func (*ListVersionsResponse) ProtoMessage() {}
 
 func (x *ListVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1842,7 @@ func (x *ListVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVersionsResponse.ProtoReflect.Descriptor instead.
 func (*ListVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{17}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVersionsResponse) GetVersions() []*Version {
@@ -1704,7 +1872,7 @@ type GetSubjectRequest struct {
 
 func (x *GetSubjectRequest) Reset() {
 	*x = GetSubjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1884,7 @@ func (x *GetSubjectRequest) String() string {
 func (*GetSubjectRequest) ProtoMessage() {}
 
 func (x *GetSubjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1897,7 @@ func (x *GetSubjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectRequest.ProtoReflect.Descriptor instead.
 func (*GetSubjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{18}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetSubjectRequest) GetModule() string {
@@ -1757,7 +1925,7 @@ type GetSubjectResponse struct {
 
 func (x *GetSubjectResponse) Reset() {
 	*x = GetSubjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +1937,7 @@ func (x *GetSubjectResponse) String() string {
 func (*GetSubjectResponse) ProtoMessage() {}
 
 func (x *GetSubjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +1950,7 @@ func (x *GetSubjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectResponse.ProtoReflect.Descriptor instead.
 func (*GetSubjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{19}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetSubjectResponse) GetSubject() *Subject {
@@ -1803,7 +1971,7 @@ type ListSubjectsRequest struct {
 
 func (x *ListSubjectsRequest) Reset() {
 	*x = ListSubjectsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +1983,7 @@ func (x *ListSubjectsRequest) String() string {
 func (*ListSubjectsRequest) ProtoMessage() {}
 
 func (x *ListSubjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +1996,7 @@ func (x *ListSubjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubjectsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{20}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListSubjectsRequest) GetModule() string {
@@ -1849,7 +2017,7 @@ type ListSubjectsResponse struct {
 
 func (x *ListSubjectsResponse) Reset() {
 	*x = ListSubjectsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +2029,7 @@ func (x *ListSubjectsResponse) String() string {
 func (*ListSubjectsResponse) ProtoMessage() {}
 
 func (x *ListSubjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +2042,7 @@ func (x *ListSubjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubjectsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{21}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListSubjectsResponse) GetSubjects() []*Subject {
@@ -1897,7 +2065,7 @@ type GetDescriptorSetRequest struct {
 
 func (x *GetDescriptorSetRequest) Reset() {
 	*x = GetDescriptorSetRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2077,7 @@ func (x *GetDescriptorSetRequest) String() string {
 func (*GetDescriptorSetRequest) ProtoMessage() {}
 
 func (x *GetDescriptorSetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2090,7 @@ func (x *GetDescriptorSetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDescriptorSetRequest.ProtoReflect.Descriptor instead.
 func (*GetDescriptorSetRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{22}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetDescriptorSetRequest) GetModule() string {
@@ -1952,7 +2120,7 @@ type GetDescriptorSetResponse struct {
 
 func (x *GetDescriptorSetResponse) Reset() {
 	*x = GetDescriptorSetResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2132,7 @@ func (x *GetDescriptorSetResponse) String() string {
 func (*GetDescriptorSetResponse) ProtoMessage() {}
 
 func (x *GetDescriptorSetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2145,7 @@ func (x *GetDescriptorSetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDescriptorSetResponse.ProtoReflect.Descriptor instead.
 func (*GetDescriptorSetResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{23}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetDescriptorSetResponse) GetVersion() *Version {
@@ -2009,7 +2177,7 @@ type DiffRequest struct {
 
 func (x *DiffRequest) Reset() {
 	*x = DiffRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2189,7 @@ func (x *DiffRequest) String() string {
 func (*DiffRequest) ProtoMessage() {}
 
 func (x *DiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2202,7 @@ func (x *DiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffRequest.ProtoReflect.Descriptor instead.
 func (*DiffRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{24}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DiffRequest) GetModule() string {
@@ -2074,7 +2242,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2254,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2267,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{25}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Change) GetKind() string {
@@ -2141,7 +2309,7 @@ type DiffResponse struct {
 
 func (x *DiffResponse) Reset() {
 	*x = DiffResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2153,7 +2321,7 @@ func (x *DiffResponse) String() string {
 func (*DiffResponse) ProtoMessage() {}
 
 func (x *DiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2166,7 +2334,7 @@ func (x *DiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffResponse.ProtoReflect.Descriptor instead.
 func (*DiffResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{26}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DiffResponse) GetFrom() *Version {
@@ -2212,7 +2380,7 @@ type SetSubjectConfigRequest struct {
 
 func (x *SetSubjectConfigRequest) Reset() {
 	*x = SetSubjectConfigRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2392,7 @@ func (x *SetSubjectConfigRequest) String() string {
 func (*SetSubjectConfigRequest) ProtoMessage() {}
 
 func (x *SetSubjectConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2405,7 @@ func (x *SetSubjectConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSubjectConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetSubjectConfigRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{27}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SetSubjectConfigRequest) GetModule() string {
@@ -2272,7 +2440,7 @@ type SetSubjectConfigResponse struct {
 
 func (x *SetSubjectConfigResponse) Reset() {
 	*x = SetSubjectConfigResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2284,7 +2452,7 @@ func (x *SetSubjectConfigResponse) String() string {
 func (*SetSubjectConfigResponse) ProtoMessage() {}
 
 func (x *SetSubjectConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2297,7 +2465,7 @@ func (x *SetSubjectConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSubjectConfigResponse.ProtoReflect.Descriptor instead.
 func (*SetSubjectConfigResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{28}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetSubjectConfigResponse) GetSubject() *Subject {
@@ -2334,7 +2502,7 @@ type Exception struct {
 
 func (x *Exception) Reset() {
 	*x = Exception{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2514,7 @@ func (x *Exception) String() string {
 func (*Exception) ProtoMessage() {}
 
 func (x *Exception) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2527,7 @@ func (x *Exception) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exception.ProtoReflect.Descriptor instead.
 func (*Exception) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{29}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Exception) GetId() int64 {
@@ -2444,7 +2612,7 @@ type ApproveExceptionRequest struct {
 
 func (x *ApproveExceptionRequest) Reset() {
 	*x = ApproveExceptionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2456,7 +2624,7 @@ func (x *ApproveExceptionRequest) String() string {
 func (*ApproveExceptionRequest) ProtoMessage() {}
 
 func (x *ApproveExceptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2469,7 +2637,7 @@ func (x *ApproveExceptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveExceptionRequest.ProtoReflect.Descriptor instead.
 func (*ApproveExceptionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{30}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ApproveExceptionRequest) GetModule() string {
@@ -2518,7 +2686,7 @@ type ApproveExceptionResponse struct {
 
 func (x *ApproveExceptionResponse) Reset() {
 	*x = ApproveExceptionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2530,7 +2698,7 @@ func (x *ApproveExceptionResponse) String() string {
 func (*ApproveExceptionResponse) ProtoMessage() {}
 
 func (x *ApproveExceptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2543,7 +2711,7 @@ func (x *ApproveExceptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveExceptionResponse.ProtoReflect.Descriptor instead.
 func (*ApproveExceptionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{31}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ApproveExceptionResponse) GetException() *Exception {
@@ -2564,7 +2732,7 @@ type ListExceptionsRequest struct {
 
 func (x *ListExceptionsRequest) Reset() {
 	*x = ListExceptionsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2744,7 @@ func (x *ListExceptionsRequest) String() string {
 func (*ListExceptionsRequest) ProtoMessage() {}
 
 func (x *ListExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2757,7 @@ func (x *ListExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{32}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListExceptionsRequest) GetModule() string {
@@ -2610,7 +2778,7 @@ type ListExceptionsResponse struct {
 
 func (x *ListExceptionsResponse) Reset() {
 	*x = ListExceptionsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2622,7 +2790,7 @@ func (x *ListExceptionsResponse) String() string {
 func (*ListExceptionsResponse) ProtoMessage() {}
 
 func (x *ListExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2635,7 +2803,7 @@ func (x *ListExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{33}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListExceptionsResponse) GetExceptions() []*Exception {
@@ -2667,7 +2835,7 @@ type GetDbtProjectRequest struct {
 
 func (x *GetDbtProjectRequest) Reset() {
 	*x = GetDbtProjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +2847,7 @@ func (x *GetDbtProjectRequest) String() string {
 func (*GetDbtProjectRequest) ProtoMessage() {}
 
 func (x *GetDbtProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +2860,7 @@ func (x *GetDbtProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDbtProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetDbtProjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{34}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetDbtProjectRequest) GetModule() string {
@@ -2756,7 +2924,7 @@ type GetDbtProjectResponse struct {
 
 func (x *GetDbtProjectResponse) Reset() {
 	*x = GetDbtProjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +2936,7 @@ func (x *GetDbtProjectResponse) String() string {
 func (*GetDbtProjectResponse) ProtoMessage() {}
 
 func (x *GetDbtProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +2949,7 @@ func (x *GetDbtProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDbtProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetDbtProjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{35}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetDbtProjectResponse) GetVersion() *Version {
@@ -2844,7 +3012,7 @@ type PbtableOptions struct {
 
 func (x *PbtableOptions) Reset() {
 	*x = PbtableOptions{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +3024,7 @@ func (x *PbtableOptions) String() string {
 func (*PbtableOptions) ProtoMessage() {}
 
 func (x *PbtableOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +3037,7 @@ func (x *PbtableOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PbtableOptions.ProtoReflect.Descriptor instead.
 func (*PbtableOptions) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{36}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PbtableOptions) GetSchema() string {
@@ -2918,7 +3086,7 @@ type GetPbtableDDLRequest struct {
 
 func (x *GetPbtableDDLRequest) Reset() {
 	*x = GetPbtableDDLRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2930,7 +3098,7 @@ func (x *GetPbtableDDLRequest) String() string {
 func (*GetPbtableDDLRequest) ProtoMessage() {}
 
 func (x *GetPbtableDDLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2943,7 +3111,7 @@ func (x *GetPbtableDDLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableDDLRequest.ProtoReflect.Descriptor instead.
 func (*GetPbtableDDLRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{37}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetPbtableDDLRequest) GetModule() string {
@@ -2989,7 +3157,7 @@ type GetPbtableDDLResponse struct {
 
 func (x *GetPbtableDDLResponse) Reset() {
 	*x = GetPbtableDDLResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3001,7 +3169,7 @@ func (x *GetPbtableDDLResponse) String() string {
 func (*GetPbtableDDLResponse) ProtoMessage() {}
 
 func (x *GetPbtableDDLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3014,7 +3182,7 @@ func (x *GetPbtableDDLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableDDLResponse.ProtoReflect.Descriptor instead.
 func (*GetPbtableDDLResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{38}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetPbtableDDLResponse) GetVersion() *Version {
@@ -3062,7 +3230,7 @@ type GetPbtableMigrationRequest struct {
 
 func (x *GetPbtableMigrationRequest) Reset() {
 	*x = GetPbtableMigrationRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3242,7 @@ func (x *GetPbtableMigrationRequest) String() string {
 func (*GetPbtableMigrationRequest) ProtoMessage() {}
 
 func (x *GetPbtableMigrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3255,7 @@ func (x *GetPbtableMigrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableMigrationRequest.ProtoReflect.Descriptor instead.
 func (*GetPbtableMigrationRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{39}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetPbtableMigrationRequest) GetModule() string {
@@ -3156,7 +3324,7 @@ type GetPbtableMigrationResponse struct {
 
 func (x *GetPbtableMigrationResponse) Reset() {
 	*x = GetPbtableMigrationResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3168,7 +3336,7 @@ func (x *GetPbtableMigrationResponse) String() string {
 func (*GetPbtableMigrationResponse) ProtoMessage() {}
 
 func (x *GetPbtableMigrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3181,7 +3349,7 @@ func (x *GetPbtableMigrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableMigrationResponse.ProtoReflect.Descriptor instead.
 func (*GetPbtableMigrationResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{40}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetPbtableMigrationResponse) GetFrom() *Version {
@@ -3244,7 +3412,7 @@ type SubjectRetirement struct {
 
 func (x *SubjectRetirement) Reset() {
 	*x = SubjectRetirement{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +3424,7 @@ func (x *SubjectRetirement) String() string {
 func (*SubjectRetirement) ProtoMessage() {}
 
 func (x *SubjectRetirement) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +3437,7 @@ func (x *SubjectRetirement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubjectRetirement.ProtoReflect.Descriptor instead.
 func (*SubjectRetirement) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{41}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SubjectRetirement) GetRetiredBy() string {
@@ -3315,7 +3483,7 @@ type ModuleDeprecation struct {
 
 func (x *ModuleDeprecation) Reset() {
 	*x = ModuleDeprecation{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3495,7 @@ func (x *ModuleDeprecation) String() string {
 func (*ModuleDeprecation) ProtoMessage() {}
 
 func (x *ModuleDeprecation) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3508,7 @@ func (x *ModuleDeprecation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModuleDeprecation.ProtoReflect.Descriptor instead.
 func (*ModuleDeprecation) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{42}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ModuleDeprecation) GetMessage() string {
@@ -3379,7 +3547,7 @@ type VersionDeletion struct {
 
 func (x *VersionDeletion) Reset() {
 	*x = VersionDeletion{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3559,7 @@ func (x *VersionDeletion) String() string {
 func (*VersionDeletion) ProtoMessage() {}
 
 func (x *VersionDeletion) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3572,7 @@ func (x *VersionDeletion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionDeletion.ProtoReflect.Descriptor instead.
 func (*VersionDeletion) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{43}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *VersionDeletion) GetReason() string {
@@ -3456,7 +3624,7 @@ type LifecycleEvent struct {
 
 func (x *LifecycleEvent) Reset() {
 	*x = LifecycleEvent{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3468,7 +3636,7 @@ func (x *LifecycleEvent) String() string {
 func (*LifecycleEvent) ProtoMessage() {}
 
 func (x *LifecycleEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3481,7 +3649,7 @@ func (x *LifecycleEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LifecycleEvent.ProtoReflect.Descriptor instead.
 func (*LifecycleEvent) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{44}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *LifecycleEvent) GetId() int64 {
@@ -3555,7 +3723,7 @@ type RetireSubjectRequest struct {
 
 func (x *RetireSubjectRequest) Reset() {
 	*x = RetireSubjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3567,7 +3735,7 @@ func (x *RetireSubjectRequest) String() string {
 func (*RetireSubjectRequest) ProtoMessage() {}
 
 func (x *RetireSubjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3580,7 +3748,7 @@ func (x *RetireSubjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireSubjectRequest.ProtoReflect.Descriptor instead.
 func (*RetireSubjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{45}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RetireSubjectRequest) GetModule() string {
@@ -3617,7 +3785,7 @@ type RetireSubjectResponse struct {
 
 func (x *RetireSubjectResponse) Reset() {
 	*x = RetireSubjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3629,7 +3797,7 @@ func (x *RetireSubjectResponse) String() string {
 func (*RetireSubjectResponse) ProtoMessage() {}
 
 func (x *RetireSubjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3642,7 +3810,7 @@ func (x *RetireSubjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireSubjectResponse.ProtoReflect.Descriptor instead.
 func (*RetireSubjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{46}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RetireSubjectResponse) GetSubject() *Subject {
@@ -3675,7 +3843,7 @@ type DeprecateModuleRequest struct {
 
 func (x *DeprecateModuleRequest) Reset() {
 	*x = DeprecateModuleRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3687,7 +3855,7 @@ func (x *DeprecateModuleRequest) String() string {
 func (*DeprecateModuleRequest) ProtoMessage() {}
 
 func (x *DeprecateModuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3700,7 +3868,7 @@ func (x *DeprecateModuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeprecateModuleRequest.ProtoReflect.Descriptor instead.
 func (*DeprecateModuleRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{47}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DeprecateModuleRequest) GetModule() string {
@@ -3737,7 +3905,7 @@ type DeprecateModuleResponse struct {
 
 func (x *DeprecateModuleResponse) Reset() {
 	*x = DeprecateModuleResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3749,7 +3917,7 @@ func (x *DeprecateModuleResponse) String() string {
 func (*DeprecateModuleResponse) ProtoMessage() {}
 
 func (x *DeprecateModuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3762,7 +3930,7 @@ func (x *DeprecateModuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeprecateModuleResponse.ProtoReflect.Descriptor instead.
 func (*DeprecateModuleResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{48}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeprecateModuleResponse) GetModule() *Module {
@@ -3794,7 +3962,7 @@ type DeleteVersionRequest struct {
 
 func (x *DeleteVersionRequest) Reset() {
 	*x = DeleteVersionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3806,7 +3974,7 @@ func (x *DeleteVersionRequest) String() string {
 func (*DeleteVersionRequest) ProtoMessage() {}
 
 func (x *DeleteVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3819,7 +3987,7 @@ func (x *DeleteVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVersionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteVersionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{49}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeleteVersionRequest) GetModule() string {
@@ -3859,7 +4027,7 @@ type DeleteVersionResponse struct {
 
 func (x *DeleteVersionResponse) Reset() {
 	*x = DeleteVersionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3871,7 +4039,7 @@ func (x *DeleteVersionResponse) String() string {
 func (*DeleteVersionResponse) ProtoMessage() {}
 
 func (x *DeleteVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3884,7 +4052,7 @@ func (x *DeleteVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVersionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteVersionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{50}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DeleteVersionResponse) GetVersion() *Version {
@@ -3921,7 +4089,7 @@ type RestoreVersionRequest struct {
 
 func (x *RestoreVersionRequest) Reset() {
 	*x = RestoreVersionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3933,7 +4101,7 @@ func (x *RestoreVersionRequest) String() string {
 func (*RestoreVersionRequest) ProtoMessage() {}
 
 func (x *RestoreVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3946,7 +4114,7 @@ func (x *RestoreVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreVersionRequest.ProtoReflect.Descriptor instead.
 func (*RestoreVersionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{51}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RestoreVersionRequest) GetModule() string {
@@ -3976,7 +4144,7 @@ type RestoreVersionResponse struct {
 
 func (x *RestoreVersionResponse) Reset() {
 	*x = RestoreVersionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3988,7 +4156,7 @@ func (x *RestoreVersionResponse) String() string {
 func (*RestoreVersionResponse) ProtoMessage() {}
 
 func (x *RestoreVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4001,7 +4169,7 @@ func (x *RestoreVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreVersionResponse.ProtoReflect.Descriptor instead.
 func (*RestoreVersionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{52}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RestoreVersionResponse) GetVersion() *Version {
@@ -4033,7 +4201,7 @@ type ListLifecycleEventsRequest struct {
 
 func (x *ListLifecycleEventsRequest) Reset() {
 	*x = ListLifecycleEventsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4045,7 +4213,7 @@ func (x *ListLifecycleEventsRequest) String() string {
 func (*ListLifecycleEventsRequest) ProtoMessage() {}
 
 func (x *ListLifecycleEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4058,7 +4226,7 @@ func (x *ListLifecycleEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLifecycleEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListLifecycleEventsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{53}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListLifecycleEventsRequest) GetModule() string {
@@ -4095,7 +4263,7 @@ type ListLifecycleEventsResponse struct {
 
 func (x *ListLifecycleEventsResponse) Reset() {
 	*x = ListLifecycleEventsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4107,7 +4275,7 @@ func (x *ListLifecycleEventsResponse) String() string {
 func (*ListLifecycleEventsResponse) ProtoMessage() {}
 
 func (x *ListLifecycleEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4120,7 +4288,7 @@ func (x *ListLifecycleEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLifecycleEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListLifecycleEventsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{54}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListLifecycleEventsResponse) GetEvents() []*LifecycleEvent {
@@ -4146,7 +4314,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4158,7 +4326,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4171,7 +4339,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{55}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{57}
 }
 
 // GetPoliciesResponse holds the server-wide policies as registryd's
@@ -4190,7 +4358,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4202,7 +4370,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4215,7 +4383,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{56}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetPoliciesResponse) GetPoliciesYaml() string {
@@ -4249,7 +4417,7 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x06labels\x18\x04 \x03(\v2$.pbregistry.v1.BuildInfo.LabelsEntryR\x06labels\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x91\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdd\x02\n" +
 	"\aVersion\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\x03R\x06number\x12\x16\n" +
@@ -4257,7 +4425,9 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\tpushed_by\x18\x04 \x01(\tR\bpushedBy\x127\n" +
 	"\tpushed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpushedAt\x12.\n" +
 	"\x05build\x18\x06 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\x128\n" +
-	"\adeleted\x18\a \x01(\v2\x1e.pbregistry.v1.VersionDeletionR\adeleted\"\xfd\x01\n" +
+	"\adeleted\x18\a \x01(\v2\x1e.pbregistry.v1.VersionDeletionR\adeleted\x12#\n" +
+	"\rpromoted_from\x18\b \x01(\x03R\fpromotedFrom\x12%\n" +
+	"\x0epromote_reason\x18\t \x01(\tR\rpromoteReason\"\xfd\x01\n" +
 	"\x06Module\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0elatest_version\x18\x02 \x01(\x03R\rlatestVersion\x129\n" +
@@ -4313,12 +4483,22 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12.\n" +
 	"\x05build\x18\x03 \x01(\v2\x18.pbregistry.v1.BuildInfoR\x05build\x12\x14\n" +
-	"\x05image\x18\x04 \x01(\fR\x05image\"\xbd\x01\n" +
+	"\x05image\x18\x04 \x01(\fR\x05image\"\xd5\x01\n" +
 	"\fPushResponse\x120\n" +
 	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\x122\n" +
 	"\bfindings\x18\x03 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\x12-\n" +
-	"\x06module\x18\x04 \x01(\v2\x15.pbregistry.v1.ModuleR\x06module\"k\n" +
+	"\x06module\x18\x04 \x01(\v2\x15.pbregistry.v1.ModuleR\x06module\x12\x16\n" +
+	"\x06notice\x18\x05 \x01(\tR\x06notice\"a\n" +
+	"\x15PromoteVersionRequest\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xc3\x01\n" +
+	"\x16PromoteVersionResponse\x120\n" +
+	"\aversion\x18\x01 \x01(\v2\x16.pbregistry.v1.VersionR\aversion\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\x12)\n" +
+	"\x10baseline_version\x18\x03 \x01(\x03R\x0fbaselineVersion\x122\n" +
+	"\bfindings\x18\x04 \x03(\v2\x16.pbregistry.v1.FindingR\bfindings\"k\n" +
 	"\x10CheckPushRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x05files\x18\x02 \x03(\v2\x13.pbregistry.v1.FileR\x05files\x12\x14\n" +
@@ -4544,9 +4724,10 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x01\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x022\xc5\x0f\n" +
+	"\x10SEVERITY_WARNING\x10\x022\xa4\x10\n" +
 	"\x0fRegistryService\x12?\n" +
-	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12S\n" +
+	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12]\n" +
+	"\x0ePromoteVersion\x12$.pbregistry.v1.PromoteVersionRequest\x1a%.pbregistry.v1.PromoteVersionResponse\x12S\n" +
 	"\tCheckPush\x12\x1f.pbregistry.v1.CheckPushRequest\x1a .pbregistry.v1.CheckPushResponse\"\x03\x90\x02\x01\x12S\n" +
 	"\tGetModule\x12\x1f.pbregistry.v1.GetModuleRequest\x1a .pbregistry.v1.GetModuleResponse\"\x03\x90\x02\x01\x12Y\n" +
 	"\vListModules\x12!.pbregistry.v1.ListModulesRequest\x1a\".pbregistry.v1.ListModulesResponse\"\x03\x90\x02\x01\x12\\\n" +
@@ -4582,7 +4763,7 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(SubjectKind)(0),                    // 0: pbregistry.v1.SubjectKind
 	(CompatibilityLevel)(0),             // 1: pbregistry.v1.CompatibilityLevel
@@ -4598,71 +4779,73 @@ var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(*PushRejection)(nil),               // 11: pbregistry.v1.PushRejection
 	(*PushRequest)(nil),                 // 12: pbregistry.v1.PushRequest
 	(*PushResponse)(nil),                // 13: pbregistry.v1.PushResponse
-	(*CheckPushRequest)(nil),            // 14: pbregistry.v1.CheckPushRequest
-	(*CheckPushResponse)(nil),           // 15: pbregistry.v1.CheckPushResponse
-	(*GetModuleRequest)(nil),            // 16: pbregistry.v1.GetModuleRequest
-	(*GetModuleResponse)(nil),           // 17: pbregistry.v1.GetModuleResponse
-	(*ListModulesRequest)(nil),          // 18: pbregistry.v1.ListModulesRequest
-	(*ListModulesResponse)(nil),         // 19: pbregistry.v1.ListModulesResponse
-	(*ListVersionsRequest)(nil),         // 20: pbregistry.v1.ListVersionsRequest
-	(*ListVersionsResponse)(nil),        // 21: pbregistry.v1.ListVersionsResponse
-	(*GetSubjectRequest)(nil),           // 22: pbregistry.v1.GetSubjectRequest
-	(*GetSubjectResponse)(nil),          // 23: pbregistry.v1.GetSubjectResponse
-	(*ListSubjectsRequest)(nil),         // 24: pbregistry.v1.ListSubjectsRequest
-	(*ListSubjectsResponse)(nil),        // 25: pbregistry.v1.ListSubjectsResponse
-	(*GetDescriptorSetRequest)(nil),     // 26: pbregistry.v1.GetDescriptorSetRequest
-	(*GetDescriptorSetResponse)(nil),    // 27: pbregistry.v1.GetDescriptorSetResponse
-	(*DiffRequest)(nil),                 // 28: pbregistry.v1.DiffRequest
-	(*Change)(nil),                      // 29: pbregistry.v1.Change
-	(*DiffResponse)(nil),                // 30: pbregistry.v1.DiffResponse
-	(*SetSubjectConfigRequest)(nil),     // 31: pbregistry.v1.SetSubjectConfigRequest
-	(*SetSubjectConfigResponse)(nil),    // 32: pbregistry.v1.SetSubjectConfigResponse
-	(*Exception)(nil),                   // 33: pbregistry.v1.Exception
-	(*ApproveExceptionRequest)(nil),     // 34: pbregistry.v1.ApproveExceptionRequest
-	(*ApproveExceptionResponse)(nil),    // 35: pbregistry.v1.ApproveExceptionResponse
-	(*ListExceptionsRequest)(nil),       // 36: pbregistry.v1.ListExceptionsRequest
-	(*ListExceptionsResponse)(nil),      // 37: pbregistry.v1.ListExceptionsResponse
-	(*GetDbtProjectRequest)(nil),        // 38: pbregistry.v1.GetDbtProjectRequest
-	(*GetDbtProjectResponse)(nil),       // 39: pbregistry.v1.GetDbtProjectResponse
-	(*PbtableOptions)(nil),              // 40: pbregistry.v1.PbtableOptions
-	(*GetPbtableDDLRequest)(nil),        // 41: pbregistry.v1.GetPbtableDDLRequest
-	(*GetPbtableDDLResponse)(nil),       // 42: pbregistry.v1.GetPbtableDDLResponse
-	(*GetPbtableMigrationRequest)(nil),  // 43: pbregistry.v1.GetPbtableMigrationRequest
-	(*GetPbtableMigrationResponse)(nil), // 44: pbregistry.v1.GetPbtableMigrationResponse
-	(*SubjectRetirement)(nil),           // 45: pbregistry.v1.SubjectRetirement
-	(*ModuleDeprecation)(nil),           // 46: pbregistry.v1.ModuleDeprecation
-	(*VersionDeletion)(nil),             // 47: pbregistry.v1.VersionDeletion
-	(*LifecycleEvent)(nil),              // 48: pbregistry.v1.LifecycleEvent
-	(*RetireSubjectRequest)(nil),        // 49: pbregistry.v1.RetireSubjectRequest
-	(*RetireSubjectResponse)(nil),       // 50: pbregistry.v1.RetireSubjectResponse
-	(*DeprecateModuleRequest)(nil),      // 51: pbregistry.v1.DeprecateModuleRequest
-	(*DeprecateModuleResponse)(nil),     // 52: pbregistry.v1.DeprecateModuleResponse
-	(*DeleteVersionRequest)(nil),        // 53: pbregistry.v1.DeleteVersionRequest
-	(*DeleteVersionResponse)(nil),       // 54: pbregistry.v1.DeleteVersionResponse
-	(*RestoreVersionRequest)(nil),       // 55: pbregistry.v1.RestoreVersionRequest
-	(*RestoreVersionResponse)(nil),      // 56: pbregistry.v1.RestoreVersionResponse
-	(*ListLifecycleEventsRequest)(nil),  // 57: pbregistry.v1.ListLifecycleEventsRequest
-	(*ListLifecycleEventsResponse)(nil), // 58: pbregistry.v1.ListLifecycleEventsResponse
-	(*GetPoliciesRequest)(nil),          // 59: pbregistry.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),         // 60: pbregistry.v1.GetPoliciesResponse
-	nil,                                 // 61: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),       // 62: google.protobuf.Timestamp
+	(*PromoteVersionRequest)(nil),       // 14: pbregistry.v1.PromoteVersionRequest
+	(*PromoteVersionResponse)(nil),      // 15: pbregistry.v1.PromoteVersionResponse
+	(*CheckPushRequest)(nil),            // 16: pbregistry.v1.CheckPushRequest
+	(*CheckPushResponse)(nil),           // 17: pbregistry.v1.CheckPushResponse
+	(*GetModuleRequest)(nil),            // 18: pbregistry.v1.GetModuleRequest
+	(*GetModuleResponse)(nil),           // 19: pbregistry.v1.GetModuleResponse
+	(*ListModulesRequest)(nil),          // 20: pbregistry.v1.ListModulesRequest
+	(*ListModulesResponse)(nil),         // 21: pbregistry.v1.ListModulesResponse
+	(*ListVersionsRequest)(nil),         // 22: pbregistry.v1.ListVersionsRequest
+	(*ListVersionsResponse)(nil),        // 23: pbregistry.v1.ListVersionsResponse
+	(*GetSubjectRequest)(nil),           // 24: pbregistry.v1.GetSubjectRequest
+	(*GetSubjectResponse)(nil),          // 25: pbregistry.v1.GetSubjectResponse
+	(*ListSubjectsRequest)(nil),         // 26: pbregistry.v1.ListSubjectsRequest
+	(*ListSubjectsResponse)(nil),        // 27: pbregistry.v1.ListSubjectsResponse
+	(*GetDescriptorSetRequest)(nil),     // 28: pbregistry.v1.GetDescriptorSetRequest
+	(*GetDescriptorSetResponse)(nil),    // 29: pbregistry.v1.GetDescriptorSetResponse
+	(*DiffRequest)(nil),                 // 30: pbregistry.v1.DiffRequest
+	(*Change)(nil),                      // 31: pbregistry.v1.Change
+	(*DiffResponse)(nil),                // 32: pbregistry.v1.DiffResponse
+	(*SetSubjectConfigRequest)(nil),     // 33: pbregistry.v1.SetSubjectConfigRequest
+	(*SetSubjectConfigResponse)(nil),    // 34: pbregistry.v1.SetSubjectConfigResponse
+	(*Exception)(nil),                   // 35: pbregistry.v1.Exception
+	(*ApproveExceptionRequest)(nil),     // 36: pbregistry.v1.ApproveExceptionRequest
+	(*ApproveExceptionResponse)(nil),    // 37: pbregistry.v1.ApproveExceptionResponse
+	(*ListExceptionsRequest)(nil),       // 38: pbregistry.v1.ListExceptionsRequest
+	(*ListExceptionsResponse)(nil),      // 39: pbregistry.v1.ListExceptionsResponse
+	(*GetDbtProjectRequest)(nil),        // 40: pbregistry.v1.GetDbtProjectRequest
+	(*GetDbtProjectResponse)(nil),       // 41: pbregistry.v1.GetDbtProjectResponse
+	(*PbtableOptions)(nil),              // 42: pbregistry.v1.PbtableOptions
+	(*GetPbtableDDLRequest)(nil),        // 43: pbregistry.v1.GetPbtableDDLRequest
+	(*GetPbtableDDLResponse)(nil),       // 44: pbregistry.v1.GetPbtableDDLResponse
+	(*GetPbtableMigrationRequest)(nil),  // 45: pbregistry.v1.GetPbtableMigrationRequest
+	(*GetPbtableMigrationResponse)(nil), // 46: pbregistry.v1.GetPbtableMigrationResponse
+	(*SubjectRetirement)(nil),           // 47: pbregistry.v1.SubjectRetirement
+	(*ModuleDeprecation)(nil),           // 48: pbregistry.v1.ModuleDeprecation
+	(*VersionDeletion)(nil),             // 49: pbregistry.v1.VersionDeletion
+	(*LifecycleEvent)(nil),              // 50: pbregistry.v1.LifecycleEvent
+	(*RetireSubjectRequest)(nil),        // 51: pbregistry.v1.RetireSubjectRequest
+	(*RetireSubjectResponse)(nil),       // 52: pbregistry.v1.RetireSubjectResponse
+	(*DeprecateModuleRequest)(nil),      // 53: pbregistry.v1.DeprecateModuleRequest
+	(*DeprecateModuleResponse)(nil),     // 54: pbregistry.v1.DeprecateModuleResponse
+	(*DeleteVersionRequest)(nil),        // 55: pbregistry.v1.DeleteVersionRequest
+	(*DeleteVersionResponse)(nil),       // 56: pbregistry.v1.DeleteVersionResponse
+	(*RestoreVersionRequest)(nil),       // 57: pbregistry.v1.RestoreVersionRequest
+	(*RestoreVersionResponse)(nil),      // 58: pbregistry.v1.RestoreVersionResponse
+	(*ListLifecycleEventsRequest)(nil),  // 59: pbregistry.v1.ListLifecycleEventsRequest
+	(*ListLifecycleEventsResponse)(nil), // 60: pbregistry.v1.ListLifecycleEventsResponse
+	(*GetPoliciesRequest)(nil),          // 61: pbregistry.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),         // 62: pbregistry.v1.GetPoliciesResponse
+	nil,                                 // 63: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),       // 64: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	61, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	62, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	63, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	64, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
-	47, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
-	62, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	62, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
-	46, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
+	49, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
+	64, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	64, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	48, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
 	1,  // 7: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
 	0,  // 8: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
 	8,  // 9: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
 	8,  // 10: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
 	8,  // 11: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	62, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
-	45, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
+	64, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	47, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
 	2,  // 14: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
 	3,  // 15: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
 	10, // 16: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
@@ -4671,88 +4854,92 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	6,  // 19: pbregistry.v1.PushResponse.version:type_name -> pbregistry.v1.Version
 	10, // 20: pbregistry.v1.PushResponse.findings:type_name -> pbregistry.v1.Finding
 	7,  // 21: pbregistry.v1.PushResponse.module:type_name -> pbregistry.v1.Module
-	4,  // 22: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
-	10, // 23: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
-	7,  // 24: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 25: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 26: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
-	7,  // 27: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
-	6,  // 28: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
-	9,  // 29: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
-	9,  // 30: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
-	6,  // 31: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
-	6,  // 32: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 33: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
-	10, // 34: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
-	29, // 35: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
-	8,  // 36: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
-	9,  // 37: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	62, // 38: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
-	33, // 39: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
-	33, // 40: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
-	6,  // 41: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 42: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
-	40, // 43: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 44: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
-	40, // 45: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 46: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 47: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
-	62, // 48: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
-	62, // 49: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
-	62, // 50: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
-	62, // 51: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
-	9,  // 52: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
-	7,  // 53: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 54: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
-	6,  // 55: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
-	48, // 56: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
-	12, // 57: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
-	14, // 58: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
-	16, // 59: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
-	18, // 60: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
-	20, // 61: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
-	22, // 62: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
-	24, // 63: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
-	26, // 64: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
-	28, // 65: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
-	31, // 66: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
-	34, // 67: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
-	36, // 68: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
-	38, // 69: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
-	41, // 70: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
-	43, // 71: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
-	49, // 72: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
-	51, // 73: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
-	53, // 74: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
-	55, // 75: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
-	57, // 76: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
-	59, // 77: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
-	13, // 78: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 79: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	17, // 80: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	19, // 81: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	21, // 82: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	23, // 83: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	25, // 84: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	27, // 85: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	30, // 86: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	32, // 87: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	35, // 88: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	37, // 89: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	39, // 90: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
-	42, // 91: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
-	44, // 92: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
-	50, // 93: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
-	52, // 94: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
-	54, // 95: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
-	56, // 96: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
-	58, // 97: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
-	60, // 98: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
-	78, // [78:99] is the sub-list for method output_type
-	57, // [57:78] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	6,  // 22: pbregistry.v1.PromoteVersionResponse.version:type_name -> pbregistry.v1.Version
+	10, // 23: pbregistry.v1.PromoteVersionResponse.findings:type_name -> pbregistry.v1.Finding
+	4,  // 24: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
+	10, // 25: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
+	7,  // 26: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 27: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 28: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
+	7,  // 29: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
+	6,  // 30: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
+	9,  // 31: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	9,  // 32: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
+	6,  // 33: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 34: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 35: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
+	10, // 36: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
+	31, // 37: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
+	8,  // 38: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
+	9,  // 39: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
+	64, // 40: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	35, // 41: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
+	35, // 42: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
+	6,  // 43: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 44: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
+	42, // 45: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 46: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
+	42, // 47: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 48: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 49: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
+	64, // 50: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
+	64, // 51: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
+	64, // 52: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
+	64, // 53: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
+	9,  // 54: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	7,  // 55: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 56: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 57: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
+	50, // 58: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
+	12, // 59: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
+	14, // 60: pbregistry.v1.RegistryService.PromoteVersion:input_type -> pbregistry.v1.PromoteVersionRequest
+	16, // 61: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
+	18, // 62: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
+	20, // 63: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
+	22, // 64: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
+	24, // 65: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
+	26, // 66: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
+	28, // 67: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
+	30, // 68: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
+	33, // 69: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
+	36, // 70: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
+	38, // 71: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
+	40, // 72: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
+	43, // 73: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
+	45, // 74: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
+	51, // 75: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
+	53, // 76: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
+	55, // 77: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
+	57, // 78: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
+	59, // 79: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
+	61, // 80: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
+	13, // 81: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	15, // 82: pbregistry.v1.RegistryService.PromoteVersion:output_type -> pbregistry.v1.PromoteVersionResponse
+	17, // 83: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	19, // 84: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	21, // 85: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	23, // 86: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	25, // 87: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	27, // 88: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	29, // 89: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	32, // 90: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	34, // 91: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	37, // 92: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	39, // 93: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	41, // 94: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	44, // 95: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	46, // 96: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	52, // 97: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
+	54, // 98: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
+	56, // 99: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
+	58, // 100: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
+	60, // 101: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
+	62, // 102: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
+	81, // [81:103] is the sub-list for method output_type
+	59, // [59:81] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_pbregistry_v1_registry_proto_init() }
@@ -4760,14 +4947,14 @@ func file_pbregistry_v1_registry_proto_init() {
 	if File_pbregistry_v1_registry_proto != nil {
 		return
 	}
-	file_pbregistry_v1_registry_proto_msgTypes[34].OneofWrappers = []any{}
+	file_pbregistry_v1_registry_proto_msgTypes[36].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   58,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

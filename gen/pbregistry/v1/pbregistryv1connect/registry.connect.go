@@ -38,6 +38,9 @@ const (
 const (
 	// RegistryServicePushProcedure is the fully-qualified name of the RegistryService's Push RPC.
 	RegistryServicePushProcedure = "/pbregistry.v1.RegistryService/Push"
+	// RegistryServicePromoteVersionProcedure is the fully-qualified name of the RegistryService's
+	// PromoteVersion RPC.
+	RegistryServicePromoteVersionProcedure = "/pbregistry.v1.RegistryService/PromoteVersion"
 	// RegistryServiceCheckPushProcedure is the fully-qualified name of the RegistryService's CheckPush
 	// RPC.
 	RegistryServiceCheckPushProcedure = "/pbregistry.v1.RegistryService/CheckPush"
@@ -107,6 +110,14 @@ type RegistryServiceClient interface {
 	// with FAILED_PRECONDITION and a PushRejection detail. Pushing content
 	// identical to an existing version returns that version.
 	Push(context.Context, *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error)
+	// PromoteVersion makes an earlier version's content the module's next
+	// version, recording which version it promotes, who and why: a rollback.
+	// It is checked against the latest version exactly as a push of that
+	// content would be (an incompatible one fails with FAILED_PRECONDITION
+	// and a PushRejection detail); when the latest version holds the content
+	// already, it is returned with created false, so a retry makes no second
+	// version.
+	PromoteVersion(context.Context, *connect.Request[v1.PromoteVersionRequest]) (*connect.Response[v1.PromoteVersionResponse], error)
 	// CheckPush returns the verdict Push would give, without storing anything.
 	CheckPush(context.Context, *connect.Request[v1.CheckPushRequest]) (*connect.Response[v1.CheckPushResponse], error)
 	// GetModule returns a version of a module (the latest by default), with
@@ -191,6 +202,12 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			httpClient,
 			baseURL+RegistryServicePushProcedure,
 			connect.WithSchema(registryServiceMethods.ByName("Push")),
+			connect.WithClientOptions(opts...),
+		),
+		promoteVersion: connect.NewClient[v1.PromoteVersionRequest, v1.PromoteVersionResponse](
+			httpClient,
+			baseURL+RegistryServicePromoteVersionProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("PromoteVersion")),
 			connect.WithClientOptions(opts...),
 		),
 		checkPush: connect.NewClient[v1.CheckPushRequest, v1.CheckPushResponse](
@@ -333,6 +350,7 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 // registryServiceClient implements RegistryServiceClient.
 type registryServiceClient struct {
 	push                *connect.Client[v1.PushRequest, v1.PushResponse]
+	promoteVersion      *connect.Client[v1.PromoteVersionRequest, v1.PromoteVersionResponse]
 	checkPush           *connect.Client[v1.CheckPushRequest, v1.CheckPushResponse]
 	getModule           *connect.Client[v1.GetModuleRequest, v1.GetModuleResponse]
 	listModules         *connect.Client[v1.ListModulesRequest, v1.ListModulesResponse]
@@ -358,6 +376,11 @@ type registryServiceClient struct {
 // Push calls pbregistry.v1.RegistryService.Push.
 func (c *registryServiceClient) Push(ctx context.Context, req *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error) {
 	return c.push.CallUnary(ctx, req)
+}
+
+// PromoteVersion calls pbregistry.v1.RegistryService.PromoteVersion.
+func (c *registryServiceClient) PromoteVersion(ctx context.Context, req *connect.Request[v1.PromoteVersionRequest]) (*connect.Response[v1.PromoteVersionResponse], error) {
+	return c.promoteVersion.CallUnary(ctx, req)
 }
 
 // CheckPush calls pbregistry.v1.RegistryService.CheckPush.
@@ -468,6 +491,14 @@ type RegistryServiceHandler interface {
 	// with FAILED_PRECONDITION and a PushRejection detail. Pushing content
 	// identical to an existing version returns that version.
 	Push(context.Context, *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error)
+	// PromoteVersion makes an earlier version's content the module's next
+	// version, recording which version it promotes, who and why: a rollback.
+	// It is checked against the latest version exactly as a push of that
+	// content would be (an incompatible one fails with FAILED_PRECONDITION
+	// and a PushRejection detail); when the latest version holds the content
+	// already, it is returned with created false, so a retry makes no second
+	// version.
+	PromoteVersion(context.Context, *connect.Request[v1.PromoteVersionRequest]) (*connect.Response[v1.PromoteVersionResponse], error)
 	// CheckPush returns the verdict Push would give, without storing anything.
 	CheckPush(context.Context, *connect.Request[v1.CheckPushRequest]) (*connect.Response[v1.CheckPushResponse], error)
 	// GetModule returns a version of a module (the latest by default), with
@@ -548,6 +579,12 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		RegistryServicePushProcedure,
 		svc.Push,
 		connect.WithSchema(registryServiceMethods.ByName("Push")),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServicePromoteVersionHandler := connect.NewUnaryHandler(
+		RegistryServicePromoteVersionProcedure,
+		svc.PromoteVersion,
+		connect.WithSchema(registryServiceMethods.ByName("PromoteVersion")),
 		connect.WithHandlerOptions(opts...),
 	)
 	registryServiceCheckPushHandler := connect.NewUnaryHandler(
@@ -688,6 +725,8 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		switch r.URL.Path {
 		case RegistryServicePushProcedure:
 			registryServicePushHandler.ServeHTTP(w, r)
+		case RegistryServicePromoteVersionProcedure:
+			registryServicePromoteVersionHandler.ServeHTTP(w, r)
 		case RegistryServiceCheckPushProcedure:
 			registryServiceCheckPushHandler.ServeHTTP(w, r)
 		case RegistryServiceGetModuleProcedure:
@@ -739,6 +778,10 @@ type UnimplementedRegistryServiceHandler struct{}
 
 func (UnimplementedRegistryServiceHandler) Push(context.Context, *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.Push is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) PromoteVersion(context.Context, *connect.Request[v1.PromoteVersionRequest]) (*connect.Response[v1.PromoteVersionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.PromoteVersion is not implemented"))
 }
 
 func (UnimplementedRegistryServiceHandler) CheckPush(context.Context, *connect.Request[v1.CheckPushRequest]) (*connect.Response[v1.CheckPushResponse], error) {
