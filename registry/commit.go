@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -25,11 +24,11 @@ type PushTx interface {
 	// that does not exist is created (latest 0) when create is true;
 	// otherwise found is false.
 	LockModule(ctx context.Context, module string, create bool) (latest int64, found bool, err error)
-	// VersionByDigest returns the newest version with digest, or an
-	// error wrapping ErrNotFound.
-	VersionByDigest(ctx context.Context, digest string) (Version, error)
-	// Version returns version number, or an error wrapping ErrNotFound.
-	Version(ctx context.Context, number int64) (Version, error)
+	// VersionByDigest returns the newest version with digest; found is
+	// false when there is none.
+	VersionByDigest(ctx context.Context, digest string) (v Version, found bool, err error)
+	// Version returns version number; found is false when there is none.
+	Version(ctx context.Context, number int64) (v Version, found bool, err error)
 	// InsertVersion writes the metadata of version v.
 	InsertVersion(ctx context.Context, v Version) error
 	// InsertFiles writes version number's files, their contents stored
@@ -51,8 +50,8 @@ type PushTx interface {
 	// if it belongs to module and digest and is unused; it reports
 	// whether it did.
 	ConsumeException(ctx context.Context, id int64, module, digest string, number int64, at time.Time) (bool, error)
-	// Exception returns exception id, or an error wrapping ErrNotFound.
-	Exception(ctx context.Context, id int64) (Exception, error)
+	// Exception returns exception id; found is false when there is none.
+	Exception(ctx context.Context, id int64) (e Exception, found bool, err error)
 	// InsertOutboxEvent writes e (its ID is assigned) and one delivery of
 	// it per registered consumer.
 	InsertOutboxEvent(ctx context.Context, e OutboxEvent) error
@@ -127,12 +126,12 @@ func commitSteps(ctx context.Context, tx PushTx, c *PushCommit) (Version, bool, 
 
 	// Under the module's lock: the digest and baseline checks see every
 	// committed push.
-	existing, err := tx.VersionByDigest(ctx, c.Digest)
-	switch {
-	case err == nil && (existing.Number == latest || c.PromotedFrom == 0):
-		return existing, false, nil
-	case err != nil && !errors.Is(err, ErrNotFound):
+	existing, found, err := tx.VersionByDigest(ctx, c.Digest)
+	if err != nil {
 		return Version{}, false, fmt.Errorf("look up digest: %w", err)
+	}
+	if found && (existing.Number == latest || c.PromotedFrom == 0) {
+		return existing, false, nil
 	}
 	if latest != c.BaseVersion {
 		return Version{}, false, &StaleBaselineError{Module: c.Module, BaseVersion: c.BaseVersion, Latest: latest}
@@ -195,12 +194,12 @@ func commitSteps(ctx context.Context, tx PushTx, c *PushCommit) (Version, bool, 
 // checkPromoted checks that the version a promotion names holds the
 // promotion's content.
 func checkPromoted(ctx context.Context, tx PushTx, c *PushCommit) error {
-	from, err := tx.Version(ctx, c.PromotedFrom)
-	if errors.Is(err, ErrNotFound) {
-		return &NotFoundError{Kind: "version", Key: fmt.Sprintf("%s@%d", c.Module, c.PromotedFrom)}
-	}
+	from, found, err := tx.Version(ctx, c.PromotedFrom)
 	if err != nil {
 		return fmt.Errorf("read promoted version %d: %w", c.PromotedFrom, err)
+	}
+	if !found {
+		return &NotFoundError{Kind: "version", Key: fmt.Sprintf("%s@%d", c.Module, c.PromotedFrom)}
 	}
 	if from.Digest != c.Digest {
 		return invalid("promoted_from", "version %d holds content %s, not the promoted content %s: promote a version's own files and config",
@@ -278,12 +277,12 @@ func consumeExceptions(ctx context.Context, tx PushTx, c *PushCommit, number int
 		if ok {
 			continue
 		}
-		e, err := tx.Exception(ctx, id)
+		e, found, err := tx.Exception(ctx, id)
 		switch {
-		case errors.Is(err, ErrNotFound):
-			return NewExceptionUnavailableError(id, nil, c)
 		case err != nil:
 			return fmt.Errorf("consume exception %d: %w", id, err)
+		case !found:
+			return NewExceptionUnavailableError(id, nil, c)
 		}
 		return NewExceptionUnavailableError(id, &e, c)
 	}

@@ -7,7 +7,10 @@
 //  1. prepare: the pushed files are checked against Limits, split into the
 //     .proto files and pbregistry.yaml, and the push's Digest is computed
 //     over the canonical file set and config. Content already accepted is
-//     answered with its existing version.
+//     answered with its existing version; when that is older than the
+//     latest, the latest does not move and Verdict.Notice says so (a
+//     rollback is Service.Promote: an earlier version's content checked
+//     as a push and committed as a new version).
 //     An image push (PushRequest.Image, imagepush.go) sends the module
 //     compiled instead: the image is validated and canonicalized here,
 //     and its digest is ImageDigest over the canonical image, the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,14 +44,12 @@ func (s *Store) runPushTx(ctx context.Context, fn func(registry.PushTx) error) e
 // the module's row lock.
 type pushTx struct {
 	tx       pgx.Tx
-	module   string
 	moduleID int64
 }
 
 // LockModule implements registry.PushTx with SELECT … FOR UPDATE; every
 // statement after it sees the pushes committed before the lock was ours.
 func (p *pushTx) LockModule(ctx context.Context, module string, create bool) (int64, bool, error) {
-	p.module = module
 	if create {
 		// If the row exists, or a concurrent push is creating it, this
 		// waits and does nothing.
@@ -70,23 +67,21 @@ func (p *pushTx) LockModule(ctx context.Context, module string, create bool) (in
 }
 
 // VersionByDigest implements registry.PushTx.
-func (p *pushTx) VersionByDigest(ctx context.Context, digest string) (registry.Version, error) {
-	return p.version(ctx, ` WHERE v.module_id = $1 AND v.digest = $2 ORDER BY v.number DESC LIMIT 1`, digest, p.moduleID, digest)
+func (p *pushTx) VersionByDigest(ctx context.Context, digest string) (registry.Version, bool, error) {
+	return found(scanVersion(p.tx.QueryRow(ctx, selectVersion+` WHERE v.module_id = $1 AND v.digest = $2 ORDER BY v.number DESC LIMIT 1`, p.moduleID, digest)))
 }
 
 // Version implements registry.PushTx.
-func (p *pushTx) Version(ctx context.Context, number int64) (registry.Version, error) {
-	return p.version(ctx, ` WHERE v.module_id = $1 AND v.number = $2`, strconv.FormatInt(number, 10), p.moduleID, number)
+func (p *pushTx) Version(ctx context.Context, number int64) (registry.Version, bool, error) {
+	return found(scanVersion(p.tx.QueryRow(ctx, selectVersion+` WHERE v.module_id = $1 AND v.number = $2`, p.moduleID, number)))
 }
 
-// version reads the version selectVersion+where selects, key naming it in
-// a *registry.NotFoundError.
-func (p *pushTx) version(ctx context.Context, where, key string, args ...any) (registry.Version, error) {
-	v, err := scanVersion(p.tx.QueryRow(ctx, selectVersion+where, args...))
+// found turns a row's ErrNoRows into found == false.
+func found[T any](x T, err error) (T, bool, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return v, &registry.NotFoundError{Kind: "version", Key: p.module + "@" + key}
+		return x, false, nil
 	}
-	return v, err
+	return x, err == nil, err
 }
 
 // InsertVersion implements registry.PushTx.
@@ -219,12 +214,8 @@ func (p *pushTx) ConsumeException(ctx context.Context, id int64, module, digest 
 }
 
 // Exception implements registry.PushTx.
-func (p *pushTx) Exception(ctx context.Context, id int64) (registry.Exception, error) {
-	e, err := scanException(p.tx.QueryRow(ctx, selectException+` WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, &registry.NotFoundError{Kind: "exception", Key: strconv.FormatInt(id, 10)}
-	}
-	return e, err
+func (p *pushTx) Exception(ctx context.Context, id int64) (registry.Exception, bool, error) {
+	return found(scanException(p.tx.QueryRow(ctx, selectException+` WHERE id = $1`, id)))
 }
 
 // InsertOutboxEvent implements registry.PushTx. It first takes

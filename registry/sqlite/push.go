@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
@@ -41,14 +40,12 @@ func (s *Store) runPushTx(ctx context.Context, fn func(registry.PushTx) error) e
 // pushTx is a registry.PushTx over a BEGIN IMMEDIATE transaction.
 type pushTx struct {
 	tx       *sql.Tx
-	module   string
 	moduleID int64
 }
 
 // LockModule implements registry.PushTx: the transaction holds the write
 // lock already.
 func (p *pushTx) LockModule(ctx context.Context, module string, create bool) (int64, bool, error) {
-	p.module = module
 	var latest int64
 	err := p.tx.QueryRowContext(ctx, `SELECT id, latest_version FROM modules WHERE name = ?`, module).Scan(&p.moduleID, &latest)
 	switch {
@@ -64,23 +61,21 @@ func (p *pushTx) LockModule(ctx context.Context, module string, create bool) (in
 }
 
 // VersionByDigest implements registry.PushTx.
-func (p *pushTx) VersionByDigest(ctx context.Context, digest string) (registry.Version, error) {
-	return p.version(ctx, ` WHERE v.module_id = ? AND v.digest = ? ORDER BY v.number DESC LIMIT 1`, digest, p.moduleID, digest)
+func (p *pushTx) VersionByDigest(ctx context.Context, digest string) (registry.Version, bool, error) {
+	return found(scanVersion(p.tx.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.digest = ? ORDER BY v.number DESC LIMIT 1`, p.moduleID, digest)))
 }
 
 // Version implements registry.PushTx.
-func (p *pushTx) Version(ctx context.Context, number int64) (registry.Version, error) {
-	return p.version(ctx, ` WHERE v.module_id = ? AND v.number = ?`, strconv.FormatInt(number, 10), p.moduleID, number)
+func (p *pushTx) Version(ctx context.Context, number int64) (registry.Version, bool, error) {
+	return found(scanVersion(p.tx.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.number = ?`, p.moduleID, number)))
 }
 
-// version reads the version selectVersion+where selects, key naming it in
-// a *registry.NotFoundError.
-func (p *pushTx) version(ctx context.Context, where, key string, args ...any) (registry.Version, error) {
-	v, err := scanVersion(p.tx.QueryRowContext(ctx, selectVersion+where, args...))
+// found turns a row's ErrNoRows into found == false.
+func found[T any](x T, err error) (T, bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, &registry.NotFoundError{Kind: "version", Key: p.module + "@" + key}
+		return x, false, nil
 	}
-	return v, err
+	return x, err == nil, err
 }
 
 // InsertVersion implements registry.PushTx.
@@ -217,12 +212,8 @@ func (p *pushTx) ConsumeException(ctx context.Context, id int64, module, digest 
 }
 
 // Exception implements registry.PushTx.
-func (p *pushTx) Exception(ctx context.Context, id int64) (registry.Exception, error) {
-	e, err := scanException(p.tx.QueryRowContext(ctx, selectException+` WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, &registry.NotFoundError{Kind: "exception", Key: strconv.FormatInt(id, 10)}
-	}
-	return e, err
+func (p *pushTx) Exception(ctx context.Context, id int64) (registry.Exception, bool, error) {
+	return found(scanException(p.tx.QueryRowContext(ctx, selectException+` WHERE id = ?`, id)))
 }
 
 // InsertOutboxEvent implements registry.PushTx.
