@@ -167,3 +167,54 @@ func TestPromoteErrors(t *testing.T) {
 		t.Errorf("latest version %d after refused promotions, want 1", m.LatestVersion)
 	}
 }
+
+// TestPromoteReapproved: a promotion that needs the very exception its
+// version consumed when it was pushed gets it approved again: an
+// exception is unique among the unused ones only.
+func TestPromoteReapproved(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	approveAndPush := func(proto string) registry.Version {
+		t.Helper()
+		_, _, err := push(t, s, billingConfig, proto)
+		var rejected *registry.RejectedError
+		if !errors.As(err, &rejected) {
+			t.Fatalf("push: %v, want a rejection", err)
+		}
+		approveAll(t, s, rejected.Verdict)
+		return mustPush(t, s, billingConfig, proto)
+	}
+	mustPush(t, s, billingConfig, billingProto("  int64 amount = 7;", "", ""))
+	v2 := approveAndPush(billingProto("  string amount = 7;", "", ""))
+	approveAndPush(billingProto("  int64 amount = 7; // back to cents", "", ""))
+
+	req := registry.PromoteRequest{Module: "acme/billing", Version: v2.Number, Principal: "oncall@acme"}
+	_, _, _, err := s.Promote(ctx, req)
+	var rejected *registry.RejectedError
+	if !errors.As(err, &rejected) {
+		t.Fatalf("promotion of version 2 over 3: %v, want a rejection", err)
+	}
+	approveAll(t, s, rejected.Verdict)
+	v4, created, _, err := s.Promote(ctx, req)
+	if err != nil || !created || v4.Number != 4 || v4.PromotedFrom != 2 {
+		t.Fatalf("promotion with the exception approved again = %+v, created %v, %v", v4, created, err)
+	}
+	excs, err := s.Store().ListExceptions(ctx, registry.ExceptionQuery{Module: "acme/billing", Digest: v2.Digest})
+	if err != nil || len(excs) != 2 || excs[0].UsedVersion != 2 || excs[1].UsedVersion != 4 {
+		t.Errorf("exceptions of version 2's digest = %+v, %v; want one used by 2, one by 4", excs, err)
+	}
+}
+
+// approveAll grants an exception for every blocking finding of v.
+func approveAll(t *testing.T, s *registry.Service, v *registry.Verdict) {
+	t.Helper()
+	for _, f := range v.Findings {
+		if !f.Blocking() {
+			continue
+		}
+		if _, err := s.Store().CreateException(context.Background(), registry.ExceptionSpec{Module: v.Module, Digest: v.Digest,
+			Rule: f.Rule, Element: f.Element, Reason: "readers migrated", Principal: "admin@acme"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -82,8 +82,9 @@ type Store interface {
 	// not an error.
 	AckOutbox(ctx context.Context, consumer string, eventID int64) error
 
-	// CreateException grants an exception; one that exists for the same
-	// module, digest, rule and element yields ErrAlreadyExists.
+	// CreateException grants an exception; one that exists, unused, for
+	// the same module, digest, rule and element yields ErrAlreadyExists
+	// (a used one does not: a promotion carries its digest again).
 	CreateException(ctx context.Context, s ExceptionSpec) (Exception, error)
 	// GetException returns an exception.
 	GetException(ctx context.Context, id int64) (Exception, error)

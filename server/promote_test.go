@@ -105,3 +105,14 @@ func TestPromoteVersionScopes(t *testing.T) {
 		t.Errorf("promotion by ci = %v, %v; want a new version pushed by ci", resp, err)
 	}
 }
+
+// TestPromoteVersionReadOnly: a read-only server refuses promotions.
+func TestPromoteVersionReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	primary := start(t, dir, server.Options{})
+	mustPush(t, primary.client(""), files("int64", ""))
+	mustPush(t, primary.client(""), files("int64", "  // in cents\n"))
+	replica := start(t, dir, server.Options{ReadOnly: true})
+	_, err := promote(replica.client(""), "acme/commerce", 1, "")
+	wantCode(t, "promotion on a read-only server", err, connect.CodeFailedPrecondition, "read-only")
+}

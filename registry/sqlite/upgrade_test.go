@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/registry/storetest"
 )
@@ -37,6 +38,8 @@ func TestUpgradeToPromote(t *testing.T) {
 		{`INSERT INTO version_contents VALUES (1, 1, ?, x'00')`, []any{p.Config}},
 		{`INSERT INTO blobs VALUES (1, 'b1', ?)`, []any{p.Files[0].Content}},
 		{`INSERT INTO version_files VALUES (1, 1, ?, 'b1')`, []any{p.Files[0].Path}},
+		{`INSERT INTO exceptions (id, module, digest, rule, element, reason, principal, created_at, used_version, used_at)
+			VALUES (7, 'acme/old', ?, 'FIELD_SAME_TYPE', 'acme.v1.Order.id', 'r', 'admin', 1, 1, 1)`, []any{p.Digest}},
 	} {
 		if _, err := db.Exec(stmt.sql, stmt.args...); err != nil {
 			t.Fatalf("%.60s: %v", stmt.sql, err)
@@ -51,6 +54,14 @@ func TestUpgradeToPromote(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.CheckUpgradedToPromote(t, s, "acme/old", p.Digest)
+	if e, err := s.GetException(context.Background(), 7); err != nil || e.UsedVersion != 1 {
+		t.Errorf("exception 7 after the migration = %+v, %v", e, err)
+	}
+	e, err := s.CreateException(context.Background(), registry.ExceptionSpec{Module: "acme/old", Digest: p.Digest,
+		Rule: "FIELD_SAME_TYPE", Element: "acme.v1.Order.id", Reason: "again", Principal: "admin"})
+	if err != nil || e.ID <= 7 {
+		t.Errorf("exception granted again after the migration = %+v, %v; want a new ID after 7", e, err)
+	}
 
 	db, err = sql.Open("sqlite", path)
 	if err != nil {

@@ -172,3 +172,40 @@ func CheckUpgradedToPromote(t *testing.T, s registry.Store, module, digest strin
 		t.Errorf("push after the promotion: %v", err)
 	}
 }
+
+// testExceptionAgainAfterUse: an exception that a version used can be
+// granted again for the same digest, rule and element — a promotion
+// carries the digest again — but an unused one only once.
+func testExceptionAgainAfterUse(t *testing.T, s registry.Store) {
+	c := ctx(t)
+	const m = "acme/commerce"
+	mustPush(t, s, m, "a")
+	p := Push(m, 1, "b")
+	spec := registry.ExceptionSpec{Module: m, Digest: p.Digest, Rule: "FIELD_SAME_TYPE", Element: "acme.v1.Order.total",
+		Reason: "the only reader was migrated", Principal: "admin@acme.example"}
+	first, err := s.CreateException(c, spec)
+	must(t, err)
+	p.Exceptions = []int64{first.ID}
+	_, _, err = s.CommitPush(c, p)
+	must(t, err)
+	second, err := s.CreateException(c, spec)
+	if err != nil || second.ID == first.ID || second.UsedVersion != 0 {
+		t.Fatalf("the same exception after its use = %+v, %v; want a new, unused one", second, err)
+	}
+	_, err = s.CreateException(c, spec)
+	wantErr(t, "the same unused exception twice", err, registry.ErrAlreadyExists)
+	mustPush(t, s, m, "c")
+	promo := Promote(m, 3, 2, "b", "")
+	promo.Exceptions = []int64{second.ID}
+	v, created, err := s.CommitPush(c, promo)
+	if err != nil || !created || v.Number != 4 {
+		t.Fatalf("promotion consuming the second exception = %+v, %v, %v", v, created, err)
+	}
+	if e, err := s.GetException(c, second.ID); err != nil || e.UsedVersion != 4 {
+		t.Errorf("second exception = %+v, %v; want used by version 4", e, err)
+	}
+	list, err := s.ListExceptions(c, registry.ExceptionQuery{Module: m, Digest: p.Digest})
+	if err != nil || len(list) != 2 {
+		t.Errorf("ListExceptions = %+v, %v; want both", list, err)
+	}
+}

@@ -36,6 +36,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"FilesDeduplicated", testFilesDeduplicated},
 		{"DigestRules", testDigestRules},
 		{"ConcurrentIdenticalPromotions", testConcurrentIdenticalPromotions},
+		{"ExceptionAgainAfterUse", testExceptionAgainAfterUse},
 		{"ConcurrentIdenticalPushes", testConcurrentIdenticalPushes},
 		{"ConcurrentPushers", testConcurrentPushers},
 		{"Subjects", testSubjects},

@@ -47,3 +47,34 @@ DROP TABLE versions_before_0003;
 CREATE UNIQUE INDEX versions_pushed_digest ON versions (module_id, digest) WHERE promoted_from IS NULL;
 -- The newest version with a digest, pushed or promoted.
 CREATE INDEX versions_digest ON versions (module_id, digest, number);
+
+-- An exception lets one push through once. A promotion carries an earlier
+-- version's digest again, and may need the same finding let through again:
+-- (module, digest, rule, element) is unique among unused exceptions only,
+-- so that an admin can approve it once more after its first use. The table
+-- is rebuilt for the same reason as versions; IDs are kept.
+CREATE TEMP TABLE exceptions_before_0003 AS SELECT * FROM exceptions;
+
+DROP TABLE exceptions;
+
+CREATE TABLE exceptions (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    module       TEXT    NOT NULL,
+    digest       TEXT    NOT NULL,
+    rule         TEXT    NOT NULL,
+    element      TEXT    NOT NULL,
+    reason       TEXT    NOT NULL,
+    principal    TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    used_version INTEGER,
+    used_at      INTEGER
+) STRICT;
+
+INSERT INTO exceptions (id, module, digest, rule, element, reason, principal, created_at, used_version, used_at)
+    SELECT id, module, digest, rule, element, reason, principal, created_at, used_version, used_at
+    FROM exceptions_before_0003;
+
+DROP TABLE exceptions_before_0003;
+
+CREATE UNIQUE INDEX exceptions_unused ON exceptions (module, digest, rule, element) WHERE used_version IS NULL;
+CREATE INDEX exceptions_by_digest ON exceptions (module, digest, id);
