@@ -18,7 +18,7 @@ var CommitStages = func() []string {
 	return out
 }()
 
-// WithCommitHook returns ctx carrying f, which the stores call at each
+// WithCommitHook returns ctx carrying f, which CommitPushTx calls at each
 // stage of CommitPush's transaction (see CommitStages). It exists for crash
 // tests of whole servers, which pause a push at a stage and kill the
 // process there; production code never sets it.

@@ -1,8 +1,8 @@
 // Package txhook lets tests pause a store inside its push transaction, to
 // kill the process there and check that nothing of the push remains.
 //
-// A hook travels in the context given to CommitPush; stores call Run at
-// each Stage. Without a hook, Run costs one context lookup.
+// A hook travels in the context given to CommitPush; registry.CommitPushTx,
+// which runs every store's push transaction, calls Run at each Stage. Without a hook, Run costs one context lookup.
 package txhook
 
 import "context"
