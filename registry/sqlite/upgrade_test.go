@@ -13,7 +13,7 @@ import (
 )
 
 // TestUpgradeToPromote: a database of schema version 1 holding a version
-// keeps it, whole, through migration 0003 (which rebuilds the versions
+// keeps it, whole, through migration 0004 (which rebuilds the versions
 // table), and takes promotions after it.
 func TestUpgradeToPromote(t *testing.T) {
 	init, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))

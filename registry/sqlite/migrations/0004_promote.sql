@@ -12,9 +12,10 @@
 -- CommitPushTx checks the promoted version.)
 PRAGMA defer_foreign_keys = ON;
 
-CREATE TEMP TABLE versions_before_0003 AS
+CREATE TEMP TABLE versions_before_0004 AS
     SELECT module_id, number, digest, principal, created_at,
-        build_commit, build_branch, build_ci_url, build_labels, file_count
+        build_commit, build_branch, build_ci_url, build_labels, file_count,
+        deleted_at, deleted_by, deleted_reason
     FROM versions;
 
 DROP TABLE versions;
@@ -30,18 +31,23 @@ CREATE TABLE versions (
     build_ci_url   TEXT    NOT NULL DEFAULT '',
     build_labels   TEXT    NOT NULL DEFAULT '{}',
     file_count     INTEGER NOT NULL,
+    deleted_at     INTEGER,
+    deleted_by     TEXT,
+    deleted_reason TEXT,
     promoted_from  INTEGER CHECK (promoted_from > 0 AND promoted_from < number),
     promote_reason TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (module_id, number)
 ) STRICT, WITHOUT ROWID;
 
 INSERT INTO versions (module_id, number, digest, principal, created_at,
-        build_commit, build_branch, build_ci_url, build_labels, file_count)
+        build_commit, build_branch, build_ci_url, build_labels, file_count,
+        deleted_at, deleted_by, deleted_reason)
     SELECT module_id, number, digest, principal, created_at,
-        build_commit, build_branch, build_ci_url, build_labels, file_count
-    FROM versions_before_0003;
+        build_commit, build_branch, build_ci_url, build_labels, file_count,
+        deleted_at, deleted_by, deleted_reason
+    FROM versions_before_0004;
 
-DROP TABLE versions_before_0003;
+DROP TABLE versions_before_0004;
 
 -- No duplicate content among pushed versions.
 CREATE UNIQUE INDEX versions_pushed_digest ON versions (module_id, digest) WHERE promoted_from IS NULL;
@@ -53,7 +59,7 @@ CREATE INDEX versions_digest ON versions (module_id, digest, number);
 -- (module, digest, rule, element) is unique among unused exceptions only,
 -- so that an admin can approve it once more after its first use. The table
 -- is rebuilt for the same reason as versions; IDs are kept.
-CREATE TEMP TABLE exceptions_before_0003 AS SELECT * FROM exceptions;
+CREATE TEMP TABLE exceptions_before_0004 AS SELECT * FROM exceptions;
 
 DROP TABLE exceptions;
 
@@ -72,9 +78,9 @@ CREATE TABLE exceptions (
 
 INSERT INTO exceptions (id, module, digest, rule, element, reason, principal, created_at, used_version, used_at)
     SELECT id, module, digest, rule, element, reason, principal, created_at, used_version, used_at
-    FROM exceptions_before_0003;
+    FROM exceptions_before_0004;
 
-DROP TABLE exceptions_before_0003;
+DROP TABLE exceptions_before_0004;
 
 CREATE UNIQUE INDEX exceptions_unused ON exceptions (module, digest, rule, element) WHERE used_version IS NULL;
 CREATE INDEX exceptions_by_digest ON exceptions (module, digest, id);
