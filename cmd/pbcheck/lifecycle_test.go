@@ -95,7 +95,7 @@ func TestLifecycleCommands(t *testing.T) {
 		{"delete without version", v1dir, admin("delete", "acme/audit", "--reason", "x"), exitError, []string{"delete takes one <module>@<version>, e.g. acme/commerce@3"}, nil},
 		{"delete latest", v1dir, admin("delete", "acme/audit@latest", "--reason", "x"), exitError, []string{"delete names a version number, not latest"}, nil},
 		{"delete without reason", v1dir, admin("delete", "acme/audit@3"), exitError, []string{"delete needs --reason"}, nil},
-		{"reason on ls", v1dir, reg("ls", "--reason", "x"), exitError, []string{"--reason applies to registry approve, subject retire and delete only"}, nil},
+		{"reason on ls", v1dir, reg("ls", "--reason", "x"), exitError, []string{"--reason applies to registry approve, subject retire, delete and promote only"}, nil},
 		{"delete, anonymous", v1dir, reg("delete", "acme/audit@3", "--reason", "x"), exitError, []string{"unauthenticated"}, nil},
 		{"delete an unknown version", v1dir, admin("delete", "acme/audit@9", "--reason", "x"), exitError, []string{
 			"not_found", "module acme/audit has no version 9"}, nil},

@@ -98,8 +98,8 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	if sub != "deprecate" && (message != "" || undo) {
 		return exitError, usagef("--message and --undo apply to registry deprecate only")
 	}
-	if reason != "" && sub != "approve" && sub != "subject" && sub != "delete" {
-		return exitError, usagef("--reason applies to registry approve, subject retire and delete only")
+	if reason != "" && sub != "approve" && sub != "subject" && sub != "delete" && sub != "promote" {
+		return exitError, usagef("--reason applies to registry approve, subject retire, delete and promote only")
 	}
 	sf.reason = reason
 	client, err := f.client()
