@@ -61,6 +61,8 @@ type Path []Step
 type Step struct {
 	// Number is the field's number.
 	Number protoreflect.FieldNumber
+	// Field is the field's descriptor in the latest version that has it.
+	Field protoreflect.FieldDescriptor
 	// Names lists every name the field had, newest first.
 	Names []string
 	// JSONKeys lists every key a reader must look at for the field, newest

@@ -139,7 +139,7 @@ func leafColumn(path Path, fds []protoreflect.FieldDescriptor) *Column {
 
 // stepOf returns the step of one field over versions, fds newest first.
 func stepOf(fds []protoreflect.FieldDescriptor) Step {
-	s := Step{Number: fds[0].Number()}
+	s := Step{Number: fds[0].Number(), Field: fds[0]}
 	for i, f := range fds {
 		if i > 0 && f.Name() == fds[i-1].Name() && f.JSONName() == fds[i-1].JSONName() {
 			continue // as the version before

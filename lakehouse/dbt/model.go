@@ -3,6 +3,7 @@ package dbt
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -163,13 +164,13 @@ func (g *gen) model(m Model) (*modelSpec, error) {
 		names[name] = true
 		var b strings.Builder
 		b.WriteString("case")
-		for _, c := range o.members {
-			fmt.Fprintf(&b, " when %s is not null then %s", g.present(g.access(row, c.Path)), g.d.str(string(c.Field.Name())))
+		for _, m := range o.members {
+			fmt.Fprintf(&b, " when %s is not null then %s", g.present(g.access(row, m.path)), g.d.str(m.name))
 		}
 		b.WriteString(" end")
 		var values []string
-		for _, c := range o.members {
-			values = append(values, string(c.Field.Name()))
+		for _, m := range o.members {
+			values = append(values, m.name)
 		}
 		s.columns = append(s.columns, colSpec{
 			name: name, dataType: g.d.types[lakehouse.KindString], expr: b.String(), values: values,
@@ -196,34 +197,56 @@ func (g *gen) model(m Model) (*modelSpec, error) {
 	return s, nil
 }
 
-// oneof is a oneof of a table with its members' columns.
+// oneof is a oneof of a table with the fields of its members.
 type oneof struct {
 	name    string
 	full    protoreflect.FullName
-	members []*lakehouse.Column
+	members []oneofMember
 }
 
-// oneofs returns the real oneofs whose members are columns of t (not
-// deprecated), in the order of their first member.
+// oneofMember is a member of a [oneof]: its latest name and its path
+// from the row.
+type oneofMember struct {
+	name string
+	path lakehouse.Path
+}
+
+// oneofs returns the real oneofs of t's message and of the messages its
+// columns were flattened from, in the order of their first member. A
+// member is any field on a column's path: a scalar member's own column,
+// or a message member flattened into columns of its fields; members
+// deleted later stay, as their columns do, so that a row that set one
+// still says so.
 func oneofs(t *lakehouse.Table) []*oneof {
 	var out []*oneof
-	byName := map[protoreflect.FullName]*oneof{}
+	byKey := map[string]*oneof{}
 	for _, c := range t.Columns {
-		o := c.Field.ContainingOneof()
-		if c.Deprecated || o == nil || o.IsSynthetic() {
-			continue
-		}
-		x := byName[o.FullName()]
-		if x == nil {
-			prefix := ""
-			for _, st := range c.Path[:len(c.Path)-1] {
-				prefix += lakehouse.SnakeCase(st.Names[0]) + "__"
+		for i, st := range c.Path {
+			o := st.Field.ContainingOneof()
+			if o == nil || o.IsSynthetic() {
+				continue
 			}
-			x = &oneof{name: lakehouse.ShortName(prefix+lakehouse.SnakeCase(string(o.Name()))+"__case", lakehouse.MaxNameLen), full: o.FullName()}
-			byName[o.FullName()] = x
-			out = append(out, x)
+			// One case column per oneof per place in the row: the same
+			// message may be flattened under two fields.
+			var where []string
+			for _, p := range c.Path[:i] {
+				where = append(where, strconv.Itoa(int(p.Number)))
+			}
+			key := strings.Join(where, ".") + "/" + string(o.FullName())
+			x := byKey[key]
+			if x == nil {
+				prefix := ""
+				for _, p := range c.Path[:i] {
+					prefix += lakehouse.SnakeCase(p.Names[0]) + "__"
+				}
+				x = &oneof{name: lakehouse.ShortName(prefix+lakehouse.SnakeCase(string(o.Name()))+"__case", lakehouse.MaxNameLen), full: o.FullName()}
+				byKey[key] = x
+				out = append(out, x)
+			}
+			if !slices.ContainsFunc(x.members, func(m oneofMember) bool { return m.path[len(m.path)-1].Number == st.Number }) {
+				x.members = append(x.members, oneofMember{name: string(st.Field.Name()), path: c.Path[:i+1]})
+			}
 		}
-		x.members = append(x.members, c)
 	}
 	return out
 }

@@ -14,6 +14,18 @@ import (
 // TestDuckDBStaging is the staging test of the duckdb dialect on an
 // in-memory DuckDB: the same rows, the same assertions as on Postgres.
 func TestDuckDBStaging(t *testing.T) {
+	w := duckWarehouse(t)
+	w.landing = map[string]string{
+		"acme.shop.v1.Order":       `CREATE TABLE orders ("row" json NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT current_timestamp)`,
+		"acme.shop.v1.OrderPlaced": `CREATE TABLE order_placed (payload json NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT current_timestamp)`,
+	}
+	w.relations = map[string]string{"order": "orders", "order_placed": "order_placed"}
+	runStaging(t, dbt.DuckDB, w)
+}
+
+// duckWarehouse returns an in-memory DuckDB in UTC as a warehouse, without
+// landing tables.
+func duckWarehouse(t *testing.T) *warehouse {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
@@ -23,12 +35,7 @@ func TestDuckDBStaging(t *testing.T) {
 	if _, err := db.Exec("SET TimeZone = 'UTC'"); err != nil {
 		t.Fatal(err)
 	}
-	runStaging(t, dbt.DuckDB, &warehouse{
-		landing: map[string]string{
-			"acme.shop.v1.Order":       `CREATE TABLE orders ("row" json NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT current_timestamp)`,
-			"acme.shop.v1.OrderPlaced": `CREATE TABLE order_placed (payload json NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT current_timestamp)`,
-		},
-		relations: map[string]string{"order": "orders", "order_placed": "order_placed"},
+	return &warehouse{
 		exec: func(q string, args ...any) error {
 			_, err := db.Exec(q, args...)
 			return err
@@ -40,6 +47,26 @@ func TestDuckDBStaging(t *testing.T) {
 				ptrs[j] = &values[j]
 			}
 			return values, db.QueryRow(q).Scan(ptrs...)
+		},
+		rows: func(q string, n int) ([][]string, error) {
+			rows, err := db.Query(q)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out [][]string
+			for rows.Next() {
+				values := make([]string, n)
+				ptrs := make([]any, n)
+				for j := range values {
+					ptrs[j] = &values[j]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					return nil, err
+				}
+				out = append(out, values)
+			}
+			return out, rows.Err()
 		},
 		columns: func(view string) ([][2]string, error) {
 			rows, err := db.Query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position`, view)
@@ -66,5 +93,5 @@ func TestDuckDBStaging(t *testing.T) {
 			return fmt.Sprintf("cast(%q as varchar)", col)
 		},
 		truncatesTime: true,
-	})
+	}
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/pbregistry/pbregistry/lakehouse"
 )
@@ -28,6 +30,17 @@ type expect struct {
 	dec   *big.Rat
 	json  any
 	isJ   bool
+	// pj, when set, is a JSON value checked by what protobuf reads from
+	// it: the value under key of a message of type parent, as written.
+	pj *protoJSON
+}
+
+// protoJSON is a JSON value a column keeps as written: it matches when
+// protojson reads it, as the value of field key in a message of the
+// writer's type, as the same value the writer had.
+type protoJSON struct {
+	key  string
+	want proto.Message // a message of the writer's type holding only the field
 }
 
 func (e expect) String() string {
@@ -42,6 +55,9 @@ func (e expect) String() string {
 		return e.time.String()
 	case e.dec != nil:
 		return e.dec.FloatString(9)
+	case e.pj != nil:
+		b, _ := protojson.Marshal(e.pj.want)
+		return string(b)
 	}
 	b, _ := json.Marshal(e.json)
 	return string(b)
@@ -51,6 +67,7 @@ func (e expect) String() string {
 // truncates says the engine truncates timestamps to microseconds rather
 // than rounding them.
 func (e expect) matches(got string, truncates bool) bool {
+	got0 := got
 	if e.null || got == "<NULL>" {
 		return e.null && got == "<NULL>"
 	}
@@ -77,6 +94,10 @@ func (e expect) matches(got string, truncates bool) bool {
 	case e.dec != nil:
 		r, ok := new(big.Rat).SetString(got)
 		return ok && r.Cmp(e.dec) == 0
+	case e.pj != nil:
+		got := dynamicpb.NewMessage(e.pj.want.ProtoReflect().Descriptor())
+		doc := fmt.Sprintf("{%q: %s}", e.pj.key, got0)
+		return protojson.Unmarshal([]byte(doc), got) == nil && proto.Equal(got, e.pj.want)
 	case e.isJ:
 		var v any
 		return json.Unmarshal([]byte(got), &v) == nil && reflect.DeepEqual(v, e.json)
@@ -95,22 +116,68 @@ func expectations(t *testing.T, tbl *lakehouse.Table, msg protoreflect.Message) 
 	for _, c := range tbl.Columns {
 		out[c.Name] = expectColumn(t, c, msg)
 	}
+	// Oneof case columns: for each oneof on a column's path (members
+	// flattened or not, deleted or not), the latest name of the member
+	// the writer set, or NULL.
 	for _, c := range tbl.Columns {
-		o := c.Field.ContainingOneof()
-		if c.Deprecated || len(c.Path) != 1 || o == nil || o.IsSynthetic() {
-			continue
-		}
-		name := lakehouse.SnakeCase(string(o.Name())) + "__case"
-		od := msg.Descriptor().Oneofs().ByName(o.Name())
-		if od == nil {
+		for i, st := range c.Path {
+			o := st.Field.ContainingOneof()
+			if o == nil || o.IsSynthetic() {
+				continue
+			}
+			name := ""
+			for _, p := range c.Path[:i] {
+				name += lakehouse.SnakeCase(p.Names[0]) + "__"
+			}
+			name += lakehouse.SnakeCase(string(o.Name())) + "__case"
+			if _, done := out[name]; done {
+				continue
+			}
 			out[name] = expect{null: true}
-		} else if fd := msg.WhichOneof(od); fd == nil {
-			out[name] = expect{null: true}
-		} else {
-			out[name] = textOf(string(fd.Name()))
+			cur := msg
+			for _, p := range c.Path[:i] {
+				fd := cur.Descriptor().Fields().ByNumber(p.Number)
+				if fd == nil || !cur.Has(fd) {
+					cur = nil
+					break
+				}
+				cur = cur.Get(fd).Message()
+			}
+			if cur == nil {
+				continue
+			}
+			od := cur.Descriptor().Oneofs().ByName(o.Name())
+			if od == nil {
+				continue
+			}
+			fd := cur.WhichOneof(od)
+			if fd == nil {
+				continue
+			}
+			// The member's latest name: the first name of its step on
+			// some column's path.
+			for _, m := range tbl.Columns {
+				if len(m.Path) > i && m.Path[i].Number == fd.Number() && numbersEqual(m.Path[:i], c.Path[:i]) {
+					out[name] = textOf(m.Path[i].Names[0])
+					break
+				}
+			}
 		}
 	}
 	return out
+}
+
+// numbersEqual reports whether two paths have the same field numbers.
+func numbersEqual(a, b lakehouse.Path) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Number != b[i].Number {
+			return false
+		}
+	}
+	return true
 }
 
 // expectColumn follows c's field numbers through msg.
@@ -171,26 +238,21 @@ func value(t *testing.T, c *lakehouse.Column, m protoreflect.Message, fd protore
 			d := v.Message()
 			secs := d.Get(d.Descriptor().Fields().ByName("seconds")).Int()
 			nanos := d.Get(d.Descriptor().Fields().ByName("nanos")).Int()
-			r := new(big.Rat).SetFrac64(secs*1_000_000_000+nanos, 1_000_000_000)
+			r := new(big.Rat).Add(new(big.Rat).SetInt64(secs), big.NewRat(nanos, 1_000_000_000))
 			return expect{dec: r}
 		}
-		b, err := protojson.Marshal(m.Interface())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var obj map[string]any
-		if err := json.Unmarshal(b, &obj); err != nil {
-			t.Fatal(err)
-		}
-		j, ok := obj[fd.JSONName()]
-		if !ok { // an empty list or map
-			if fd.IsMap() {
-				j = map[string]any{}
-			} else {
-				j = []any{}
+		// What protobuf reads back from the column's JSON must be the
+		// value written: the JSON itself may differ (names or numbers of
+		// enums, camelCase or original names inside, number formats).
+		want := proto.Clone(m.Interface()).ProtoReflect()
+		want.Range(func(other protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+			if other != fd {
+				want.Clear(other)
 			}
-		}
-		return expect{isJ: true, json: j}
+			return true
+		})
+		want.SetUnknown(nil)
+		return expect{pj: &protoJSON{key: fd.JSONName(), want: want.Interface()}}
 	}
 	if c.Kind == lakehouse.KindTimestamp {
 		ts := v.Message()

@@ -57,14 +57,22 @@ func connect(t *testing.T) (*pgx.Conn, string) {
 // checks the views' column types against the enforced contract and every
 // value of every row against what protobuf gives for the message written.
 func TestPostgresStaging(t *testing.T) {
+	w, schema := pgWarehouse(t)
+	w.landing = map[string]string{
+		"acme.shop.v1.Order":       `CREATE TABLE orders (id serial, "row" jsonb NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())`,
+		"acme.shop.v1.OrderPlaced": `CREATE TABLE order_placed (id serial, payload jsonb NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())`,
+	}
+	w.relations = map[string]string{"order": schema + ".orders", "order_placed": schema + ".order_placed"}
+	w.spots = true
+	runStaging(t, dbt.Postgres, w)
+}
+
+// pgWarehouse returns the test database, in a schema of its own, as a
+// warehouse without landing tables, and the schema.
+func pgWarehouse(t *testing.T) (*warehouse, string) {
 	conn, schema := connect(t)
 	ctx := context.Background()
-	runStaging(t, dbt.Postgres, &warehouse{
-		landing: map[string]string{
-			"acme.shop.v1.Order":       `CREATE TABLE orders (id serial, "row" jsonb NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())`,
-			"acme.shop.v1.OrderPlaced": `CREATE TABLE order_placed (id serial, payload jsonb NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())`,
-		},
-		relations: map[string]string{"order": schema + ".orders", "order_placed": schema + ".order_placed"},
+	return &warehouse{
 		exec: func(sql string, args ...any) error {
 			_, err := conn.Exec(ctx, sql, args...)
 			return err
@@ -76,6 +84,20 @@ func TestPostgresStaging(t *testing.T) {
 				ptrs[j] = &values[j]
 			}
 			return values, conn.QueryRow(ctx, sql).Scan(ptrs...)
+		},
+		rows: func(sql string, n int) ([][]string, error) {
+			rows, err := conn.Query(ctx, sql)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]string, error) {
+				values := make([]string, n)
+				ptrs := make([]any, n)
+				for j := range values {
+					ptrs[j] = &values[j]
+				}
+				return values, r.Scan(ptrs...)
+			})
 		},
 		columns: func(view string) ([][2]string, error) {
 			rows, err := conn.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
@@ -89,7 +111,6 @@ func TestPostgresStaging(t *testing.T) {
 				return c, err
 			})
 		},
-		text:  func(col, dataType string) string { return fmt.Sprintf("%q::text", col) },
-		spots: true,
-	})
+		text: func(col, dataType string) string { return fmt.Sprintf("%q::text", col) },
+	}, schema
 }

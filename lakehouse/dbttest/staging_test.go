@@ -61,6 +61,8 @@ type warehouse struct {
 	exec      func(sql string, args ...any) error
 	// row runs a query returning one row of n text columns.
 	row func(sql string, n int) ([]string, error)
+	// rows runs a query returning rows of n text columns.
+	rows func(sql string, n int) ([][]string, error)
 	// columns returns a view's columns and types, in order.
 	columns func(view string) ([][2]string, error)
 	// text returns the expression of a column's value as Postgres
