@@ -7,6 +7,8 @@ import "google.golang.org/protobuf/reflect/protoreflect"
 type Table struct {
 	// Message is the message's fully-qualified name.
 	Message protoreflect.FullName
+	// Descriptor is the message in the version generated for.
+	Descriptor protoreflect.MessageDescriptor
 	// Name is the default table name: the message's name in snake_case
 	// ("InvoiceLine" → "invoice_line").
 	Name string
@@ -47,6 +49,9 @@ type Column struct {
 	Deprecated bool
 	// Key reports whether the column is part of the primary key.
 	Key bool
+	// InAllVersions reports whether every version merged (after
+	// dropping repeats) has the field, and every field on its path.
+	InAllVersions bool
 	// Enum holds the enum's values over history when Kind is KindEnum.
 	Enum *Enum
 	// Comment is the field's leading comment in the latest version that

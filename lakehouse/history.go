@@ -28,7 +28,7 @@ func NewTable(latest protoreflect.MessageDescriptor, history []protoreflect.Mess
 			return nil, errorf(CodeInvalidArgument, subject, "history entry %d is nil", i)
 		}
 	}
-	t := &Table{Message: latest.FullName(), Name: ShortName(SnakeCase(string(latest.Name())), MaxNameLen), Versions: len(versions)}
+	t := &Table{Message: latest.FullName(), Descriptor: latest, Name: ShortName(SnakeCase(string(latest.Name())), MaxNameLen), Versions: len(versions)}
 	versions = compact(versions)
 	history = versions[:len(versions)-1]
 	used := map[string]*Column{}
@@ -66,7 +66,9 @@ func NewTable(latest protoreflect.MessageDescriptor, history []protoreflect.Mess
 		if keyPaths[f.Number()] {
 			continue
 		}
-		if err := add(leafColumnOf(byNumber[f.Number()])); err != nil {
+		c := leafColumnOf(byNumber[f.Number()])
+		c.InAllVersions = len(byNumber[f.Number()]) == len(versions)
+		if err := add(c); err != nil {
 			return nil, err
 		}
 	}
@@ -236,6 +238,7 @@ func keyColumn(subject string, versions []protoreflect.MessageDescriptor, key st
 	}
 	c := leafColumn(path, steps[len(steps)-1])
 	c.Key = true
+	c.InAllVersions = len(steps[len(steps)-1]) == len(versions)
 	return c, nil
 }
 

@@ -90,6 +90,7 @@ func expand(t *Table, versions []protoreflect.MessageDescriptor, path Path, pare
 		}
 		c := leafColumn(p, fds)
 		c.Deprecated = parentDeprecated || fds[0].Parent() != latest
+		c.InAllVersions = len(fds) == len(versions)
 		if depth > 0 && flattenable(c) {
 			children, err := expand(t, versions, p, c.Deprecated, depth-1, keys, used)
 			if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/pbregistry/pbregistry/lakehouse"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
 	"github.com/pbregistry/pbregistry/lakehouse/pgddl"
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
@@ -165,6 +166,9 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 		return nil, nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%s version %d was pushed without a %s: it has no subjects to generate models for", req.GetModule(), latest.version.Number, registry.ConfigFileName))
 	}
 	opts.Version = strconv.FormatInt(latest.version.Number, 10)
+	if opts.Required, err = s.requiredFields(latest.cfg); err != nil {
+		return nil, nil, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: reading its stored policies: %w", req.GetModule(), latest.version.Number, err))
+	}
 	history, numbers, truncated, err := s.lakehouseHistory(ctx, req.GetModule(), 1, latest.version.Number-1)
 	if err != nil {
 		return nil, nil, err
@@ -189,6 +193,23 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 		resp.Files = append(resp.Files, &v1.File{Path: f.Path, Content: f.Data})
 	}
 	return resp, files, nil
+}
+
+// requiredFields returns, by subject message, the fields the policies in
+// force for cfg (the server's and the module's over the built-in ones)
+// require: the generated models test them with not_null.
+func (s *Server) requiredFields(cfg *config.Config) (map[string][]dbt.Required, error) {
+	by, err := policies.RequiredBySubject(s.cfg.Policies, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]dbt.Required{}
+	for subject, fields := range by {
+		for _, f := range fields {
+			out[subject] = append(out[subject], dbt.Required{Field: f.Field, Why: "policy " + f.Policy})
+		}
+	}
+	return out, nil
 }
 
 // pbtableSubject finds a pbtable subject of a version's configuration:

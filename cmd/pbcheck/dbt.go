@@ -22,6 +22,7 @@ import (
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
+	"github.com/pbregistry/pbregistry/policies"
 	"github.com/pbregistry/pbregistry/report"
 )
 
@@ -240,6 +241,18 @@ func dbtProject(latest *input.Input, history []*input.Input, dialect dbt.Dialect
 			return nil, usagef("--nested-depth must be a whole number from 0 to %d, not %q", config.MaxNestedDepth, f.depth)
 		}
 		opts.NestedDepth = &d
+	}
+	// Fields the module's policies require get not_null tests, as the
+	// registry's models have (without its server-wide policies).
+	required, err := policies.RequiredBySubject(nil, latest.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", latest.Ref.Raw, err)
+	}
+	opts.Required = map[string][]dbt.Required{}
+	for subject, fields := range required {
+		for _, f := range fields {
+			opts.Required[subject] = append(opts.Required[subject], dbt.Required{Field: f.Field, Why: "policy " + f.Policy})
+		}
 	}
 	p, err := dbt.NewProject(latest.Config, image.NewIndex(latest.Image), hidx, dialect, opts)
 	if err != nil {

@@ -24,6 +24,9 @@ type ModuleOptions struct {
 	// NestedDepth, when not nil, overrides the configuration's
 	// nested_depth.
 	NestedDepth *int
+	// Required lists, by subject message, the fields the policies in
+	// force require (the caller computes them: policies.RequiredFields).
+	Required map[string][]Required
 }
 
 // NewProject returns the project of a module version: every subject of
@@ -74,6 +77,7 @@ func NewProject(cfg *config.Config, latest *image.Index, history []*image.Index,
 			Table: t, Kind: string(s.Kind),
 			Description: strings.TrimSpace(msg.ParentFile().SourceLocations().ByDescriptor(msg).LeadingComments),
 			Landing:     Landing{Table: land.Table, JSONColumn: land.JSONColumn, LoadedAtColumn: land.LoadedAtColumn},
+			Required:    opts.Required[s.Message],
 		})
 	}
 	return p, nil

@@ -41,6 +41,19 @@ type Model struct {
 	Description string
 	// Landing is where its rows land.
 	Landing Landing
+	// Required lists fields every row must have, each with why: the
+	// caller's reading of the policies in force (policies.RequiredFields).
+	// See [Required] for which of them get a not_null test.
+	Required []Required
+}
+
+// Required is a field of a model's message that its rows must have.
+type Required struct {
+	// Field is the field's name, or a dotted path through singular
+	// message fields ("key.id"), in the latest version.
+	Field string
+	// Why says what requires it, e.g. "policy EVENT_OCCURRED_AT".
+	Why string
 }
 
 // Landing is the table an extract-load tool writes a subject's rows to.
