@@ -70,6 +70,8 @@ type Config struct {
 	// Confluent is Confluent's Schema Registry API (package
 	// server/confluent), served by default at the root paths.
 	Confluent confluent.Config `yaml:"confluent"`
+	// Lakehouse bounds the history the dbt and pbtable RPCs read.
+	Lakehouse LakehouseConfig `yaml:"lakehouse"`
 }
 
 // LimitsConfig bounds requests, pushes and policies: the keys of
@@ -129,7 +131,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %s: the keys are anonymous_read, limits (max_request_bytes, max_files, max_file_bytes, max_total_bytes, max_path_bytes and the others docs/operations.md lists), policies, "+
 			"http (read_header_timeout, read_timeout, write_timeout, min_body_rate, idle_timeout, max_concurrent_requests, max_inflight_bytes, trusted_proxies), "+
-			"rate_limits (per_ip, per_token: requests_per_second, burst), database (max_conns, lock_timeout, statement_timeout), stacks (dir, public_url, poll_interval, repack_every, repos), cache (max_bytes), webhooks (dir, public_url, poll_interval, lease, endpoints) and confluent (enabled, prefix, module_prefix, max_schema_bytes, max_references, max_reference_depth, max_request_bytes, max_list)", name, msg)
+			"rate_limits (per_ip, per_token: requests_per_second, burst), database (max_conns, lock_timeout, statement_timeout), stacks (dir, public_url, poll_interval, repack_every, repos), cache (max_bytes), webhooks (dir, public_url, poll_interval, lease, endpoints), confluent (enabled, prefix, module_prefix, max_schema_bytes, max_references, max_reference_depth, max_request_bytes, max_list) and lakehouse (max_history_versions, max_history_bytes)", name, msg)
 	}
 	if c.PoliciesNode.Kind != 0 {
 		specs, err := policies.Parse(name, &c.PoliciesNode)
@@ -154,6 +156,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	if err := c.Confluent.Validate(name); err != nil {
+		return nil, err
+	}
+	if err := c.Lakehouse.validate(name); err != nil {
 		return nil, err
 	}
 	return &c, nil

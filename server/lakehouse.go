@@ -27,20 +27,70 @@ import (
 	"github.com/pbregistry/pbregistry/registry"
 )
 
-// Bounds of the history the lakehouse RPCs read: the earlier versions of a
-// module whose deleted fields and old JSON keys a generated model or
-// pbtable keeps. The newest versions are read first; older ones beyond
-// either bound are left out and the response says so (history_truncated).
+// Default bounds of the history the lakehouse RPCs read: the earlier
+// versions of a module whose deleted fields and old JSON keys a generated
+// model or pbtable keeps. registryd's configuration sets them
+// (lakehouse: max_history_versions, max_history_bytes). The newest
+// versions are read first; older ones beyond either bound are left out
+// and the response says so (history_truncated, and the header
+// X-Pbregistry-History-Truncated on downloads), naming the key to raise.
 const (
-	// MaxLakehouseHistoryVersions is the most earlier versions read.
+	// MaxLakehouseHistoryVersions is the default of the most earlier
+	// versions read.
 	MaxLakehouseHistoryVersions = 256
-	// MaxLakehouseHistoryBytes is the most descriptor-set bytes read for
-	// the earlier versions, all together. Decoding and generating cost
-	// tens of bytes allocated per stored byte (TestLakehouseHistoryBound
-	// logs the figure), hence a budget well below the versions' bound
-	// times a large module's size.
+	// MaxLakehouseHistoryBytes is the default of the most descriptor-set
+	// bytes read for the earlier versions, all together. Decoding and
+	// generating cost tens of bytes allocated per distinct stored byte
+	// (TestLakehouseHistoryBound logs the figure).
 	MaxLakehouseHistoryBytes = 16 << 20
+	// maxLakehouseHistoryBytesCap is the largest max_history_bytes
+	// accepted: the history is held in memory while a request runs.
+	maxLakehouseHistoryBytesCap = 1 << 30
+	// maxLakehouseHistoryVersionsCap is the largest max_history_versions
+	// accepted.
+	maxLakehouseHistoryVersionsCap = 100_000
 )
+
+// LakehouseConfig is registryd's lakehouse: section: how much history the
+// dbt and pbtable RPCs read. Zero values take the defaults.
+type LakehouseConfig struct {
+	// MaxHistoryVersions is the most earlier versions read (default
+	// MaxLakehouseHistoryVersions).
+	MaxHistoryVersions int `yaml:"max_history_versions"`
+	// MaxHistoryBytes is the most stored descriptor-set bytes of the
+	// earlier versions read, all together (default
+	// MaxLakehouseHistoryBytes).
+	MaxHistoryBytes int `yaml:"max_history_bytes"`
+}
+
+// withDefaults returns c with each zero replaced by its default.
+func (c LakehouseConfig) withDefaults() LakehouseConfig {
+	if c.MaxHistoryVersions == 0 {
+		c.MaxHistoryVersions = MaxLakehouseHistoryVersions
+	}
+	if c.MaxHistoryBytes == 0 {
+		c.MaxHistoryBytes = MaxLakehouseHistoryBytes
+	}
+	return c
+}
+
+// validate returns an error naming the file (name) and the key of a bound
+// out of range.
+func (c LakehouseConfig) validate(name string) error {
+	for _, b := range []struct {
+		key      string
+		v, limit int
+		def      int
+	}{
+		{"lakehouse.max_history_versions", c.MaxHistoryVersions, maxLakehouseHistoryVersionsCap, MaxLakehouseHistoryVersions},
+		{"lakehouse.max_history_bytes", c.MaxHistoryBytes, maxLakehouseHistoryBytesCap, MaxLakehouseHistoryBytes},
+	} {
+		if b.v < 0 || b.v > b.limit {
+			return fmt.Errorf("%s: %s is %d: use a number from 1 to %d, or leave it out for the default (%d)", name, b.key, b.v, b.limit, b.def)
+		}
+	}
+	return nil
+}
 
 // dbtTarballModTime is the modification time of every entry of a dbt
 // tarball, so that the same version always gives the same bytes.
@@ -82,20 +132,21 @@ func (s *Server) loadLakehouseVersion(ctx context.Context, module string, number
 }
 
 // lakehouseHistory reads the descriptor sets of versions first..last of
-// module (oldest first), newest first within MaxLakehouseHistoryVersions
-// and MaxLakehouseHistoryBytes; truncated says whether older ones were
-// left out.
+// module (oldest first), newest first within the configured bounds
+// (lakehouse: max_history_versions, max_history_bytes); truncated says
+// whether older ones were left out.
 func (s *Server) lakehouseHistory(ctx context.Context, module string, first, last int64) (idx []*image.Index, numbers []int64, truncated bool, err error) {
+	bounds := s.cfg.Lakehouse.withDefaults()
 	var total int
 	for n := last; n >= first; n-- {
-		if len(idx) == MaxLakehouseHistoryVersions {
+		if len(idx) == bounds.MaxHistoryVersions {
 			return idx, numbers, true, nil
 		}
 		data, err := s.store.GetDescriptorSet(ctx, module, n)
 		if err != nil {
 			return nil, nil, false, connectError(fmt.Errorf("%s: reading version %d as history: %w", module, n, err))
 		}
-		if total+len(data) > MaxLakehouseHistoryBytes {
+		if total+len(data) > bounds.MaxHistoryBytes {
 			return idx, numbers, true, nil
 		}
 		total += len(data)
@@ -173,6 +224,10 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 	if err != nil {
 		return nil, nil, err
 	}
+	if truncated {
+		s.logger.WarnContext(ctx, "dbt project generated over a truncated history", "module", req.GetModule(), "version", latest.version.Number,
+			"note", historyTruncatedNote(numbers, latest.version.Number, int32(s.cfg.Lakehouse.withDefaults().MaxHistoryVersions), int64(s.cfg.Lakehouse.withDefaults().MaxHistoryBytes)))
+	}
 	p, err := dbt.NewProject(latest.cfg, latest.index, history, dialect, opts)
 	if err != nil {
 		return nil, nil, lakehouseError(fmt.Errorf("%s version %d: %w", req.GetModule(), latest.version.Number, err))
@@ -186,8 +241,8 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 		Version:            versionToProto(latest.version),
 		HistoryVersions:    numbers,
 		HistoryTruncated:   truncated,
-		MaxHistoryVersions: MaxLakehouseHistoryVersions,
-		MaxHistoryBytes:    MaxLakehouseHistoryBytes,
+		MaxHistoryVersions: int32(s.cfg.Lakehouse.withDefaults().MaxHistoryVersions),
+		MaxHistoryBytes:    int64(s.cfg.Lakehouse.withDefaults().MaxHistoryBytes),
 	}
 	for _, f := range files {
 		resp.Files = append(resp.Files, &v1.File{Path: f.Path, Content: f.Data})
@@ -433,12 +488,26 @@ func (s *Server) downloadDbt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := resp.GetVersion()
+	if resp.GetHistoryTruncated() {
+		w.Header().Set("X-Pbregistry-History-Truncated", historyTruncatedNote(resp.GetHistoryVersions(), v.GetNumber(), resp.GetMaxHistoryVersions(), resp.GetMaxHistoryBytes()))
+	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Header().Set("X-Pbregistry-Version", strconv.FormatInt(v.GetNumber(), 10))
 	w.Header().Set("X-Pbregistry-Digest", v.GetDigest())
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d-%s-dbt.tar.gz"`, strings.ReplaceAll(module, "/", "_"), v.GetNumber(), req.GetDialect()))
 	_, _ = w.Write(data)
+}
+
+// historyTruncatedNote says which earlier versions a model read when the
+// history bounds left older ones out, and which keys of registryd's
+// configuration to raise.
+func historyTruncatedNote(read []int64, latest int64, maxVersions int32, maxBytes int64) string {
+	from := latest
+	if len(read) > 0 {
+		from = read[0]
+	}
+	return fmt.Sprintf("versions before %d left out (bounds: %d versions, %d bytes): rows they wrote may hold fields or JSON keys the models do not read; raise lakehouse.max_history_versions or lakehouse.max_history_bytes in registryd's configuration", from, maxVersions, maxBytes)
 }
 
 // httpStatus is the HTTP status of a Connect code, for plain downloads.
