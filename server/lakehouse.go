@@ -135,9 +135,14 @@ func (s *Server) loadLakehouseVersion(ctx context.Context, module string, number
 // module (oldest first), newest first within the configured bounds
 // (lakehouse: max_history_versions, max_history_bytes); truncated says
 // whether older ones were left out.
-func (s *Server) lakehouseHistory(ctx context.Context, module string, first, last int64) (idx []*image.Index, numbers []int64, truncated bool, err error) {
+func (s *Server) lakehouseHistory(ctx context.Context, dec *historyDecoder, module string, first, last int64) (idx []dbt.Messages, numbers []int64, truncated bool, err error) {
 	bounds := s.cfg.Lakehouse.withDefaults()
 	var total int
+	// Newest first, then reversed: oldest first.
+	defer func() {
+		slices.Reverse(idx)
+		slices.Reverse(numbers)
+	}()
 	for n := last; n >= first; n-- {
 		if len(idx) == bounds.MaxHistoryVersions {
 			return idx, numbers, true, nil
@@ -150,12 +155,12 @@ func (s *Server) lakehouseHistory(ctx context.Context, module string, first, las
 			return idx, numbers, true, nil
 		}
 		total += len(data)
-		img, err := image.DecodeWithLimits(data, image.StoredLimits)
+		msgs, err := dec.messagesOf(data)
 		if err != nil {
 			return nil, nil, false, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: decoding its stored descriptor set: %w", module, n, err))
 		}
-		idx = slices.Insert(idx, 0, image.NewIndex(img))
-		numbers = slices.Insert(numbers, 0, n)
+		idx = append(idx, msgs)
+		numbers = append(numbers, n)
 	}
 	return idx, numbers, false, nil
 }
@@ -220,7 +225,7 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 	if opts.Required, err = s.requiredFields(latest.cfg); err != nil {
 		return nil, nil, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: reading its stored policies: %w", req.GetModule(), latest.version.Number, err))
 	}
-	history, numbers, truncated, err := s.lakehouseHistory(ctx, req.GetModule(), 1, latest.version.Number-1)
+	history, numbers, truncated, err := s.lakehouseHistory(ctx, newHistoryDecoder(), req.GetModule(), 1, latest.version.Number-1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -228,7 +233,7 @@ func (s *Server) dbtProject(ctx context.Context, req *v1.GetDbtProjectRequest) (
 		s.logger.WarnContext(ctx, "dbt project generated over a truncated history", "module", req.GetModule(), "version", latest.version.Number,
 			"note", historyTruncatedNote(numbers, latest.version.Number, int32(s.cfg.Lakehouse.withDefaults().MaxHistoryVersions), int64(s.cfg.Lakehouse.withDefaults().MaxHistoryBytes)))
 	}
-	p, err := dbt.NewProject(latest.cfg, latest.index, history, dialect, opts)
+	p, err := dbt.NewProjectFrom(latest.cfg, latest.index, history, dialect, opts)
 	if err != nil {
 		return nil, nil, lakehouseError(fmt.Errorf("%s version %d: %w", req.GetModule(), latest.version.Number, err))
 	}
@@ -392,11 +397,12 @@ func (s *Server) GetPbtableMigration(ctx context.Context, req *connect.Request[v
 	if err != nil {
 		return nil, err
 	}
-	earlier, numbers, truncated, err := s.lakehouseHistory(ctx, module, 1, from.version.Number-1)
+	dec := newHistoryDecoder()
+	earlier, numbers, truncated, err := s.lakehouseHistory(ctx, dec, module, 1, from.version.Number-1)
 	if err != nil {
 		return nil, err
 	}
-	between, _, _, err := s.lakehouseHistory(ctx, module, from.version.Number+1, to.version.Number-1)
+	between, _, _, err := s.lakehouseHistory(ctx, dec, module, from.version.Number+1, to.version.Number-1)
 	if err != nil {
 		return nil, err
 	}

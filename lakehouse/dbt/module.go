@@ -35,6 +35,24 @@ type ModuleOptions struct {
 // (a version without the message is skipped). Landing tables, source,
 // database, schema and nesting come from cfg's lakehouse: section.
 func NewProject(cfg *config.Config, latest *image.Index, history []*image.Index, dialect Dialect, opts ModuleOptions) (*Project, error) {
+	hist := make([]Messages, len(history))
+	for i, h := range history {
+		hist[i] = h
+	}
+	return NewProjectFrom(cfg, latest, hist, dialect, opts)
+}
+
+// Messages finds the messages of a module version by full name;
+// *image.Index is one. A history whose unchanged messages are the same
+// descriptors in every version (as the registry's history decoder gives
+// them) is merged once per change, not once per version.
+type Messages interface {
+	// Message returns the message named name, or nil.
+	Message(name protoreflect.FullName) protoreflect.MessageDescriptor
+}
+
+// NewProjectFrom is [NewProject] over any [Messages] of the versions.
+func NewProjectFrom(cfg *config.Config, latest Messages, history []Messages, dialect Dialect, opts ModuleOptions) (*Project, error) {
 	if cfg == nil || len(cfg.Subjects) == 0 {
 		return nil, fmt.Errorf("dbt: the module has no subjects: list the messages whose rows land in the warehouse under subjects: in pbregistry.yaml")
 	}
