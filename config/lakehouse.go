@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -10,7 +11,7 @@ import (
 
 var (
 	lakehouseKeys      = []string{"source", "database", "schema", "json_column", "loaded_at_column", "nested_depth", "tables"}
-	lakehouseTableKeys = []string{"message", "table", "json_column", "loaded_at_column"}
+	lakehouseTableKeys = []string{"message", "table", "json_column", "loaded_at_column", "not_null"}
 	// sqlNameRE is what a landing name may be: a plain SQL identifier.
 	sqlNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 )
@@ -37,6 +38,10 @@ type Lakehouse struct {
 	NestedDepthSet bool
 	// Tables holds each subject's landing table, by message.
 	Tables map[string]LandingTable
+	// NotNull lists, by subject message, the fields (names, or dotted
+	// paths through singular message fields) whose model columns get a
+	// not_null test: a table entry's not_null:.
+	NotNull map[string][]string
 	// Pos is where the section starts.
 	Pos Pos
 }
@@ -119,7 +124,7 @@ func parseLakehouse(file string, n *yaml.Node, subjects []Subject) (Lakehouse, e
 			}
 			l.NestedDepth, l.NestedDepthSet = d, true
 		case "tables":
-			l.Tables, err = parseLandingTables(file, p.value, subjects, name)
+			l.Tables, l.NotNull, err = parseLandingTables(file, p.value, subjects, name)
 		}
 		if err != nil {
 			return l, err
@@ -128,24 +133,26 @@ func parseLakehouse(file string, n *yaml.Node, subjects []Subject) (Lakehouse, e
 	return l, nil
 }
 
-func parseLandingTables(file string, n *yaml.Node, subjects []Subject, name func(*yaml.Node, string) (string, error)) (map[string]LandingTable, error) {
+func parseLandingTables(file string, n *yaml.Node, subjects []Subject, name func(*yaml.Node, string) (string, error)) (map[string]LandingTable, map[string][]string, error) {
 	n = resolve(n)
 	if isNull(n) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, ErrorAt(file, n, "lakehouse.tables must be a list of mappings (- message: ..., table: ...), not %s", describe(n))
+		return nil, nil, ErrorAt(file, n, "lakehouse.tables must be a list of mappings (- message: ..., table: ...), not %s", describe(n))
 	}
 	out := map[string]LandingTable{}
+	notNull := map[string][]string{}
 	for _, tn := range n.Content {
 		tn = resolve(tn)
 		pairs, err := mapping(file, tn, "lakehouse table", lakehouseTableKeys)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t := LandingTable{Pos: PosAt(file, tn)}
 		var message string
 		var messageN *yaml.Node
+		var fields []string
 		for _, p := range pairs {
 			switch p.key {
 			case "message":
@@ -157,27 +164,44 @@ func parseLandingTables(file string, n *yaml.Node, subjects []Subject, name func
 				t.JSONColumn, err = name(p.value, "lakehouse.tables.json_column")
 			case "loaded_at_column":
 				t.LoadedAtColumn, err = name(p.value, "lakehouse.tables.loaded_at_column")
+			case "not_null":
+				var items []item
+				if items, err = stringList(file, p.value, "lakehouse.tables.not_null"); err != nil {
+					return nil, nil, err
+				}
+				for _, it := range items {
+					if !isFieldPath(it.value) {
+						return nil, nil, &Error{Pos: it.pos, Msg: fmt.Sprintf("lakehouse.tables.not_null: %q is not a field: use field names of the message, or dotted paths to fields of nested messages like key.id", it.value)}
+					}
+					if slices.Contains(fields, it.value) {
+						return nil, nil, &Error{Pos: it.pos, Msg: fmt.Sprintf("lakehouse.tables.not_null lists %q twice", it.value)}
+					}
+					fields = append(fields, it.value)
+				}
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if messageN == nil {
-			return nil, ErrorAt(file, tn, "lakehouse table without message: add message: <a subject's fully-qualified message name>")
+			return nil, nil, ErrorAt(file, tn, "lakehouse table without message: add message: <a subject's fully-qualified message name>")
 		}
 		found := false
 		for _, s := range subjects {
 			found = found || s.Message == message
 		}
 		if !found {
-			return nil, ErrorAt(file, messageN, "lakehouse.tables names %s, which is not a subject: add it to subjects: or fix the name", message)
+			return nil, nil, ErrorAt(file, messageN, "lakehouse.tables names %s, which is not a subject: add it to subjects: or fix the name", message)
 		}
 		if _, dup := out[message]; dup {
-			return nil, ErrorAt(file, messageN, "lakehouse.tables lists %s twice", message)
+			return nil, nil, ErrorAt(file, messageN, "lakehouse.tables lists %s twice", message)
 		}
 		out[message] = t
+		if len(fields) > 0 {
+			notNull[message] = fields
+		}
 	}
-	return out, nil
+	return out, notNull, nil
 }
 
 // String describes the landing table for messages.

@@ -21,6 +21,7 @@ func TestLakehouse(t *testing.T) {
     - message: acme.shop.v1.Order
       table: orders
       json_column: row
+      not_null: [placed_at, line.sku]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +29,9 @@ func TestLakehouse(t *testing.T) {
 	l := cfg.Lakehouse
 	if l.Source != "shop" || l.Database != "raw" || l.Schema != "landing" || l.NestedDepth != 2 || !l.NestedDepthSet {
 		t.Errorf("lakehouse = %+v", l)
+	}
+	if got := strings.Join(l.NotNull["acme.shop.v1.Order"], ","); got != "placed_at,line.sku" || len(l.NotNull) != 1 {
+		t.Errorf("not_null = %v, want placed_at and line.sku for Order only", l.NotNull)
 	}
 	tests := []struct {
 		message string
@@ -64,6 +68,9 @@ func TestLakehouseErrors(t *testing.T) {
 		{"lakehouse:\n  tables:\n    - message: acme.shop.v1.Nope\n", "pbregistry.yaml:8:16: lakehouse.tables names acme.shop.v1.Nope, which is not a subject"},
 		{"lakehouse:\n  tables:\n    - message: acme.shop.v1.Order\n    - message: acme.shop.v1.Order\n", "pbregistry.yaml:9:16: lakehouse.tables lists acme.shop.v1.Order twice"},
 		{"lakehouse:\n  tables:\n    - {message: acme.shop.v1.Order, json_column: 1x}\n", `lakehouse.tables.json_column "1x" is not a plain SQL name`},
+		{"lakehouse:\n  tables:\n    - {message: acme.shop.v1.Order, not_null: id}\n", "pbregistry.yaml:8:47: lakehouse.tables.not_null must be a list of strings"},
+		{"lakehouse:\n  tables:\n    - {message: acme.shop.v1.Order, not_null: [a-b]}\n", `pbregistry.yaml:8:48: lakehouse.tables.not_null: "a-b" is not a field`},
+		{"lakehouse:\n  tables:\n    - {message: acme.shop.v1.Order, not_null: [a, a]}\n", `lakehouse.tables.not_null lists "a" twice`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("pbregistry.yaml", []byte(lakehouseBase+tt.yaml))

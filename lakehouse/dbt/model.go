@@ -244,10 +244,11 @@ func requiredColumns(m Model) (map[*lakehouse.Column]string, error) {
 				msg = f.Message()
 			}
 		}
-		if numbers == nil {
-			continue
+		c := byNumbers[strings.Join(numbers, ".")]
+		if r.Strict && (numbers == nil || c == nil) {
+			return nil, fmt.Errorf("dbt: %s: %s names field %q, which is not a column of the model: name a field of the message (a dotted path only through messages flattened into columns, see nested_depth)", t.Message, r.Why, r.Field)
 		}
-		if c := byNumbers[strings.Join(numbers, ".")]; eligible(c) {
+		if eligible(c) {
 			out[c] = r.Why
 		}
 	}

@@ -2,6 +2,7 @@ package dbt
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -95,8 +96,18 @@ func NewProjectFrom(cfg *config.Config, latest Messages, history []Messages, dia
 			Table: t, Kind: string(s.Kind),
 			Description: strings.TrimSpace(msg.ParentFile().SourceLocations().ByDescriptor(msg).LeadingComments),
 			Landing:     Landing{Table: land.Table, JSONColumn: land.JSONColumn, LoadedAtColumn: land.LoadedAtColumn},
-			Required:    opts.Required[s.Message],
+			Required:    required(opts.Required[s.Message], lh.NotNull[s.Message]),
 		})
 	}
 	return p, nil
+}
+
+// required returns the fields policies require, then those pbregistry.yaml's
+// lakehouse.tables not_null: lists, which must exist.
+func required(byPolicy []Required, notNull []string) []Required {
+	out := slices.Clone(byPolicy)
+	for _, f := range notNull {
+		out = append(out, Required{Field: f, Why: "pbregistry.yaml lakehouse.tables not_null", Strict: true})
+	}
+	return out
 }

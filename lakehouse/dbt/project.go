@@ -54,6 +54,10 @@ type Required struct {
 	Field string
 	// Why says what requires it, e.g. "policy EVENT_OCCURRED_AT".
 	Why string
+	// Strict makes a field the latest message lacks, or one inside a
+	// message kept as one JSON column, an error (pbregistry.yaml's
+	// not_null:); otherwise it is skipped (a policy that was excepted).
+	Strict bool
 }
 
 // Landing is the table an extract-load tool writes a subject's rows to.

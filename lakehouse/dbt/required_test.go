@@ -156,6 +156,18 @@ message Legacy {
 		}
 	}
 
+	// pbregistry.yaml's not_null: the field gets a test; one the model
+	// has no column for is an error naming it.
+	files["pbregistry.yaml"] = "version: v1\nmodule: acme/events\nsubjects:\n  - {message: acme.ev.v1.Placed, kind: event}\nlakehouse:\n  tables:\n    - {message: acme.ev.v1.Placed, not_null: [occurred_at]}\n"
+	notNull, desc, err = notNullColumns(t, "stg_acme_events__placeds", files, nil)
+	if err != nil || !notNull["occurred_at"] || !strings.Contains(desc["occurred_at"], "lakehouse.tables not_null") {
+		t.Errorf("not_null: in pbregistry.yaml: not_null %v, description %q, error %v", notNull["occurred_at"], desc["occurred_at"], err)
+	}
+	files["pbregistry.yaml"] = "version: v1\nmodule: acme/events\nsubjects:\n  - {message: acme.ev.v1.Placed, kind: event}\nlakehouse:\n  tables:\n    - {message: acme.ev.v1.Placed, not_null: [happened_at]}\n"
+	if _, _, err = notNullColumns(t, "stg_acme_events__placeds", files, nil); err == nil || !strings.Contains(err.Error(), `"happened_at"`) {
+		t.Errorf("not_null: naming no field: error %v, want one naming happened_at", err)
+	}
+
 	// A required field the message lacks (an excepted policy) gets no
 	// test, and is no error.
 	files["pbregistry.yaml"] = "version: v1\nmodule: acme/events\nsubjects:\n  - {message: acme.ev.v1.Placed, kind: event}\n"
