@@ -136,7 +136,7 @@ func propertyHistory(t *testing.T, d dbt.Dialect, w *warehouse, jsonType string,
 		t.Helper()
 		if !reported {
 			reported = true
-			t.Errorf("seed %d: %s subject, nested_depth %d, %d versions:\n  %s\nreproduce: %s=%d %s=1 go test -run '%s' ./lakehouse/dbttest",
+			t.Errorf("seed %d: %s subject, nested_depth %d, %d versions:\n  %s\nreproduce: cd lakehouse/dbttest && %s=%d %s=1 go test -run '%s' .",
 				seed, kind, depth, len(h.versions), strings.Join(h.changes, "\n  "), propertySeedEnv, seed, propertyHistoriesEnv, t.Name())
 		}
 		t.Errorf(format, args...)
