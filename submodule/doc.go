@@ -8,13 +8,14 @@
 //     go in each, where the import root sits in the repository, and extra
 //     files. It is the stacks: section of registryd's configuration.
 //  2. Publisher (publisher.go) is one outbox consumer per stack,
-//     "submodule.<stack>" (outbox consumer names allow no ':'). It claims
-//     module.version.accepted events oldest first, one at a time, and for
-//     each builds the stack's tree (tree.go) from the previous publication's
-//     pbregistry.lock (lock.go) with the event's module moved to the
-//     event's version, then commits it on main with a changelog message
-//     and trailers (changelog.go), a generated README (readme.go), and
-//     annotated tags <module>/v<N> and r<N> (repo.go).
+//     "submodule.<stack>" (outbox consumer names allow no ':'), run by an
+//     outbox.Runner. It claims module.version.accepted events oldest
+//     first, one at a time, and for each builds the stack's tree
+//     (tree.go) from the previous publication's pbregistry.lock (lock.go)
+//     with the event's module moved to the event's version, then commits
+//     it on main with a changelog message and trailers (changelog.go), a
+//     generated README (readme.go), and annotated tags <module>/v<N> and
+//     r<N> (repo.go).
 //  3. Handler (server.go) serves /git/<stack>.git to the stock git CLI.
 //
 // # Exactly once

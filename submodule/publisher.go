@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/pbregistry/pbregistry/outbox"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/retry"
 )
@@ -51,11 +52,10 @@ type PublisherOptions struct {
 // Publisher publishes every accepted module version into the repository of
 // every stack that holds the module.
 type Publisher struct {
-	store  registry.Store
-	cfg    Config
-	logger *slog.Logger
-	worker string
-	lease  time.Duration
+	store   registry.Store
+	cfg     Config
+	logger  *slog.Logger
+	runners map[string]*outbox.Runner
 }
 
 // NewPublisher returns a Publisher of cfg's stacks (cfg.Dir must be set),
@@ -71,128 +71,67 @@ func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts Pu
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("stacks.dir: %w", err)
 	}
-	p := &Publisher{store: store, cfg: cfg, logger: opts.Logger, worker: opts.Worker, lease: opts.Lease}
+	p := &Publisher{store: store, cfg: cfg, logger: opts.Logger, runners: map[string]*outbox.Runner{}}
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	if p.worker == "" {
-		host, _ := os.Hostname()
-		p.worker = fmt.Sprintf("%s:%d", host, os.Getpid())
+	lease := opts.Lease
+	if lease <= 0 {
+		lease = DefaultLease
 	}
-	if p.lease <= 0 {
-		p.lease = DefaultLease
+	worker := opts.Worker
+	if worker == "" {
+		worker = outbox.DefaultWorker()
 	}
-	for _, s := range cfg.Repos {
-		if _, err := store.RegisterConsumer(ctx, ConsumerPrefix+s.Name, true); err != nil {
-			return nil, fmt.Errorf("register outbox consumer %s: %w", ConsumerPrefix+s.Name, err)
+	poll := p.cfg.PollInterval.D()
+	if poll <= 0 {
+		poll = DefaultPollInterval
+	}
+	for i := range p.cfg.Repos {
+		s := &p.cfg.Repos[i]
+		if err := outbox.Register(ctx, store, true, ConsumerPrefix+s.Name); err != nil {
+			return nil, err
+		}
+		p.runners[s.Name] = &outbox.Runner{
+			Store: store, Consumer: ConsumerPrefix + s.Name, Worker: worker, Lease: lease, PollInterval: poll,
+			Backoff: jitter, Ordered: true, Logger: p.logger.With("stack", s.Name),
+			Handle: func(ctx context.Context, d registry.OutboxDelivery, _ int) error {
+				_, err := p.Publish(ctx, s.Name, d.Event)
+				return err
+			},
 		}
 	}
 	return p, nil
 }
 
-// Run publishes until ctx is done: one loop per stack, each claiming the
-// oldest unpublished event, publishing it (retrying with exponential
-// backoff and full jitter while its lease lasts) and acknowledging it.
+// Run publishes until ctx is done: one outbox.Runner per stack, each
+// claiming the oldest unpublished event, publishing it (retrying with
+// exponential backoff and full jitter while its lease lasts) and
+// acknowledging it; first, each stack is repaired (see Repair).
 func (p *Publisher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i := range p.cfg.Repos {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.run(ctx, &p.cfg.Repos[i])
+			s := &p.cfg.Repos[i]
+			if err := p.Repair(ctx, s.Name); err != nil {
+				p.logger.Error("stack repair failed", "stack", s.Name, "error", err)
+			}
+			p.runners[s.Name].Run(ctx)
 		}()
 	}
 	wg.Wait()
 }
 
-func (p *Publisher) run(ctx context.Context, s *Stack) {
-	poll := p.cfg.PollInterval.D()
-	if poll <= 0 {
-		poll = DefaultPollInterval
-	}
-	if err := p.Repair(ctx, s.Name); err != nil {
-		p.logger.Error("stack repair failed", "stack", s.Name, "error", err)
-	}
-	failures := 0
-	busy := true
-	for ctx.Err() == nil {
-		did, err := p.step(ctx, s)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			failures++
-			wait = jitter(failures)
-			p.logger.Error("stack publication failed; retrying", "stack", s.Name, "error", err, "retry_in", wait)
-		case did:
-			failures, busy = 0, true
-			continue
-		default:
-			if busy {
-				p.logger.Info("stack up to date", "stack", s.Name)
-			}
-			failures, busy = 0, false
-			wait = poll
-		}
-		if retry.Sleep(ctx, wait) != nil {
-			return
-		}
-	}
-}
-
 // PublishPending publishes every pending event of stack, oldest first,
 // and returns how many events it handled.
 func (p *Publisher) PublishPending(ctx context.Context, stack string) (int, error) {
-	s, ok := p.cfg.Stack(stack)
+	r, ok := p.runners[stack]
 	if !ok {
 		return 0, fmt.Errorf("no stack %q in stacks.repos", stack)
 	}
-	n := 0
-	for {
-		did, err := p.step(ctx, s)
-		if err != nil || !did {
-			return n, err
-		}
-		n++
-	}
-}
-
-// step claims one event of s and handles it; did is false when none was
-// pending.
-func (p *Publisher) step(ctx context.Context, s *Stack) (did bool, err error) {
-	consumer := ConsumerPrefix + s.Name
-	ds, err := p.store.ClaimOutbox(ctx, registry.OutboxClaim{Consumer: consumer, Worker: p.worker, Limit: 1, Lease: p.lease})
-	if err != nil {
-		return false, fmt.Errorf("claim %s: %w", consumer, err)
-	}
-	if len(ds) == 0 {
-		return false, nil
-	}
-	d := ds[0]
-	for attempt := 1; ; attempt++ {
-		_, err = p.Publish(ctx, s.Name, d.Event)
-		if err == nil {
-			break
-		}
-		wait := jitter(attempt)
-		if ctx.Err() != nil || time.Now().Add(wait).After(d.LeaseUntil.Add(-p.lease/4)) {
-			// Let the lease run out, so that the event — still the
-			// oldest — is claimed again, by this worker or another.
-			p.logger.Error("stack publication failed; the event will be claimed again when its lease ends",
-				"stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "attempts", d.Attempts, "error", err)
-			if serr := retry.Sleep(ctx, time.Until(d.LeaseUntil)); serr != nil {
-				return false, serr
-			}
-			return false, err
-		}
-		p.logger.Warn("stack publication failed; retrying", "stack", s.Name, "module", d.Event.Module, "version", d.Event.Version, "error", err, "retry_in", wait)
-		if serr := retry.Sleep(ctx, wait); serr != nil {
-			return false, serr
-		}
-	}
-	if err := p.store.AckOutbox(ctx, consumer, d.Event.ID); err != nil {
-		return false, fmt.Errorf("acknowledge event %d of %s: %w", d.Event.ID, consumer, err)
-	}
-	return true, nil
+	return r.Drain(ctx)
 }
 
 // Result says what a publication did.
@@ -597,6 +536,6 @@ func hostOf(u string) string {
 	return "localhost"
 }
 
-// jitter returns the wait before retry attempt: exponential from
+// jitter returns the wait after failed attempt: exponential from
 // retryBase to retryMax, with full jitter.
-func jitter(attempt int) time.Duration { return retry.Backoff(attempt, retryBase, retryMax) }
+func jitter(attempt int) time.Duration { return retry.Backoff(attempt-1, retryBase, retryMax) }

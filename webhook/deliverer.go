@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pbregistry/pbregistry/outbox"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/retry"
 )
@@ -24,12 +25,7 @@ const DefaultLease = time.Minute
 // and the reads the payload is built from. registry.Store satisfies it.
 type Store interface {
 	Source
-	// RegisterConsumer registers an outbox consumer.
-	RegisterConsumer(ctx context.Context, name string, backfill bool) (registry.OutboxConsumer, error)
-	// ClaimOutbox claims a consumer's oldest unacknowledged events.
-	ClaimOutbox(ctx context.Context, c registry.OutboxClaim) ([]registry.OutboxDelivery, error)
-	// AckOutbox acknowledges a delivery.
-	AckOutbox(ctx context.Context, consumer string, eventID int64) error
+	outbox.Store
 }
 
 // Options configure a Deliverer.
@@ -59,20 +55,11 @@ type Deliverer struct {
 	cfg     Config
 	secrets map[string]Secret
 	brk     map[string]*Breaker
+	runners map[string]*outbox.Runner
 	dead    DeadLetters
 	client  *http.Client
 	metrics *Metrics
 	logger  *slog.Logger
-	worker  string
-	lease   time.Duration
-
-	mu       sync.Mutex
-	attempts map[attemptKey]int
-}
-
-type attemptKey struct {
-	endpoint string
-	event    int64
 }
 
 // New returns a Deliverer of cfg's endpoints (cfg.Dir must be set, for
@@ -90,9 +77,8 @@ func New(ctx context.Context, store Store, cfg Config, opts Options) (*Deliverer
 		return nil, fmt.Errorf("webhooks.dir: %w", err)
 	}
 	d := &Deliverer{
-		store: store, cfg: cfg, secrets: map[string]Secret{}, brk: map[string]*Breaker{},
+		store: store, cfg: cfg, secrets: map[string]Secret{}, brk: map[string]*Breaker{}, runners: map[string]*outbox.Runner{},
 		dead: DeadLetters{Dir: cfg.Dir}, client: opts.Client, metrics: opts.Metrics, logger: opts.Logger,
-		worker: opts.Worker, lease: opts.Lease, attempts: map[attemptKey]int{},
 	}
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -107,29 +93,43 @@ func New(ctx context.Context, store Store, cfg Config, opts Options) (*Deliverer
 	if d.logger == nil {
 		d.logger = slog.Default()
 	}
-	if d.worker == "" {
-		host, _ := os.Hostname()
-		d.worker = fmt.Sprintf("%s:%d", host, os.Getpid())
+	worker := opts.Worker
+	if worker == "" {
+		worker = outbox.DefaultWorker()
 	}
-	if d.lease <= 0 {
-		d.lease = cfg.Lease.D()
+	lease := opts.Lease
+	if lease <= 0 {
+		lease = cfg.Lease.D()
 	}
-	if d.lease <= 0 {
-		d.lease = DefaultLease
+	if lease <= 0 {
+		lease = DefaultLease
 	}
-	for i := range cfg.Endpoints {
-		e := &cfg.Endpoints[i]
+	poll := cfg.PollInterval.D()
+	if poll <= 0 {
+		poll = DefaultPollInterval
+	}
+	for i := range d.cfg.Endpoints {
+		e := &d.cfg.Endpoints[i]
 		s, err := e.LoadSecret(getenv)
 		if err != nil {
 			return nil, err
 		}
 		d.secrets[e.Name] = s
 		d.brk[e.Name] = &Breaker{Failures: e.BreakerFailures, Cooldown: e.BreakerCooldown.D()}
-		d.lease = max(d.lease, 4*e.Timeout.D())
+		lease = max(lease, 4*e.Timeout.D())
 	}
-	for _, e := range cfg.Endpoints {
-		if _, err := store.RegisterConsumer(ctx, ConsumerPrefix+e.Name, false); err != nil {
-			return nil, fmt.Errorf("register outbox consumer %s: %w", ConsumerPrefix+e.Name, err)
+	for i := range d.cfg.Endpoints {
+		e := &d.cfg.Endpoints[i]
+		if err := outbox.Register(ctx, store, false, ConsumerPrefix+e.Name); err != nil {
+			return nil, err
+		}
+		d.runners[e.Name] = &outbox.Runner{
+			Store: store, Consumer: ConsumerPrefix + e.Name, Worker: worker, Lease: lease, PollInterval: poll,
+			Backoff: func(attempt int) time.Duration { return backoff(e, attempt) },
+			Pause:   d.brk[e.Name].OpenUntil, Logger: d.logger.With("endpoint", e.Name),
+			Handle: func(ctx context.Context, dl registry.OutboxDelivery, attempt int) error {
+				return d.handle(ctx, e, dl.Event, attempt)
+			},
 		}
 	}
 	return d, nil
@@ -141,49 +141,20 @@ func (d *Deliverer) Metrics() *Metrics { return d.metrics }
 // DeadLetters returns the dead letters' store.
 func (d *Deliverer) DeadLetters() DeadLetters { return d.dead }
 
-// Run delivers until ctx is done: one loop per endpoint, each claiming
-// the oldest undelivered event, sending it (retrying with exponential
-// backoff and full jitter while its lease lasts) and acknowledging it.
+// Run delivers until ctx is done: one outbox.Runner per endpoint, each
+// claiming the oldest undelivered event, sending it (retrying with
+// exponential backoff and full jitter while its lease lasts, pausing
+// while the endpoint's circuit breaker is open) and acknowledging it.
 func (d *Deliverer) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for i := range d.cfg.Endpoints {
+	for _, r := range d.runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.run(ctx, &d.cfg.Endpoints[i])
+			r.Run(ctx)
 		}()
 	}
 	wg.Wait()
-}
-
-func (d *Deliverer) run(ctx context.Context, e *Endpoint) {
-	poll := d.cfg.PollInterval.D()
-	if poll <= 0 {
-		poll = DefaultPollInterval
-	}
-	failures := 0
-	for ctx.Err() == nil {
-		if until := d.brk[e.Name].OpenUntil(); time.Now().Before(until) {
-			if retry.Sleep(ctx, time.Until(until)) != nil {
-				return
-			}
-		}
-		did, err := d.step(ctx, e)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			failures++
-			wait = backoff(e, failures)
-		case did:
-			failures = 0
-			continue
-		default:
-			failures, wait = 0, poll
-		}
-		if retry.Sleep(ctx, wait) != nil {
-			return
-		}
-	}
 }
 
 // DeliverPending delivers every pending event of endpoint, oldest first,
@@ -191,115 +162,61 @@ func (d *Deliverer) run(ctx context.Context, e *Endpoint) {
 // (delivered, dead-lettered or skipped). It stops at the first event
 // that is still failing when its lease would run out.
 func (d *Deliverer) DeliverPending(ctx context.Context, endpoint string) (int, error) {
-	e, ok := d.cfg.Endpoint(endpoint)
+	r, ok := d.runners[endpoint]
 	if !ok {
 		return 0, fmt.Errorf("no endpoint %q in webhooks.endpoints", endpoint)
 	}
-	n := 0
-	for {
-		did, err := d.step(ctx, e)
-		if err != nil || !did {
-			return n, err
-		}
-		n++
-	}
+	return r.Drain(ctx)
 }
 
-// step claims one event of e and handles it; did is false when none was
-// pending.
-func (d *Deliverer) step(ctx context.Context, e *Endpoint) (did bool, err error) {
-	consumer := ConsumerPrefix + e.Name
-	ds, err := d.store.ClaimOutbox(ctx, registry.OutboxClaim{Consumer: consumer, Worker: d.worker, Limit: 1, Lease: d.lease})
-	if err != nil {
-		return false, fmt.Errorf("claim %s: %w", consumer, err)
-	}
-	if len(ds) == 0 {
-		return false, nil
-	}
-	dl := ds[0]
-	ev := dl.Event
-	ack := func() error {
-		if err := d.store.AckOutbox(ctx, consumer, ev.ID); err != nil {
-			return fmt.Errorf("acknowledge event %d of %s: %w", ev.ID, consumer, err)
-		}
-		d.mu.Lock()
-		delete(d.attempts, attemptKey{e.Name, ev.ID})
-		d.mu.Unlock()
-		return nil
-	}
+// handle makes attempt n at sending event ev to endpoint e. It returns
+// nil when the event is done with: delivered, not wanted by e, or
+// dead-lettered.
+func (d *Deliverer) handle(ctx context.Context, e *Endpoint, ev registry.OutboxEvent, n int) error {
 	if !e.Wants(ev.Type, ev.Module) {
 		d.metrics.Add(e.Name, OutcomeSkipped)
-		return true, ack()
+		return nil
 	}
 	body, err := BuildPayload(ctx, d.store, d.cfg.PublicURL, ev)
 	if err != nil {
-		return false, fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, err)
+		return fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, err)
 	}
 	id := WebhookID(ev)
 	brk := d.brk[e.Name]
-	for {
-		n := d.attempt(e.Name, ev.ID, dl.Attempts)
-		now := time.Now()
-		err := Send(ctx, d.client, e.URL, d.secrets[e.Name], id, body, now, e.Timeout.D())
-		if err == nil {
-			brk.Success()
-			d.metrics.Add(e.Name, OutcomeDelivered)
-			d.logger.Info("webhook delivered", "endpoint", e.Name, "event", ev.ID, "module", ev.Module, "version", ev.Version, "attempts", n)
-			return true, ack()
-		}
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		d.metrics.Add(e.Name, OutcomeFailed)
-		opened := brk.Failure(time.Now())
-		if opened {
-			d.metrics.Add(e.Name, OutcomeBreakerOpen)
-			d.logger.Warn("webhook circuit breaker open", "endpoint", e.Name, "cooldown", e.BreakerCooldown.D())
-		}
-		if age := time.Since(ev.CreatedAt); n >= e.MaxAttempts || age >= e.MaxAge.D() {
-			letter := DeadLetter{
-				Endpoint: e.Name, EventID: ev.ID, WebhookID: id, Type: ev.Type, Module: ev.Module, Version: ev.Version,
-				URL: e.URL, Body: body, Attempts: n, EventTime: ev.CreatedAt, LastAttempt: time.Now(), LastError: err.Error(),
-			}
-			if perr := d.dead.Put(letter); perr != nil {
-				return false, fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, perr)
-			}
-			d.metrics.Add(e.Name, OutcomeDeadLetter)
-			d.logger.Error("webhook dead-lettered: re-drive it with `registryd webhooks redrive "+letter.ID()+"`",
-				"endpoint", e.Name, "event", ev.ID, "module", ev.Module, "version", ev.Version, "attempts", n, "age", age.Round(time.Second), "error", err)
-			return true, ack()
-		}
-		wait := backoff(e, n)
-		if opened {
-			wait = max(wait, e.BreakerCooldown.D())
-		}
-		if time.Now().Add(wait).After(dl.LeaseUntil.Add(-d.lease / 4)) {
-			// Let the lease run out: the event is claimed again then,
-			// by this worker or another.
-			d.logger.Warn("webhook failed; the event will be claimed again when its lease ends",
-				"endpoint", e.Name, "event", ev.ID, "attempts", n, "lease_until", dl.LeaseUntil, "error", err)
-			return false, fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, err)
-		}
-		d.logger.Warn("webhook failed; retrying", "endpoint", e.Name, "event", ev.ID, "attempts", n, "retry_in", wait, "error", err)
-		if serr := retry.Sleep(ctx, wait); serr != nil {
-			return false, serr
-		}
+	err = Send(ctx, d.client, e.URL, d.secrets[e.Name], id, body, time.Now(), e.Timeout.D())
+	if err == nil {
+		brk.Success()
+		d.metrics.Add(e.Name, OutcomeDelivered)
+		d.logger.Info("webhook delivered", "endpoint", e.Name, "event", ev.ID, "module", ev.Module, "version", ev.Version, "attempts", n)
+		return nil
 	}
-}
-
-// attempt counts an attempt at an event and returns its number: claims
-// of the event before this process saw it count as attempts.
-func (d *Deliverer) attempt(endpoint string, event int64, claims int) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	k := attemptKey{endpoint, event}
-	n, ok := d.attempts[k]
-	if !ok {
-		n = max(claims-1, 0)
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	n++
-	d.attempts[k] = n
-	return n
+	d.metrics.Add(e.Name, OutcomeFailed)
+	opened := brk.Failure(time.Now())
+	if opened {
+		d.metrics.Add(e.Name, OutcomeBreakerOpen)
+		d.logger.Warn("webhook circuit breaker open", "endpoint", e.Name, "cooldown", e.BreakerCooldown.D())
+	}
+	if age := time.Since(ev.CreatedAt); n >= e.MaxAttempts || age >= e.MaxAge.D() {
+		letter := DeadLetter{
+			Endpoint: e.Name, EventID: ev.ID, WebhookID: id, Type: ev.Type, Module: ev.Module, Version: ev.Version,
+			URL: e.URL, Body: body, Attempts: n, EventTime: ev.CreatedAt, LastAttempt: time.Now(), LastError: err.Error(),
+		}
+		if perr := d.dead.Put(letter); perr != nil {
+			return fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, perr)
+		}
+		d.metrics.Add(e.Name, OutcomeDeadLetter)
+		d.logger.Error("webhook dead-lettered: re-drive it with `registryd webhooks redrive "+letter.ID()+"`",
+			"endpoint", e.Name, "event", ev.ID, "module", ev.Module, "version", ev.Version, "attempts", n, "age", age.Round(time.Second), "error", err)
+		return nil
+	}
+	err = fmt.Errorf("webhook %s, event %d: %w", e.Name, ev.ID, err)
+	if opened {
+		return outbox.RetryAfter(err, e.BreakerCooldown.D())
+	}
+	return err
 }
 
 // Redrive sends the dead letter id again to its endpoint as configured

@@ -95,7 +95,7 @@ func TestStacksKilled(t *testing.T) {
 				p.kill()
 			}
 			p := startRegistryd(t, nil, append(flags, "--config", cfg)...)
-			if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"stack up to date"`) }); err != nil {
+			if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"outbox consumer up to date"`) }); err != nil {
 				t.Fatal(err)
 			}
 			repo := filepath.Join(gitDir, "go.git")
