@@ -17,6 +17,10 @@ import "github.com/pbregistry/pbregistry/submodule"
 //	      packages: ["acme.**"]
 //	      prefix: ""
 //	      files: {buf.gen.yaml: "version: v2\n"}
+//	      mirrors:
+//	        - url: https://github.com/acme/protos-go.git
+//	          username: x-access-token
+//	          password_env: GITHUB_TOKEN   # or password_file
 //
 // See submodule.Config.
 type StacksConfig = submodule.Config

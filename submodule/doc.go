@@ -17,6 +17,15 @@
 //     generated README (readme.go), and annotated tags <module>/v<N> and
 //     r<N> (repo.go).
 //  3. Handler (server.go) serves /git/<stack>.git to the stock git CLI.
+//  4. Mirrors (mirror.go): each publication is pushed, after it is
+//     committed locally, to the stack's remote mirrors (e.g. GitHub) with
+//     go-git: main and the tags the mirror lacks, never forced. A mirror
+//     whose main is not an ancestor of the stack's, or whose tag points
+//     elsewhere, has diverged: it is reported (log, Publisher.Mirrors)
+//     and not pushed to until reconciled by hand. Failures are retried
+//     with backoff; every mirror is compared again at start and every
+//     five minutes. Passwords come from an environment variable or a
+//     file, never from the configuration, and are never logged.
 //
 // # Exactly once
 //

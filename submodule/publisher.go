@@ -47,6 +47,9 @@ type PublisherOptions struct {
 	Worker string
 	// Lease is how long a claimed event is held; 0 means DefaultLease.
 	Lease time.Duration
+	// Getenv looks up the mirrors' password_env variables; nil means
+	// os.Getenv.
+	Getenv func(string) string
 }
 
 // Publisher publishes every accepted module version into the repository of
@@ -56,6 +59,7 @@ type Publisher struct {
 	cfg     Config
 	logger  *slog.Logger
 	runners map[string]*outbox.Runner
+	mirrors map[string][]*mirror
 }
 
 // NewPublisher returns a Publisher of cfg's stacks (cfg.Dir must be set),
@@ -71,7 +75,11 @@ func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts Pu
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("stacks.dir: %w", err)
 	}
-	p := &Publisher{store: store, cfg: cfg, logger: opts.Logger, runners: map[string]*outbox.Runner{}}
+	p := &Publisher{store: store, cfg: cfg, logger: opts.Logger, runners: map[string]*outbox.Runner{}, mirrors: map[string][]*mirror{}}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
@@ -89,6 +97,11 @@ func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts Pu
 	}
 	for i := range p.cfg.Repos {
 		s := &p.cfg.Repos[i]
+		ms, err := newMirrors(s, getenv)
+		if err != nil {
+			return nil, err
+		}
+		p.mirrors[s.Name] = ms
 		if err := outbox.Register(ctx, store, true, ConsumerPrefix+s.Name); err != nil {
 			return nil, err
 		}
@@ -96,7 +109,12 @@ func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts Pu
 			Store: store, Consumer: ConsumerPrefix + s.Name, Worker: worker, Lease: lease, PollInterval: poll,
 			Backoff: jitter, Ordered: true, Logger: p.logger.With("stack", s.Name),
 			Handle: func(ctx context.Context, d registry.OutboxDelivery, _ int) error {
-				_, err := p.Publish(ctx, s.Name, d.Event)
+				res, err := p.Publish(ctx, s.Name, d.Event)
+				if err == nil && !res.Commit.IsZero() {
+					for _, m := range ms {
+						m.notify()
+					}
+				}
 				return err
 			},
 		}
@@ -107,9 +125,19 @@ func NewPublisher(ctx context.Context, store registry.Store, cfg Config, opts Pu
 // Run publishes until ctx is done: one outbox.Runner per stack, each
 // claiming the oldest unpublished event, publishing it (retrying with
 // exponential backoff and full jitter while its lease lasts) and
-// acknowledging it; first, each stack is repaired (see Repair).
+// acknowledging it; first, each stack is repaired (see Repair). Each
+// mirror is pushed to at start and after every publication.
 func (p *Publisher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	for stack, ms := range p.mirrors {
+		for _, m := range ms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.runMirror(ctx, stack, m)
+			}()
+		}
+	}
 	for i := range p.cfg.Repos {
 		wg.Add(1)
 		go func() {
@@ -117,6 +145,9 @@ func (p *Publisher) Run(ctx context.Context) {
 			s := &p.cfg.Repos[i]
 			if err := p.Repair(ctx, s.Name); err != nil {
 				p.logger.Error("stack repair failed", "stack", s.Name, "error", err)
+			}
+			for _, m := range p.mirrors[s.Name] {
+				m.notify()
 			}
 			p.runners[s.Name].Run(ctx)
 		}()

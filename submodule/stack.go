@@ -28,6 +28,10 @@ import (
 //	      files:                       # extra files: path -> content
 //	        buf.gen.yaml: |
 //	          version: v2
+//	      mirrors:                     # pushed to after each publication
+//	        - url: https://github.com/acme/protos-go.git
+//	          username: x-access-token # default: pbregistry
+//	          password_env: GITHUB_TOKEN   # or password_file: /run/secrets/gh
 //
 // Module globs are those of token scopes (auth.MatchModule): "*" matches
 // within one segment, a trailing "/**" any number of segments. Package
@@ -67,6 +71,8 @@ type Stack struct {
 	Prefix string `yaml:"prefix"`
 	// Files are extra files, by path.
 	Files map[string]string `yaml:"files"`
+	// Mirrors are remote repositories each publication is pushed to.
+	Mirrors []Mirror `yaml:"mirrors"`
 }
 
 // Duration is a time.Duration written as "2s" in YAML.
@@ -95,7 +101,7 @@ const (
 
 var (
 	configKeys = []string{"dir", "public_url", "poll_interval", "repack_every", "repos"}
-	stackKeys  = []string{"name", "modules", "packages", "prefix", "files"}
+	stackKeys  = []string{"name", "modules", "packages", "prefix", "files", "mirrors"}
 )
 
 // UnmarshalYAML decodes the stacks: section, refusing unknown keys with
@@ -108,6 +114,17 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		for i, r := range rs.Content {
 			if err := config.KnownKeys(r, fmt.Sprintf("stacks.repos[%d]", i), stackKeys); err != nil {
 				return err
+			}
+			if ms := config.MapValue(r, "mirrors"); ms != nil && ms.Kind == yaml.SequenceNode {
+				for j, m := range ms.Content {
+					where := fmt.Sprintf("stacks.repos[%d].mirrors[%d]", i, j)
+					if k := config.MapKey(m, "password"); k != nil {
+						return fmt.Errorf("line %d: %s: passwords are never written in the configuration: use password_env (an environment variable) or password_file (a file)", k.Line, where)
+					}
+					if err := config.KnownKeys(m, where, mirrorKeys); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
@@ -177,6 +194,17 @@ func (s *Stack) validate() error {
 		if err := ValidatePath(s.Prefix); err != nil {
 			return fmt.Errorf("prefix: %w", err)
 		}
+	}
+	seen := map[string]bool{}
+	for i := range s.Mirrors {
+		m := &s.Mirrors[i]
+		if err := m.validate(); err != nil {
+			return fmt.Errorf("mirrors[%d]: %w", i, err)
+		}
+		if seen[m.URL] {
+			return fmt.Errorf("mirrors[%d]: %s is listed twice", i, m.URL)
+		}
+		seen[m.URL] = true
 	}
 	for p := range s.Files {
 		if err := ValidatePath(p); err != nil {

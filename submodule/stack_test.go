@@ -25,8 +25,22 @@ stacks:
       packages: ["acme.**"]
       prefix: proto/
       files: {buf.gen.yaml: "version: v2\n"}
+      mirrors:
+        - url: https://github.com/acme/protos-go.git
+          username: x-access-token
+          password_env: GITHUB_TOKEN
+        - url: file:///srv/mirrors/go.git
     - name: python
 `, ""},
+		{"mirror password inline", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://github.com/a/b.git\n          password: hunter2\n", "line 6: stacks.repos[0].mirrors[0]: passwords are never written in the configuration"},
+		{"mirror credentials in url", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://me:hunter2@github.com/a/b.git\n", "holds credentials"},
+		{"mirror ssh", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: ssh://git@github.com/a/b.git\n", "write an http, https or file URL"},
+		{"mirror scheme", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: git://github.com/a/b.git\n", "write an http, https or file URL"},
+		{"mirror both secrets", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://github.com/a/b.git\n          password_env: A\n          password_file: /b\n", "not both"},
+		{"mirror user only", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://github.com/a/b.git\n          username: me\n", "username without a password"},
+		{"mirror file url with password", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: file:///srv/b.git\n          password_env: A\n", "takes no credentials"},
+		{"mirror twice", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: file:///srv/b.git\n        - url: file:///srv/b.git\n", "listed twice"},
+		{"mirror unknown key", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: file:///srv/b.git\n          token_env: A\n", `line 6: stacks.repos[0].mirrors[0] has no key "token_env"`},
 		{"unknown key", "stacks:\n  repos:\n    - name: go\n      module: [x]\n", `line 4: stacks.repos[0] has no key "module"`},
 		{"unknown top key", "stacks:\n  repo: []\n", `line 2: stacks has no key "repo"`},
 		{"bad name", "stacks:\n  repos:\n    - name: Go\n", `stack name "Go": use lower-case letters`},
@@ -48,7 +62,8 @@ stacks:
 				}
 				go1, ok := cfg.Stacks.Stack("go")
 				if !ok || go1.Prefix != "proto" || !go1.HasModule("acme/commerce") || go1.HasModule("other/x") ||
-					!go1.HasPackage("acme.billing.v1") || go1.HasPackage("google.protobuf") || cfg.Stacks.PollInterval.D().Seconds() != 5 {
+					!go1.HasPackage("acme.billing.v1") || go1.HasPackage("google.protobuf") || cfg.Stacks.PollInterval.D().Seconds() != 5 ||
+					len(go1.Mirrors) != 2 || go1.Mirrors[0].PasswordEnv != "GITHUB_TOKEN" {
 					t.Errorf("parsed %+v", cfg.Stacks)
 				}
 				return
