@@ -16,6 +16,7 @@ import "github.com/pbregistry/pbregistry/submodule"
 //	      modules: ["acme/**"]
 //	      packages: ["acme.**"]
 //	      prefix: ""
+//	      kind: protos                 # or dbt (with dialect: postgres, duckdb, bigquery, snowflake)
 //	      files: {buf.gen.yaml: "version: v2\n"}
 //	      mirrors:
 //	        - url: https://github.com/acme/protos-go.git

@@ -491,6 +491,9 @@ func (p *Publisher) tree(ctx context.Context, s *Stack, lock *Lock) (Tree, error
 
 // addModule adds a module version's files to t and returns how many.
 func (p *Publisher) addModule(ctx context.Context, t Tree, s *Stack, m LockModule) (int, error) {
+	if s.Kind == KindDbt {
+		return p.addDbt(ctx, t, s, m)
+	}
 	files, err := p.store.GetFiles(ctx, m.Name, m.Version)
 	if err != nil {
 		return 0, fmt.Errorf("read files: %w", err)

@@ -31,7 +31,16 @@ stacks:
           password_env: GITHUB_TOKEN
         - url: file:///srv/mirrors/go.git
     - name: python
+    - name: warehouse
+      kind: dbt
+      dialect: snowflake
+      files: {a.proto: x}
 `, ""},
+		{"unknown kind", "stacks:\n  repos:\n    - name: go\n      kind: java\n", `kind "java": write protos (the default) or dbt`},
+		{"dbt without dialect", "stacks:\n  repos:\n    - name: dbt\n      kind: dbt\n", "dialect is required for kind dbt"},
+		{"dbt bad dialect", "stacks:\n  repos:\n    - name: dbt\n      kind: dbt\n      dialect: oracle\n", `dialect: unknown dialect "oracle": use bigquery, duckdb, postgres or snowflake`},
+		{"dbt packages", "stacks:\n  repos:\n    - name: dbt\n      kind: dbt\n      dialect: duckdb\n      packages: [acme.**]\n", "a dbt stack takes whole modules"},
+		{"protos dialect", "stacks:\n  repos:\n    - name: go\n      dialect: duckdb\n", "only a stack of kind dbt has a dialect"},
 		{"mirror password inline", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://github.com/a/b.git\n          password: hunter2\n", "line 6: stacks.repos[0].mirrors[0]: passwords are never written in the configuration"},
 		{"mirror credentials in url", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: https://me:hunter2@github.com/a/b.git\n", "holds credentials"},
 		{"mirror ssh", "stacks:\n  repos:\n    - name: go\n      mirrors:\n        - url: ssh://git@github.com/a/b.git\n", "write an http, https or file URL"},
@@ -63,7 +72,7 @@ stacks:
 				go1, ok := cfg.Stacks.Stack("go")
 				if !ok || go1.Prefix != "proto" || !go1.HasModule("acme/commerce") || go1.HasModule("other/x") ||
 					!go1.HasPackage("acme.billing.v1") || go1.HasPackage("google.protobuf") || cfg.Stacks.PollInterval.D().Seconds() != 5 ||
-					len(go1.Mirrors) != 2 || go1.Mirrors[0].PasswordEnv != "GITHUB_TOKEN" {
+					len(go1.Mirrors) != 2 || go1.Mirrors[0].PasswordEnv != "GITHUB_TOKEN" || go1.Kind != submodule.KindProtos {
 					t.Errorf("parsed %+v", cfg.Stacks)
 				}
 				return
