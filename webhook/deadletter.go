@@ -107,6 +107,17 @@ func (s DeadLetters) Put(d DeadLetter) error {
 	return nil
 }
 
+// NoDeadLetterError reports a dead letter that does not exist (any more).
+type NoDeadLetterError struct {
+	// ID is the dead letter's id; Dir the directory it is not in.
+	ID, Dir string
+}
+
+// Error says which dead letter is missing and where to list them.
+func (e *NoDeadLetterError) Error() string {
+	return fmt.Sprintf("no dead letter %s in %s: list them with `registryd webhooks deliveries` or `pbcheck registry deliveries --dead`", e.ID, e.Dir)
+}
+
 // Get reads the dead letter id (<endpoint>/<event id>).
 func (s DeadLetters) Get(id string) (DeadLetter, error) {
 	endpoint, eventID, err := ParseID(id)
@@ -115,7 +126,7 @@ func (s DeadLetters) Get(id string) (DeadLetter, error) {
 	}
 	b, err := os.ReadFile(s.path(endpoint, eventID))
 	if errors.Is(err, fs.ErrNotExist) {
-		return DeadLetter{}, fmt.Errorf("no dead letter %s in %s: list them with `registryd webhooks deliveries`", id, filepath.Join(s.Dir, "dead"))
+		return DeadLetter{}, &NoDeadLetterError{ID: id, Dir: filepath.Join(s.Dir, "dead")}
 	}
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("dead letter %s: %w", id, err)

@@ -16,7 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/report"
 )
 
-const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events> [arguments] --registry URL [flags]
+const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events|deliveries|redrive> [arguments] --registry URL [flags]
 
   registry ls                          list modules
   registry ls <module>                 list a module's versions, newest first
@@ -57,12 +57,16 @@ const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|
   registry promote <module>@<version> [--reason TEXT]
                                        roll back: make a version's content the next version, checked
                                        against the latest like a push (refused: findings, exit 100);
-                                       pushing old content again does not move the latest version`
+                                       pushing old content again does not move the latest version
+  registry deliveries [<endpoint>] [--dead]
+                                       (admin) list the webhook endpoints and their dead letters
+                                       (--dead: the dead letters themselves)
+  registry redrive <id>...             (admin) send dead letters again; removed once accepted`
 
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
 	var errorFormat, reason, message string
-	var undo bool
+	var undo, dead bool
 	var gf getFlags
 	var sf subjectFlags
 	fs := newFlagSet("registry", registrySynopsis, e.stderr)
@@ -76,13 +80,14 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&reason, "reason", "", "approve, subject retire, delete: why (required; it is the audit trail); promote: why the version is promoted")
 	fs.StringVar(&message, "message", "", "deprecate: what the module's users should do instead (required unless --undo)")
 	fs.BoolVar(&undo, "undo", false, "deprecate: clear the module's deprecation")
+	fs.BoolVar(&dead, "dead", false, "deliveries: list the dead letters themselves")
 	fs.StringVar(&errorFormat, "error-format", "text", "format of diff and promote findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError, err
 	}
 	if len(positional) == 0 {
-		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events")
+		return exitError, usagef("name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore, events, deliveries or redrive")
 	}
 	format, err := report.ParseFormat(errorFormat)
 	if err != nil {
@@ -91,6 +96,9 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	sub, rest := positional[0], positional[1:]
 	if sub != "get" && gf.set() {
 		return exitError, usagef("--out, --image and --force apply to registry get only")
+	}
+	if sub != "deliveries" && dead {
+		return exitError, usagef("--dead applies to registry deliveries only")
 	}
 	if sub != "subject" && !sf.empty() {
 		return exitError, usagef("--compatibility, --use and --except apply to registry subject set only")
@@ -201,8 +209,12 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 		return listEvents(ctx, e, &f, client, rest[0])
 	case "promote":
 		return runPromote(ctx, e, &f, client, rest, reason, format)
+	case "deliveries":
+		return runDeliveries(ctx, e, &f, client, rest, dead)
+	case "redrive":
+		return runRedrive(ctx, e, &f, client, rest)
 	}
-	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events", sub)
+	return exitError, usagef("unknown registry subcommand %q: use ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore, events, deliveries or redrive", sub)
 }
 
 // registryClient is the generated client's interface.

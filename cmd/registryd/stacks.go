@@ -12,18 +12,29 @@ import (
 	"github.com/pbregistry/pbregistry/submodule"
 )
 
+// resolveDirs fills in the default directories of the stacks'
+// repositories (<data-dir>/git) and of the webhooks' dead letters
+// (<data-dir>/webhooks), so that the server's stacks and deliveries RPCs
+// read where publishing and delivery write.
+func resolveDirs(f *flags, cfg *server.Config) {
+	if len(cfg.Stacks.Repos) > 0 && cfg.Stacks.Dir == "" {
+		cfg.Stacks.Dir = filepath.Join(f.dataDir, "git")
+	}
+	if len(cfg.Webhooks.Endpoints) > 0 {
+		cfg.Webhooks.Dir = webhooksDir(cfg, f.dataDir)
+	}
+}
+
 // startStacks starts publishing the configuration's stacks and returns
 // the handler serving their repositories (nil when no stack is
 // configured) and stop, which ends publishing and waits for it. A
 // read-only registryd serves the repositories but does not publish.
 func startStacks(ctx context.Context, f *flags, cfg *server.Config, store registry.Store, authn *auth.Authenticator, logger *slog.Logger) (h http.Handler, stop func(), err error) {
 	stop = func() {}
+	resolveDirs(f, cfg)
 	sc := cfg.Stacks
 	if len(sc.Repos) == 0 {
 		return nil, stop, nil
-	}
-	if sc.Dir == "" {
-		sc.Dir = filepath.Join(f.dataDir, "git")
 	}
 	names := make([]string, len(sc.Repos))
 	for i, s := range sc.Repos {

@@ -4400,6 +4400,653 @@ func (x *GetPoliciesResponse) GetNames() []string {
 	return nil
 }
 
+// ListStacksRequest asks for the stacks.
+type ListStacksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStacksRequest) Reset() {
+	*x = ListStacksRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStacksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStacksRequest) ProtoMessage() {}
+
+func (x *ListStacksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStacksRequest.ProtoReflect.Descriptor instead.
+func (*ListStacksRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{59}
+}
+
+// ListStacksResponse lists the stacks, in configuration order.
+type ListStacksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stacks are the stacks.
+	Stacks        []*Stack `protobuf:"bytes,1,rep,name=stacks,proto3" json:"stacks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStacksResponse) Reset() {
+	*x = ListStacksResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStacksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStacksResponse) ProtoMessage() {}
+
+func (x *ListStacksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStacksResponse.ProtoReflect.Descriptor instead.
+func (*ListStacksResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListStacksResponse) GetStacks() []*Stack {
+	if x != nil {
+		return x.Stacks
+	}
+	return nil
+}
+
+// Stack is a git repository the registry publishes every accepted version
+// to, for product repositories to vendor as a git submodule.
+type Stack struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name is the stack's name, e.g. "go".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Kind is "protos" or "dbt".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// CloneUrl is the repository's URL: <public_url>/git/<name>.git.
+	CloneUrl string `protobuf:"bytes,3,opt,name=clone_url,json=cloneUrl,proto3" json:"clone_url,omitempty"`
+	// Modules are the globs of the modules it holds; empty means all.
+	Modules []string `protobuf:"bytes,4,rep,name=modules,proto3" json:"modules,omitempty"`
+	// Latest is the latest publication; unset before the first.
+	Latest        *StackPublication `protobuf:"bytes,5,opt,name=latest,proto3" json:"latest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Stack) Reset() {
+	*x = Stack{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Stack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Stack) ProtoMessage() {}
+
+func (x *Stack) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Stack.ProtoReflect.Descriptor instead.
+func (*Stack) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *Stack) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Stack) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Stack) GetCloneUrl() string {
+	if x != nil {
+		return x.CloneUrl
+	}
+	return ""
+}
+
+func (x *Stack) GetModules() []string {
+	if x != nil {
+		return x.Modules
+	}
+	return nil
+}
+
+func (x *Stack) GetLatest() *StackPublication {
+	if x != nil {
+		return x.Latest
+	}
+	return nil
+}
+
+// StackPublication is one commit on a stack's main.
+type StackPublication struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Release is the stack-wide publication number (tag r<release>).
+	Release int64 `protobuf:"varint,1,opt,name=release,proto3" json:"release,omitempty"`
+	// Commit is the commit's hash.
+	Commit string `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	// Module and Version are the module version it published.
+	Module  string `protobuf:"bytes,3,opt,name=module,proto3" json:"module,omitempty"`
+	Version int64  `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	// Time is when the version was pushed.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StackPublication) Reset() {
+	*x = StackPublication{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StackPublication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StackPublication) ProtoMessage() {}
+
+func (x *StackPublication) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StackPublication.ProtoReflect.Descriptor instead.
+func (*StackPublication) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *StackPublication) GetRelease() int64 {
+	if x != nil {
+		return x.Release
+	}
+	return 0
+}
+
+func (x *StackPublication) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
+}
+
+func (x *StackPublication) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *StackPublication) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *StackPublication) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// ListWebhookDeliveriesRequest filters the dead letters.
+type ListWebhookDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Endpoint, when set, lists only this endpoint's.
+	Endpoint      string `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhookDeliveriesRequest) Reset() {
+	*x = ListWebhookDeliveriesRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhookDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhookDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListWebhookDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhookDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhookDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ListWebhookDeliveriesRequest) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+// ListWebhookDeliveriesResponse lists the endpoints and the dead letters,
+// oldest event first.
+type ListWebhookDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Endpoints are the configured endpoints.
+	Endpoints []*WebhookEndpoint `protobuf:"bytes,1,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	// DeadLetters are the dead letters.
+	DeadLetters   []*WebhookDeadLetter `protobuf:"bytes,2,rep,name=dead_letters,json=deadLetters,proto3" json:"dead_letters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhookDeliveriesResponse) Reset() {
+	*x = ListWebhookDeliveriesResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhookDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhookDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListWebhookDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhookDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhookDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ListWebhookDeliveriesResponse) GetEndpoints() []*WebhookEndpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *ListWebhookDeliveriesResponse) GetDeadLetters() []*WebhookDeadLetter {
+	if x != nil {
+		return x.DeadLetters
+	}
+	return nil
+}
+
+// WebhookEndpoint is a configured webhook endpoint.
+type WebhookEndpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name is the endpoint's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Url is where events are POSTed.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Modules and Events are its filters; empty means all.
+	Modules []string `protobuf:"bytes,3,rep,name=modules,proto3" json:"modules,omitempty"`
+	Events  []string `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
+	// DeadLetters counts its dead letters.
+	DeadLetters   int64 `protobuf:"varint,5,opt,name=dead_letters,json=deadLetters,proto3" json:"dead_letters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookEndpoint) Reset() {
+	*x = WebhookEndpoint{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookEndpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookEndpoint) ProtoMessage() {}
+
+func (x *WebhookEndpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookEndpoint.ProtoReflect.Descriptor instead.
+func (*WebhookEndpoint) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *WebhookEndpoint) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetModules() []string {
+	if x != nil {
+		return x.Modules
+	}
+	return nil
+}
+
+func (x *WebhookEndpoint) GetEvents() []string {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *WebhookEndpoint) GetDeadLetters() int64 {
+	if x != nil {
+		return x.DeadLetters
+	}
+	return 0
+}
+
+// WebhookDeadLetter is an event an endpoint did not accept.
+type WebhookDeadLetter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id is <endpoint>/<event id>, what RedriveWebhook takes.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Endpoint is the endpoint's name.
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// WebhookId is the webhook-id header, the receivers' idempotency key.
+	WebhookId string `protobuf:"bytes,3,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Type, Module and Version describe the event.
+	Type    string `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	Module  string `protobuf:"bytes,5,opt,name=module,proto3" json:"module,omitempty"`
+	Version int64  `protobuf:"varint,6,opt,name=version,proto3" json:"version,omitempty"`
+	// Attempts counts the attempts made.
+	Attempts int64 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// EventTime is when the event was written; LastAttempt when it was
+	// last sent.
+	EventTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	LastAttempt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_attempt,json=lastAttempt,proto3" json:"last_attempt,omitempty"`
+	// LastError is why the last attempt failed.
+	LastError     string `protobuf:"bytes,10,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookDeadLetter) Reset() {
+	*x = WebhookDeadLetter{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookDeadLetter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookDeadLetter) ProtoMessage() {}
+
+func (x *WebhookDeadLetter) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookDeadLetter.ProtoReflect.Descriptor instead.
+func (*WebhookDeadLetter) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *WebhookDeadLetter) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WebhookDeadLetter) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *WebhookDeadLetter) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *WebhookDeadLetter) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *WebhookDeadLetter) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *WebhookDeadLetter) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *WebhookDeadLetter) GetAttempts() int64 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *WebhookDeadLetter) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *WebhookDeadLetter) GetLastAttempt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAttempt
+	}
+	return nil
+}
+
+func (x *WebhookDeadLetter) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// RedriveWebhookRequest names a dead letter.
+type RedriveWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id is the dead letter's id, <endpoint>/<event id>.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedriveWebhookRequest) Reset() {
+	*x = RedriveWebhookRequest{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedriveWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedriveWebhookRequest) ProtoMessage() {}
+
+func (x *RedriveWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedriveWebhookRequest.ProtoReflect.Descriptor instead.
+func (*RedriveWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *RedriveWebhookRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// RedriveWebhookResponse is the dead letter the endpoint accepted.
+type RedriveWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DeadLetter is the re-driven dead letter, now removed.
+	DeadLetter    *WebhookDeadLetter `protobuf:"bytes,1,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedriveWebhookResponse) Reset() {
+	*x = RedriveWebhookResponse{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedriveWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedriveWebhookResponse) ProtoMessage() {}
+
+func (x *RedriveWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedriveWebhookResponse.ProtoReflect.Descriptor instead.
+func (*RedriveWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *RedriveWebhookResponse) GetDeadLetter() *WebhookDeadLetter {
+	if x != nil {
+		return x.DeadLetter
+	}
+	return nil
+}
+
 var File_pbregistry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_pbregistry_v1_registry_proto_rawDesc = "" +
@@ -4701,7 +5348,53 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\x12GetPoliciesRequest\"P\n" +
 	"\x13GetPoliciesResponse\x12#\n" +
 	"\rpolicies_yaml\x18\x01 \x01(\tR\fpoliciesYaml\x12\x14\n" +
-	"\x05names\x18\x02 \x03(\tR\x05names*s\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\"\x13\n" +
+	"\x11ListStacksRequest\"B\n" +
+	"\x12ListStacksResponse\x12,\n" +
+	"\x06stacks\x18\x01 \x03(\v2\x14.pbregistry.v1.StackR\x06stacks\"\x9f\x01\n" +
+	"\x05Stack\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
+	"\tclone_url\x18\x03 \x01(\tR\bcloneUrl\x12\x18\n" +
+	"\amodules\x18\x04 \x03(\tR\amodules\x127\n" +
+	"\x06latest\x18\x05 \x01(\v2\x1f.pbregistry.v1.StackPublicationR\x06latest\"\xa6\x01\n" +
+	"\x10StackPublication\x12\x18\n" +
+	"\arelease\x18\x01 \x01(\x03R\arelease\x12\x16\n" +
+	"\x06commit\x18\x02 \x01(\tR\x06commit\x12\x16\n" +
+	"\x06module\x18\x03 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\":\n" +
+	"\x1cListWebhookDeliveriesRequest\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\tR\bendpoint\"\xa2\x01\n" +
+	"\x1dListWebhookDeliveriesResponse\x12<\n" +
+	"\tendpoints\x18\x01 \x03(\v2\x1e.pbregistry.v1.WebhookEndpointR\tendpoints\x12C\n" +
+	"\fdead_letters\x18\x02 \x03(\v2 .pbregistry.v1.WebhookDeadLetterR\vdeadLetters\"\x8c\x01\n" +
+	"\x0fWebhookEndpoint\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x18\n" +
+	"\amodules\x18\x03 \x03(\tR\amodules\x12\x16\n" +
+	"\x06events\x18\x04 \x03(\tR\x06events\x12!\n" +
+	"\fdead_letters\x18\x05 \x01(\x03R\vdeadLetters\"\xd9\x02\n" +
+	"\x11WebhookDeadLetter\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x03 \x01(\tR\twebhookId\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12\x16\n" +
+	"\x06module\x18\x05 \x01(\tR\x06module\x12\x18\n" +
+	"\aversion\x18\x06 \x01(\x03R\aversion\x12\x1a\n" +
+	"\battempts\x18\a \x01(\x03R\battempts\x129\n" +
+	"\n" +
+	"event_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12=\n" +
+	"\flast_attempt\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vlastAttempt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\n" +
+	" \x01(\tR\tlastError\"'\n" +
+	"\x15RedriveWebhookRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"[\n" +
+	"\x16RedriveWebhookResponse\x12A\n" +
+	"\vdead_letter\x18\x01 \x01(\v2 .pbregistry.v1.WebhookDeadLetterR\n" +
+	"deadLetter*s\n" +
 	"\vSubjectKind\x12\x1c\n" +
 	"\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SUBJECT_KIND_PBTABLE\x10\x01\x12\x16\n" +
@@ -4724,7 +5417,7 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x01\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x022\xa4\x10\n" +
+	"\x10SEVERITY_WARNING\x10\x022\xd4\x12\n" +
 	"\x0fRegistryService\x12?\n" +
 	"\x04Push\x12\x1a.pbregistry.v1.PushRequest\x1a\x1b.pbregistry.v1.PushResponse\x12]\n" +
 	"\x0ePromoteVersion\x12$.pbregistry.v1.PromoteVersionRequest\x1a%.pbregistry.v1.PromoteVersionResponse\x12S\n" +
@@ -4748,7 +5441,11 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\rDeleteVersion\x12#.pbregistry.v1.DeleteVersionRequest\x1a$.pbregistry.v1.DeleteVersionResponse\x12]\n" +
 	"\x0eRestoreVersion\x12$.pbregistry.v1.RestoreVersionRequest\x1a%.pbregistry.v1.RestoreVersionResponse\x12q\n" +
 	"\x13ListLifecycleEvents\x12).pbregistry.v1.ListLifecycleEventsRequest\x1a*.pbregistry.v1.ListLifecycleEventsResponse\"\x03\x90\x02\x01\x12Y\n" +
-	"\vGetPolicies\x12!.pbregistry.v1.GetPoliciesRequest\x1a\".pbregistry.v1.GetPoliciesResponse\"\x03\x90\x02\x01BAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
+	"\vGetPolicies\x12!.pbregistry.v1.GetPoliciesRequest\x1a\".pbregistry.v1.GetPoliciesResponse\"\x03\x90\x02\x01\x12V\n" +
+	"\n" +
+	"ListStacks\x12 .pbregistry.v1.ListStacksRequest\x1a!.pbregistry.v1.ListStacksResponse\"\x03\x90\x02\x01\x12w\n" +
+	"\x15ListWebhookDeliveries\x12+.pbregistry.v1.ListWebhookDeliveriesRequest\x1a,.pbregistry.v1.ListWebhookDeliveriesResponse\"\x03\x90\x02\x01\x12]\n" +
+	"\x0eRedriveWebhook\x12$.pbregistry.v1.RedriveWebhookRequest\x1a%.pbregistry.v1.RedriveWebhookResponseBAZ?github.com/pbregistry/pbregistry/gen/pbregistry/v1;pbregistryv1b\x06proto3"
 
 var (
 	file_pbregistry_v1_registry_proto_rawDescOnce sync.Once
@@ -4763,88 +5460,98 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
-	(SubjectKind)(0),                    // 0: pbregistry.v1.SubjectKind
-	(CompatibilityLevel)(0),             // 1: pbregistry.v1.CompatibilityLevel
-	(Direction)(0),                      // 2: pbregistry.v1.Direction
-	(Severity)(0),                       // 3: pbregistry.v1.Severity
-	(*File)(nil),                        // 4: pbregistry.v1.File
-	(*BuildInfo)(nil),                   // 5: pbregistry.v1.BuildInfo
-	(*Version)(nil),                     // 6: pbregistry.v1.Version
-	(*Module)(nil),                      // 7: pbregistry.v1.Module
-	(*Compatibility)(nil),               // 8: pbregistry.v1.Compatibility
-	(*Subject)(nil),                     // 9: pbregistry.v1.Subject
-	(*Finding)(nil),                     // 10: pbregistry.v1.Finding
-	(*PushRejection)(nil),               // 11: pbregistry.v1.PushRejection
-	(*PushRequest)(nil),                 // 12: pbregistry.v1.PushRequest
-	(*PushResponse)(nil),                // 13: pbregistry.v1.PushResponse
-	(*PromoteVersionRequest)(nil),       // 14: pbregistry.v1.PromoteVersionRequest
-	(*PromoteVersionResponse)(nil),      // 15: pbregistry.v1.PromoteVersionResponse
-	(*CheckPushRequest)(nil),            // 16: pbregistry.v1.CheckPushRequest
-	(*CheckPushResponse)(nil),           // 17: pbregistry.v1.CheckPushResponse
-	(*GetModuleRequest)(nil),            // 18: pbregistry.v1.GetModuleRequest
-	(*GetModuleResponse)(nil),           // 19: pbregistry.v1.GetModuleResponse
-	(*ListModulesRequest)(nil),          // 20: pbregistry.v1.ListModulesRequest
-	(*ListModulesResponse)(nil),         // 21: pbregistry.v1.ListModulesResponse
-	(*ListVersionsRequest)(nil),         // 22: pbregistry.v1.ListVersionsRequest
-	(*ListVersionsResponse)(nil),        // 23: pbregistry.v1.ListVersionsResponse
-	(*GetSubjectRequest)(nil),           // 24: pbregistry.v1.GetSubjectRequest
-	(*GetSubjectResponse)(nil),          // 25: pbregistry.v1.GetSubjectResponse
-	(*ListSubjectsRequest)(nil),         // 26: pbregistry.v1.ListSubjectsRequest
-	(*ListSubjectsResponse)(nil),        // 27: pbregistry.v1.ListSubjectsResponse
-	(*GetDescriptorSetRequest)(nil),     // 28: pbregistry.v1.GetDescriptorSetRequest
-	(*GetDescriptorSetResponse)(nil),    // 29: pbregistry.v1.GetDescriptorSetResponse
-	(*DiffRequest)(nil),                 // 30: pbregistry.v1.DiffRequest
-	(*Change)(nil),                      // 31: pbregistry.v1.Change
-	(*DiffResponse)(nil),                // 32: pbregistry.v1.DiffResponse
-	(*SetSubjectConfigRequest)(nil),     // 33: pbregistry.v1.SetSubjectConfigRequest
-	(*SetSubjectConfigResponse)(nil),    // 34: pbregistry.v1.SetSubjectConfigResponse
-	(*Exception)(nil),                   // 35: pbregistry.v1.Exception
-	(*ApproveExceptionRequest)(nil),     // 36: pbregistry.v1.ApproveExceptionRequest
-	(*ApproveExceptionResponse)(nil),    // 37: pbregistry.v1.ApproveExceptionResponse
-	(*ListExceptionsRequest)(nil),       // 38: pbregistry.v1.ListExceptionsRequest
-	(*ListExceptionsResponse)(nil),      // 39: pbregistry.v1.ListExceptionsResponse
-	(*GetDbtProjectRequest)(nil),        // 40: pbregistry.v1.GetDbtProjectRequest
-	(*GetDbtProjectResponse)(nil),       // 41: pbregistry.v1.GetDbtProjectResponse
-	(*PbtableOptions)(nil),              // 42: pbregistry.v1.PbtableOptions
-	(*GetPbtableDDLRequest)(nil),        // 43: pbregistry.v1.GetPbtableDDLRequest
-	(*GetPbtableDDLResponse)(nil),       // 44: pbregistry.v1.GetPbtableDDLResponse
-	(*GetPbtableMigrationRequest)(nil),  // 45: pbregistry.v1.GetPbtableMigrationRequest
-	(*GetPbtableMigrationResponse)(nil), // 46: pbregistry.v1.GetPbtableMigrationResponse
-	(*SubjectRetirement)(nil),           // 47: pbregistry.v1.SubjectRetirement
-	(*ModuleDeprecation)(nil),           // 48: pbregistry.v1.ModuleDeprecation
-	(*VersionDeletion)(nil),             // 49: pbregistry.v1.VersionDeletion
-	(*LifecycleEvent)(nil),              // 50: pbregistry.v1.LifecycleEvent
-	(*RetireSubjectRequest)(nil),        // 51: pbregistry.v1.RetireSubjectRequest
-	(*RetireSubjectResponse)(nil),       // 52: pbregistry.v1.RetireSubjectResponse
-	(*DeprecateModuleRequest)(nil),      // 53: pbregistry.v1.DeprecateModuleRequest
-	(*DeprecateModuleResponse)(nil),     // 54: pbregistry.v1.DeprecateModuleResponse
-	(*DeleteVersionRequest)(nil),        // 55: pbregistry.v1.DeleteVersionRequest
-	(*DeleteVersionResponse)(nil),       // 56: pbregistry.v1.DeleteVersionResponse
-	(*RestoreVersionRequest)(nil),       // 57: pbregistry.v1.RestoreVersionRequest
-	(*RestoreVersionResponse)(nil),      // 58: pbregistry.v1.RestoreVersionResponse
-	(*ListLifecycleEventsRequest)(nil),  // 59: pbregistry.v1.ListLifecycleEventsRequest
-	(*ListLifecycleEventsResponse)(nil), // 60: pbregistry.v1.ListLifecycleEventsResponse
-	(*GetPoliciesRequest)(nil),          // 61: pbregistry.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),         // 62: pbregistry.v1.GetPoliciesResponse
-	nil,                                 // 63: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),       // 64: google.protobuf.Timestamp
+	(SubjectKind)(0),                      // 0: pbregistry.v1.SubjectKind
+	(CompatibilityLevel)(0),               // 1: pbregistry.v1.CompatibilityLevel
+	(Direction)(0),                        // 2: pbregistry.v1.Direction
+	(Severity)(0),                         // 3: pbregistry.v1.Severity
+	(*File)(nil),                          // 4: pbregistry.v1.File
+	(*BuildInfo)(nil),                     // 5: pbregistry.v1.BuildInfo
+	(*Version)(nil),                       // 6: pbregistry.v1.Version
+	(*Module)(nil),                        // 7: pbregistry.v1.Module
+	(*Compatibility)(nil),                 // 8: pbregistry.v1.Compatibility
+	(*Subject)(nil),                       // 9: pbregistry.v1.Subject
+	(*Finding)(nil),                       // 10: pbregistry.v1.Finding
+	(*PushRejection)(nil),                 // 11: pbregistry.v1.PushRejection
+	(*PushRequest)(nil),                   // 12: pbregistry.v1.PushRequest
+	(*PushResponse)(nil),                  // 13: pbregistry.v1.PushResponse
+	(*PromoteVersionRequest)(nil),         // 14: pbregistry.v1.PromoteVersionRequest
+	(*PromoteVersionResponse)(nil),        // 15: pbregistry.v1.PromoteVersionResponse
+	(*CheckPushRequest)(nil),              // 16: pbregistry.v1.CheckPushRequest
+	(*CheckPushResponse)(nil),             // 17: pbregistry.v1.CheckPushResponse
+	(*GetModuleRequest)(nil),              // 18: pbregistry.v1.GetModuleRequest
+	(*GetModuleResponse)(nil),             // 19: pbregistry.v1.GetModuleResponse
+	(*ListModulesRequest)(nil),            // 20: pbregistry.v1.ListModulesRequest
+	(*ListModulesResponse)(nil),           // 21: pbregistry.v1.ListModulesResponse
+	(*ListVersionsRequest)(nil),           // 22: pbregistry.v1.ListVersionsRequest
+	(*ListVersionsResponse)(nil),          // 23: pbregistry.v1.ListVersionsResponse
+	(*GetSubjectRequest)(nil),             // 24: pbregistry.v1.GetSubjectRequest
+	(*GetSubjectResponse)(nil),            // 25: pbregistry.v1.GetSubjectResponse
+	(*ListSubjectsRequest)(nil),           // 26: pbregistry.v1.ListSubjectsRequest
+	(*ListSubjectsResponse)(nil),          // 27: pbregistry.v1.ListSubjectsResponse
+	(*GetDescriptorSetRequest)(nil),       // 28: pbregistry.v1.GetDescriptorSetRequest
+	(*GetDescriptorSetResponse)(nil),      // 29: pbregistry.v1.GetDescriptorSetResponse
+	(*DiffRequest)(nil),                   // 30: pbregistry.v1.DiffRequest
+	(*Change)(nil),                        // 31: pbregistry.v1.Change
+	(*DiffResponse)(nil),                  // 32: pbregistry.v1.DiffResponse
+	(*SetSubjectConfigRequest)(nil),       // 33: pbregistry.v1.SetSubjectConfigRequest
+	(*SetSubjectConfigResponse)(nil),      // 34: pbregistry.v1.SetSubjectConfigResponse
+	(*Exception)(nil),                     // 35: pbregistry.v1.Exception
+	(*ApproveExceptionRequest)(nil),       // 36: pbregistry.v1.ApproveExceptionRequest
+	(*ApproveExceptionResponse)(nil),      // 37: pbregistry.v1.ApproveExceptionResponse
+	(*ListExceptionsRequest)(nil),         // 38: pbregistry.v1.ListExceptionsRequest
+	(*ListExceptionsResponse)(nil),        // 39: pbregistry.v1.ListExceptionsResponse
+	(*GetDbtProjectRequest)(nil),          // 40: pbregistry.v1.GetDbtProjectRequest
+	(*GetDbtProjectResponse)(nil),         // 41: pbregistry.v1.GetDbtProjectResponse
+	(*PbtableOptions)(nil),                // 42: pbregistry.v1.PbtableOptions
+	(*GetPbtableDDLRequest)(nil),          // 43: pbregistry.v1.GetPbtableDDLRequest
+	(*GetPbtableDDLResponse)(nil),         // 44: pbregistry.v1.GetPbtableDDLResponse
+	(*GetPbtableMigrationRequest)(nil),    // 45: pbregistry.v1.GetPbtableMigrationRequest
+	(*GetPbtableMigrationResponse)(nil),   // 46: pbregistry.v1.GetPbtableMigrationResponse
+	(*SubjectRetirement)(nil),             // 47: pbregistry.v1.SubjectRetirement
+	(*ModuleDeprecation)(nil),             // 48: pbregistry.v1.ModuleDeprecation
+	(*VersionDeletion)(nil),               // 49: pbregistry.v1.VersionDeletion
+	(*LifecycleEvent)(nil),                // 50: pbregistry.v1.LifecycleEvent
+	(*RetireSubjectRequest)(nil),          // 51: pbregistry.v1.RetireSubjectRequest
+	(*RetireSubjectResponse)(nil),         // 52: pbregistry.v1.RetireSubjectResponse
+	(*DeprecateModuleRequest)(nil),        // 53: pbregistry.v1.DeprecateModuleRequest
+	(*DeprecateModuleResponse)(nil),       // 54: pbregistry.v1.DeprecateModuleResponse
+	(*DeleteVersionRequest)(nil),          // 55: pbregistry.v1.DeleteVersionRequest
+	(*DeleteVersionResponse)(nil),         // 56: pbregistry.v1.DeleteVersionResponse
+	(*RestoreVersionRequest)(nil),         // 57: pbregistry.v1.RestoreVersionRequest
+	(*RestoreVersionResponse)(nil),        // 58: pbregistry.v1.RestoreVersionResponse
+	(*ListLifecycleEventsRequest)(nil),    // 59: pbregistry.v1.ListLifecycleEventsRequest
+	(*ListLifecycleEventsResponse)(nil),   // 60: pbregistry.v1.ListLifecycleEventsResponse
+	(*GetPoliciesRequest)(nil),            // 61: pbregistry.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),           // 62: pbregistry.v1.GetPoliciesResponse
+	(*ListStacksRequest)(nil),             // 63: pbregistry.v1.ListStacksRequest
+	(*ListStacksResponse)(nil),            // 64: pbregistry.v1.ListStacksResponse
+	(*Stack)(nil),                         // 65: pbregistry.v1.Stack
+	(*StackPublication)(nil),              // 66: pbregistry.v1.StackPublication
+	(*ListWebhookDeliveriesRequest)(nil),  // 67: pbregistry.v1.ListWebhookDeliveriesRequest
+	(*ListWebhookDeliveriesResponse)(nil), // 68: pbregistry.v1.ListWebhookDeliveriesResponse
+	(*WebhookEndpoint)(nil),               // 69: pbregistry.v1.WebhookEndpoint
+	(*WebhookDeadLetter)(nil),             // 70: pbregistry.v1.WebhookDeadLetter
+	(*RedriveWebhookRequest)(nil),         // 71: pbregistry.v1.RedriveWebhookRequest
+	(*RedriveWebhookResponse)(nil),        // 72: pbregistry.v1.RedriveWebhookResponse
+	nil,                                   // 73: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),         // 74: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	63, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	64, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	73, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	74, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
 	49, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
-	64, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	64, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	74, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	74, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
 	48, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
 	1,  // 7: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
 	0,  // 8: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
 	8,  // 9: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
 	8,  // 10: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
 	8,  // 11: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	64, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	74, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
 	47, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
 	2,  // 14: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
 	3,  // 15: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
@@ -4872,7 +5579,7 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	31, // 37: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
 	8,  // 38: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
 	9,  // 39: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	64, // 40: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	74, // 40: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
 	35, // 41: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
 	35, // 42: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
 	6,  // 43: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
@@ -4882,64 +5589,78 @@ var file_pbregistry_v1_registry_proto_depIdxs = []int32{
 	42, // 47: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
 	6,  // 48: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
 	6,  // 49: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
-	64, // 50: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
-	64, // 51: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
-	64, // 52: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
-	64, // 53: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
+	74, // 50: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
+	74, // 51: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
+	74, // 52: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
+	74, // 53: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
 	9,  // 54: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
 	7,  // 55: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
 	6,  // 56: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
 	6,  // 57: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
 	50, // 58: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
-	12, // 59: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
-	14, // 60: pbregistry.v1.RegistryService.PromoteVersion:input_type -> pbregistry.v1.PromoteVersionRequest
-	16, // 61: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
-	18, // 62: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
-	20, // 63: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
-	22, // 64: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
-	24, // 65: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
-	26, // 66: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
-	28, // 67: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
-	30, // 68: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
-	33, // 69: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
-	36, // 70: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
-	38, // 71: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
-	40, // 72: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
-	43, // 73: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
-	45, // 74: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
-	51, // 75: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
-	53, // 76: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
-	55, // 77: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
-	57, // 78: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
-	59, // 79: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
-	61, // 80: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
-	13, // 81: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 82: pbregistry.v1.RegistryService.PromoteVersion:output_type -> pbregistry.v1.PromoteVersionResponse
-	17, // 83: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	19, // 84: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	21, // 85: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	23, // 86: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	25, // 87: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	27, // 88: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	29, // 89: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	32, // 90: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	34, // 91: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	37, // 92: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	39, // 93: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	41, // 94: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
-	44, // 95: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
-	46, // 96: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
-	52, // 97: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
-	54, // 98: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
-	56, // 99: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
-	58, // 100: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
-	60, // 101: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
-	62, // 102: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
-	81, // [81:103] is the sub-list for method output_type
-	59, // [59:81] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	65, // 59: pbregistry.v1.ListStacksResponse.stacks:type_name -> pbregistry.v1.Stack
+	66, // 60: pbregistry.v1.Stack.latest:type_name -> pbregistry.v1.StackPublication
+	74, // 61: pbregistry.v1.StackPublication.time:type_name -> google.protobuf.Timestamp
+	69, // 62: pbregistry.v1.ListWebhookDeliveriesResponse.endpoints:type_name -> pbregistry.v1.WebhookEndpoint
+	70, // 63: pbregistry.v1.ListWebhookDeliveriesResponse.dead_letters:type_name -> pbregistry.v1.WebhookDeadLetter
+	74, // 64: pbregistry.v1.WebhookDeadLetter.event_time:type_name -> google.protobuf.Timestamp
+	74, // 65: pbregistry.v1.WebhookDeadLetter.last_attempt:type_name -> google.protobuf.Timestamp
+	70, // 66: pbregistry.v1.RedriveWebhookResponse.dead_letter:type_name -> pbregistry.v1.WebhookDeadLetter
+	12, // 67: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
+	14, // 68: pbregistry.v1.RegistryService.PromoteVersion:input_type -> pbregistry.v1.PromoteVersionRequest
+	16, // 69: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
+	18, // 70: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
+	20, // 71: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
+	22, // 72: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
+	24, // 73: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
+	26, // 74: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
+	28, // 75: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
+	30, // 76: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
+	33, // 77: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
+	36, // 78: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
+	38, // 79: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
+	40, // 80: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
+	43, // 81: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
+	45, // 82: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
+	51, // 83: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
+	53, // 84: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
+	55, // 85: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
+	57, // 86: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
+	59, // 87: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
+	61, // 88: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
+	63, // 89: pbregistry.v1.RegistryService.ListStacks:input_type -> pbregistry.v1.ListStacksRequest
+	67, // 90: pbregistry.v1.RegistryService.ListWebhookDeliveries:input_type -> pbregistry.v1.ListWebhookDeliveriesRequest
+	71, // 91: pbregistry.v1.RegistryService.RedriveWebhook:input_type -> pbregistry.v1.RedriveWebhookRequest
+	13, // 92: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	15, // 93: pbregistry.v1.RegistryService.PromoteVersion:output_type -> pbregistry.v1.PromoteVersionResponse
+	17, // 94: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	19, // 95: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	21, // 96: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	23, // 97: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	25, // 98: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	27, // 99: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	29, // 100: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	32, // 101: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	34, // 102: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	37, // 103: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	39, // 104: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	41, // 105: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	44, // 106: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	46, // 107: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	52, // 108: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
+	54, // 109: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
+	56, // 110: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
+	58, // 111: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
+	60, // 112: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
+	62, // 113: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
+	64, // 114: pbregistry.v1.RegistryService.ListStacks:output_type -> pbregistry.v1.ListStacksResponse
+	68, // 115: pbregistry.v1.RegistryService.ListWebhookDeliveries:output_type -> pbregistry.v1.ListWebhookDeliveriesResponse
+	72, // 116: pbregistry.v1.RegistryService.RedriveWebhook:output_type -> pbregistry.v1.RedriveWebhookResponse
+	92, // [92:117] is the sub-list for method output_type
+	67, // [67:92] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_pbregistry_v1_registry_proto_init() }
@@ -4954,7 +5675,7 @@ func file_pbregistry_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   60,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -100,6 +100,15 @@ const (
 	// RegistryServiceGetPoliciesProcedure is the fully-qualified name of the RegistryService's
 	// GetPolicies RPC.
 	RegistryServiceGetPoliciesProcedure = "/pbregistry.v1.RegistryService/GetPolicies"
+	// RegistryServiceListStacksProcedure is the fully-qualified name of the RegistryService's
+	// ListStacks RPC.
+	RegistryServiceListStacksProcedure = "/pbregistry.v1.RegistryService/ListStacks"
+	// RegistryServiceListWebhookDeliveriesProcedure is the fully-qualified name of the
+	// RegistryService's ListWebhookDeliveries RPC.
+	RegistryServiceListWebhookDeliveriesProcedure = "/pbregistry.v1.RegistryService/ListWebhookDeliveries"
+	// RegistryServiceRedriveWebhookProcedure is the fully-qualified name of the RegistryService's
+	// RedriveWebhook RPC.
+	RegistryServiceRedriveWebhookProcedure = "/pbregistry.v1.RegistryService/RedriveWebhook"
 )
 
 // RegistryServiceClient is a client for the pbregistry.v1.RegistryService service.
@@ -185,6 +194,17 @@ type RegistryServiceClient interface {
 	// built-in policies and the module's own, so that pbcheck lint
 	// --registry applies exactly what a push will. Read scope.
 	GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error)
+	// ListStacks lists the stacks' git repositories (registryd's stacks:
+	// section) with their clone URLs and latest publication.
+	ListStacks(context.Context, *connect.Request[v1.ListStacksRequest]) (*connect.Response[v1.ListStacksResponse], error)
+	// ListWebhookDeliveries lists this registryd's webhook endpoints with
+	// their dead letters: events an endpoint did not accept within its
+	// max_attempts or max_age (admin only).
+	ListWebhookDeliveries(context.Context, *connect.Request[v1.ListWebhookDeliveriesRequest]) (*connect.Response[v1.ListWebhookDeliveriesResponse], error)
+	// RedriveWebhook sends a dead letter again to its endpoint as configured
+	// now (same webhook-id, fresh timestamp and signature) and removes it
+	// once the endpoint answered 2xx (admin only).
+	RedriveWebhook(context.Context, *connect.Request[v1.RedriveWebhookRequest]) (*connect.Response[v1.RedriveWebhookResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the pbregistry.v1.RegistryService service. By
@@ -344,33 +364,56 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listStacks: connect.NewClient[v1.ListStacksRequest, v1.ListStacksResponse](
+			httpClient,
+			baseURL+RegistryServiceListStacksProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("ListStacks")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listWebhookDeliveries: connect.NewClient[v1.ListWebhookDeliveriesRequest, v1.ListWebhookDeliveriesResponse](
+			httpClient,
+			baseURL+RegistryServiceListWebhookDeliveriesProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("ListWebhookDeliveries")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		redriveWebhook: connect.NewClient[v1.RedriveWebhookRequest, v1.RedriveWebhookResponse](
+			httpClient,
+			baseURL+RegistryServiceRedriveWebhookProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("RedriveWebhook")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // registryServiceClient implements RegistryServiceClient.
 type registryServiceClient struct {
-	push                *connect.Client[v1.PushRequest, v1.PushResponse]
-	promoteVersion      *connect.Client[v1.PromoteVersionRequest, v1.PromoteVersionResponse]
-	checkPush           *connect.Client[v1.CheckPushRequest, v1.CheckPushResponse]
-	getModule           *connect.Client[v1.GetModuleRequest, v1.GetModuleResponse]
-	listModules         *connect.Client[v1.ListModulesRequest, v1.ListModulesResponse]
-	listVersions        *connect.Client[v1.ListVersionsRequest, v1.ListVersionsResponse]
-	getSubject          *connect.Client[v1.GetSubjectRequest, v1.GetSubjectResponse]
-	listSubjects        *connect.Client[v1.ListSubjectsRequest, v1.ListSubjectsResponse]
-	getDescriptorSet    *connect.Client[v1.GetDescriptorSetRequest, v1.GetDescriptorSetResponse]
-	diff                *connect.Client[v1.DiffRequest, v1.DiffResponse]
-	setSubjectConfig    *connect.Client[v1.SetSubjectConfigRequest, v1.SetSubjectConfigResponse]
-	approveException    *connect.Client[v1.ApproveExceptionRequest, v1.ApproveExceptionResponse]
-	listExceptions      *connect.Client[v1.ListExceptionsRequest, v1.ListExceptionsResponse]
-	getDbtProject       *connect.Client[v1.GetDbtProjectRequest, v1.GetDbtProjectResponse]
-	getPbtableDDL       *connect.Client[v1.GetPbtableDDLRequest, v1.GetPbtableDDLResponse]
-	getPbtableMigration *connect.Client[v1.GetPbtableMigrationRequest, v1.GetPbtableMigrationResponse]
-	retireSubject       *connect.Client[v1.RetireSubjectRequest, v1.RetireSubjectResponse]
-	deprecateModule     *connect.Client[v1.DeprecateModuleRequest, v1.DeprecateModuleResponse]
-	deleteVersion       *connect.Client[v1.DeleteVersionRequest, v1.DeleteVersionResponse]
-	restoreVersion      *connect.Client[v1.RestoreVersionRequest, v1.RestoreVersionResponse]
-	listLifecycleEvents *connect.Client[v1.ListLifecycleEventsRequest, v1.ListLifecycleEventsResponse]
-	getPolicies         *connect.Client[v1.GetPoliciesRequest, v1.GetPoliciesResponse]
+	push                  *connect.Client[v1.PushRequest, v1.PushResponse]
+	promoteVersion        *connect.Client[v1.PromoteVersionRequest, v1.PromoteVersionResponse]
+	checkPush             *connect.Client[v1.CheckPushRequest, v1.CheckPushResponse]
+	getModule             *connect.Client[v1.GetModuleRequest, v1.GetModuleResponse]
+	listModules           *connect.Client[v1.ListModulesRequest, v1.ListModulesResponse]
+	listVersions          *connect.Client[v1.ListVersionsRequest, v1.ListVersionsResponse]
+	getSubject            *connect.Client[v1.GetSubjectRequest, v1.GetSubjectResponse]
+	listSubjects          *connect.Client[v1.ListSubjectsRequest, v1.ListSubjectsResponse]
+	getDescriptorSet      *connect.Client[v1.GetDescriptorSetRequest, v1.GetDescriptorSetResponse]
+	diff                  *connect.Client[v1.DiffRequest, v1.DiffResponse]
+	setSubjectConfig      *connect.Client[v1.SetSubjectConfigRequest, v1.SetSubjectConfigResponse]
+	approveException      *connect.Client[v1.ApproveExceptionRequest, v1.ApproveExceptionResponse]
+	listExceptions        *connect.Client[v1.ListExceptionsRequest, v1.ListExceptionsResponse]
+	getDbtProject         *connect.Client[v1.GetDbtProjectRequest, v1.GetDbtProjectResponse]
+	getPbtableDDL         *connect.Client[v1.GetPbtableDDLRequest, v1.GetPbtableDDLResponse]
+	getPbtableMigration   *connect.Client[v1.GetPbtableMigrationRequest, v1.GetPbtableMigrationResponse]
+	retireSubject         *connect.Client[v1.RetireSubjectRequest, v1.RetireSubjectResponse]
+	deprecateModule       *connect.Client[v1.DeprecateModuleRequest, v1.DeprecateModuleResponse]
+	deleteVersion         *connect.Client[v1.DeleteVersionRequest, v1.DeleteVersionResponse]
+	restoreVersion        *connect.Client[v1.RestoreVersionRequest, v1.RestoreVersionResponse]
+	listLifecycleEvents   *connect.Client[v1.ListLifecycleEventsRequest, v1.ListLifecycleEventsResponse]
+	getPolicies           *connect.Client[v1.GetPoliciesRequest, v1.GetPoliciesResponse]
+	listStacks            *connect.Client[v1.ListStacksRequest, v1.ListStacksResponse]
+	listWebhookDeliveries *connect.Client[v1.ListWebhookDeliveriesRequest, v1.ListWebhookDeliveriesResponse]
+	redriveWebhook        *connect.Client[v1.RedriveWebhookRequest, v1.RedriveWebhookResponse]
 }
 
 // Push calls pbregistry.v1.RegistryService.Push.
@@ -483,6 +526,21 @@ func (c *registryServiceClient) GetPolicies(ctx context.Context, req *connect.Re
 	return c.getPolicies.CallUnary(ctx, req)
 }
 
+// ListStacks calls pbregistry.v1.RegistryService.ListStacks.
+func (c *registryServiceClient) ListStacks(ctx context.Context, req *connect.Request[v1.ListStacksRequest]) (*connect.Response[v1.ListStacksResponse], error) {
+	return c.listStacks.CallUnary(ctx, req)
+}
+
+// ListWebhookDeliveries calls pbregistry.v1.RegistryService.ListWebhookDeliveries.
+func (c *registryServiceClient) ListWebhookDeliveries(ctx context.Context, req *connect.Request[v1.ListWebhookDeliveriesRequest]) (*connect.Response[v1.ListWebhookDeliveriesResponse], error) {
+	return c.listWebhookDeliveries.CallUnary(ctx, req)
+}
+
+// RedriveWebhook calls pbregistry.v1.RegistryService.RedriveWebhook.
+func (c *registryServiceClient) RedriveWebhook(ctx context.Context, req *connect.Request[v1.RedriveWebhookRequest]) (*connect.Response[v1.RedriveWebhookResponse], error) {
+	return c.redriveWebhook.CallUnary(ctx, req)
+}
+
 // RegistryServiceHandler is an implementation of the pbregistry.v1.RegistryService service.
 type RegistryServiceHandler interface {
 	// Push checks a module's files against the latest version (and, for
@@ -566,6 +624,17 @@ type RegistryServiceHandler interface {
 	// built-in policies and the module's own, so that pbcheck lint
 	// --registry applies exactly what a push will. Read scope.
 	GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error)
+	// ListStacks lists the stacks' git repositories (registryd's stacks:
+	// section) with their clone URLs and latest publication.
+	ListStacks(context.Context, *connect.Request[v1.ListStacksRequest]) (*connect.Response[v1.ListStacksResponse], error)
+	// ListWebhookDeliveries lists this registryd's webhook endpoints with
+	// their dead letters: events an endpoint did not accept within its
+	// max_attempts or max_age (admin only).
+	ListWebhookDeliveries(context.Context, *connect.Request[v1.ListWebhookDeliveriesRequest]) (*connect.Response[v1.ListWebhookDeliveriesResponse], error)
+	// RedriveWebhook sends a dead letter again to its endpoint as configured
+	// now (same webhook-id, fresh timestamp and signature) and removes it
+	// once the endpoint answered 2xx (admin only).
+	RedriveWebhook(context.Context, *connect.Request[v1.RedriveWebhookRequest]) (*connect.Response[v1.RedriveWebhookResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -721,6 +790,26 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceListStacksHandler := connect.NewUnaryHandler(
+		RegistryServiceListStacksProcedure,
+		svc.ListStacks,
+		connect.WithSchema(registryServiceMethods.ByName("ListStacks")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceListWebhookDeliveriesHandler := connect.NewUnaryHandler(
+		RegistryServiceListWebhookDeliveriesProcedure,
+		svc.ListWebhookDeliveries,
+		connect.WithSchema(registryServiceMethods.ByName("ListWebhookDeliveries")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	registryServiceRedriveWebhookHandler := connect.NewUnaryHandler(
+		RegistryServiceRedriveWebhookProcedure,
+		svc.RedriveWebhook,
+		connect.WithSchema(registryServiceMethods.ByName("RedriveWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/pbregistry.v1.RegistryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RegistryServicePushProcedure:
@@ -767,6 +856,12 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceListLifecycleEventsHandler.ServeHTTP(w, r)
 		case RegistryServiceGetPoliciesProcedure:
 			registryServiceGetPoliciesHandler.ServeHTTP(w, r)
+		case RegistryServiceListStacksProcedure:
+			registryServiceListStacksHandler.ServeHTTP(w, r)
+		case RegistryServiceListWebhookDeliveriesProcedure:
+			registryServiceListWebhookDeliveriesHandler.ServeHTTP(w, r)
+		case RegistryServiceRedriveWebhookProcedure:
+			registryServiceRedriveWebhookHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -862,4 +957,16 @@ func (UnimplementedRegistryServiceHandler) ListLifecycleEvents(context.Context, 
 
 func (UnimplementedRegistryServiceHandler) GetPolicies(context.Context, *connect.Request[v1.GetPoliciesRequest]) (*connect.Response[v1.GetPoliciesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.GetPolicies is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) ListStacks(context.Context, *connect.Request[v1.ListStacksRequest]) (*connect.Response[v1.ListStacksResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.ListStacks is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) ListWebhookDeliveries(context.Context, *connect.Request[v1.ListWebhookDeliveriesRequest]) (*connect.Response[v1.ListWebhookDeliveriesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.ListWebhookDeliveries is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) RedriveWebhook(context.Context, *connect.Request[v1.RedriveWebhookRequest]) (*connect.Response[v1.RedriveWebhookResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("pbregistry.v1.RegistryService.RedriveWebhook is not implemented"))
 }
