@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/pbregistry/pbregistry/auth"
+	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/registry/sqlite"
 	"github.com/pbregistry/pbregistry/server"
+	"github.com/pbregistry/pbregistry/submodule"
 	"github.com/pbregistry/pbregistry/webhook"
 )
 
 // startConfiguredRegistry serves a registry configured with cfg over a
 // fresh SQLite store on a real port, with tokens alice (admin) and ci
-// (push:acme/*), anonymous reads on; it returns the URL and the tokens.
-func startConfiguredRegistry(t *testing.T, cfg *server.Config, git http.Handler) (url, alice, ci string) {
+// (push:acme/*), anonymous reads on, and the stacks' repositories of
+// cfg.Stacks; it returns the URL, the tokens and the store.
+func startConfiguredRegistry(t *testing.T, cfg *server.Config) (url, alice, ci string, store registry.Store) {
 	t.Helper()
 	alice, aliceEntry, err := auth.CreateToken("alice", []string{"admin"})
 	if err != nil {
@@ -31,9 +34,19 @@ func startConfiguredRegistry(t *testing.T, cfg *server.Config, git http.Handler)
 		t.Fatal(err)
 	}
 	authn := auth.New(&auth.TokensFile{Entries: []auth.Entry{aliceEntry, ciEntry}}, auth.Options{AnonymousRead: true})
-	store, err := sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
+	store, err = sqlite.Dir(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var git http.Handler
+	if len(cfg.Stacks.Repos) > 0 {
+		var names []string
+		for _, s := range cfg.Stacks.Repos {
+			names = append(names, s.Name)
+		}
+		if git, err = submodule.NewHandler(submodule.HandlerOptions{Dir: cfg.Stacks.Dir, Stacks: names, Auth: authn}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,7 +62,7 @@ func startConfiguredRegistry(t *testing.T, cfg *server.Config, git http.Handler)
 		<-done
 		store.Close()
 	})
-	return "http://" + ln.Addr().String(), alice, ci
+	return "http://" + ln.Addr().String(), alice, ci, store
 }
 
 // TestDeliveriesCommands: an admin lists the webhook endpoints and their
@@ -86,7 +99,7 @@ func TestDeliveriesCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	url, alice, ci := startConfiguredRegistry(t, cfg, nil)
+	url, alice, ci, _ := startConfiguredRegistry(t, cfg)
 	t.Setenv(envRegistryURL, url)
 	dir := t.TempDir()
 	reg := func(token string, args ...string) []string {

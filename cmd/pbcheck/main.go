@@ -5,6 +5,8 @@
 //	pbcheck breaking <dir> --against registry     check a module as the registry would check its push
 //	pbcheck push <dir> --registry URL             push a module to a registry
 //	pbcheck registry ls|show|diff                 read a registry
+//	pbcheck stacks ls                            list the stacks' git repositories
+//	pbcheck submodule add <stack> [path]         vendor a stack as a git submodule
 //	pbcheck rules                                list the breaking rules and categories
 //
 // Exit codes: 0 when clean, 100 when there are findings (or a push is
@@ -55,6 +57,8 @@ func commands() []command {
 		{"registry", "read a registry: ls, show, diff", runRegistry},
 		{"pbtable", "write the Postgres DDL of a pbtable, or its migration", runPbtable},
 		{"dbt", "write the dbt project reading a module's subjects from a warehouse", runDbt},
+		{"stacks", "list the stacks' git repositories: clone URLs, latest publication", runStacks},
+		{"submodule", "add a stack's repository as a git submodule (or print the command)", runSubmodule},
 		{"rules", "list breaking rules and categories", runRules},
 	}
 }
