@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -312,4 +313,36 @@ func TestRepack(t *testing.T) {
 	if got := len(e.commits()); got != 4 {
 		t.Errorf("%d commits after publishing on a repacked repository, want 4", got)
 	}
+}
+
+// TestEmptyMainRepaired: a registryd killed while go-git rewrote main in
+// place left it empty, which reads as an unborn branch. The next
+// publication points main back at the latest release and continues it:
+// no second root commit, no history lost. Temporary ref files a crash
+// left are removed.
+func TestEmptyMainRepaired(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, true)
+	e.push()
+	e.push()
+	e.publish(2)
+	repo := submodule.RepoPath(e.cfg.Dir, "go")
+	if err := os.Truncate(filepath.Join(repo, "refs", "heads", "main"), 0); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(repo, "pbregistry-ref-123.tmp")
+	if err := os.WriteFile(stale, []byte("0123"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.push()
+	if _, err := e.pub.PublishPending(ctx, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(e.commits(), "|"), "acme/commerce v3|acme/commerce v2|acme/commerce v1"; got != want {
+		t.Errorf("commits = %q, want %q", got, want)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary ref file is still there (%v)", err)
+	}
+	e.git(t.TempDir(), "--git-dir", repo, "fsck", "--no-progress", "--no-dangling")
 }

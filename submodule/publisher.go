@@ -330,12 +330,12 @@ func (p *Publisher) publishVersion(ctx context.Context, r *git.Repository, s *St
 	if err != nil {
 		return Result{}, fmt.Errorf("store commit: %w", err)
 	}
-	var old *plumbing.Reference
+	var old plumbing.Hash
 	if prevCommit != nil {
-		old = plumbing.NewHashReference(mainRef, prevCommit.Hash)
+		old = prevCommit.Hash
 	}
 	// Never force: main moves only from the commit this was built on.
-	if err := r.Storer.CheckAndSetReference(plumbing.NewHashReference(mainRef, commit), old); err != nil {
+	if err := writeRef(r, mainRef, commit, &old); err != nil {
 		return Result{}, fmt.Errorf("move main to %s: %w", commit, err)
 	}
 	if err := p.tags(r, commit, tagName, release, sig, msg); err != nil {

@@ -23,6 +23,9 @@ func RepoPath(dir, stack string) string { return filepath.Join(dir, stack+".git"
 func openRepo(path string) (*git.Repository, error) {
 	r, err := git.PlainOpen(path)
 	if err == nil {
+		if err := repairRefs(r, path); err != nil {
+			return nil, fmt.Errorf("repair %s: %w", path, err)
+		}
 		return r, nil
 	}
 	if !errors.Is(err, git.ErrRepositoryNotExists) {
@@ -104,7 +107,7 @@ func tag(r *git.Repository, name string, commit plumbing.Hash, sig object.Signat
 	if err != nil {
 		return fmt.Errorf("store tag %s: %w", name, err)
 	}
-	if err := r.Storer.SetReference(plumbing.NewHashReference(plumbing.NewTagReferenceName(name), h)); err != nil {
+	if err := writeRef(r, plumbing.NewTagReferenceName(name), h, nil); err != nil {
 		return fmt.Errorf("create tag %s: %w", name, err)
 	}
 	return nil

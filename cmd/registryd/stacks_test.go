@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -76,24 +79,52 @@ func TestStacksServed(t *testing.T) {
 	}
 }
 
-// TestStacksKilled SIGKILLs registryd right after each push, while it
-// publishes or before it does, then restarts it: every version is on
-// main exactly once, in order, with its tag. On SQLite and PostgreSQL.
+// TestStacksKilled SIGKILLs registryd crashKills times per backend at a
+// random point of publishing — right after the push is accepted (before
+// the publisher claimed it), after a random delay (while it builds,
+// commits or tags), or once it logged the publication (between the
+// commit and the outbox acknowledgement) — sometimes with a second push
+// pending, then restarts it: every accepted version is on main exactly
+// once, in order, with its tags. On SQLite and PostgreSQL. The seed is
+// logged; PBREGISTRY_CRASH_SEED replays one.
 func TestStacksKilled(t *testing.T) {
+	const crashKills = 20
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("PBREGISTRY_CRASH_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("PBREGISTRY_CRASH_SEED=%d", seed)
 	for name, storeFlags := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
+			rnd := rand.New(rand.NewPCG(uint64(seed), 0))
 			flags := storeFlags(t)
 			gitDir := t.TempDir()
 			cfg := writeConfig(t, "stacks:\n  dir: "+gitDir+"\n"+strings.TrimPrefix(stacksConfig, "stacks:\n"))
-			const versions = 8
-			for i := 1; i <= versions; i++ {
+			versions := 0
+			points := map[string]int{}
+			for range crashKills {
 				p := startRegistryd(t, nil, append(flags, "--config", cfg)...)
-				if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, i))})); err != nil {
-					t.Fatal(err)
+				pushes := 1 + rnd.IntN(2)
+				for range pushes {
+					versions++
+					if _, err := p.client("").Push(ctx, connect.NewRequest(&v1.PushRequest{Files: moduleFiles("int64", fields(0, versions))})); err != nil {
+						t.Fatal(err)
+					}
+				}
+				switch point := rnd.IntN(3); point {
+				case 0:
+					points["after push"]++
+				case 1:
+					points["random delay"]++
+					time.Sleep(time.Duration(rnd.IntN(60)) * time.Millisecond) // a random kill point, not a synchronisation
+				case 2:
+					points["after publication"]++
+					awaitPublished(t, p, versions-pushes+1)
 				}
 				p.kill()
 			}
+			t.Logf("%d kills (%v), %d versions", crashKills, points, versions)
 			p := startRegistryd(t, nil, append(flags, "--config", cfg)...)
 			if _, err := p.await("catch up", func(l string) bool { return strings.Contains(l, `"msg":"outbox consumer up to date"`) }); err != nil {
 				t.Fatal(err)
@@ -109,8 +140,9 @@ func TestStacksKilled(t *testing.T) {
 				}
 			}
 			tags := strings.Fields(gitCmd(t, t.TempDir(), "--git-dir", repo, "tag", "-l", "acme/commerce/*"))
-			if len(tags) != versions {
-				t.Errorf("tags %q, want one per version", tags)
+			releases := strings.Fields(gitCmd(t, t.TempDir(), "--git-dir", repo, "tag", "-l", "r*"))
+			if len(tags) != versions || len(releases) != versions {
+				t.Errorf("%d version tags and %d release tags, want %d of each", len(tags), len(releases), versions)
 			}
 		})
 	}
