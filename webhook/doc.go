@@ -9,8 +9,10 @@
 //     retries and the circuit breaker. It is the webhooks: section of
 //     registryd's configuration.
 //  2. Deliverer (deliverer.go) is one outbox consumer per endpoint,
-//     "webhook.<name>". It claims events oldest first, one at a time, and
-//     POSTs each as JSON (payload.go) with the headers webhook-id (the
+//     "webhook.<name>", run by an outbox.Runner (which claims, retries
+//     and acknowledges; the Deliverer sends, counts and dead-letters). It
+//     claims events oldest first, one at a time, and POSTs each as JSON
+//     (payload.go) with the headers webhook-id (the
 //     event's id, the same on every retry: receivers deduplicate by it),
 //     webhook-timestamp and webhook-signature (v1, HMAC-SHA256). A failed
 //     attempt is retried with exponential backoff and full jitter; after
@@ -22,7 +24,9 @@
 //  3. Dead letters are JSON files under the webhooks directory (default
 //     <data-dir>/webhooks/dead/<endpoint>/<event-id>.json), independent of
 //     the store: `registryd webhooks deliveries` lists them and
-//     `registryd webhooks redrive <endpoint>/<event-id>` sends one again,
+//     `registryd webhooks redrive <endpoint>/<event-id>` sends one again
+//     (an admin does both over the API: ListWebhookDeliveries and
+//     RedriveWebhook, `pbcheck registry deliveries --dead|redrive`),
 //     with the same webhook-id and a fresh timestamp and signature, and
 //     removes it once the endpoint accepted it.
 //
