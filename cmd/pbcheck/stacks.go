@@ -19,11 +19,6 @@ a git submodule (pbcheck submodule add) or, for a dbt stack, to list in
 packages.yml. For each: its kind, clone URL, the modules it holds and its
 latest publication (r<N>, the module version, the commit).`
 
-// stacksClient is what the stacks and submodule commands call.
-type stacksClient interface {
-	ListStacks(context.Context, *connect.Request[v1.ListStacksRequest]) (*connect.Response[v1.ListStacksResponse], error)
-}
-
 func runStacks(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
 	fs := newFlagSet("stacks", stacksSynopsis, e.stderr)
@@ -35,11 +30,7 @@ func runStacks(ctx context.Context, e *env, args []string) (int, error) {
 	if len(positional) != 1 || positional[0] != "ls" {
 		return exitError, usagef("stacks takes one subcommand: ls")
 	}
-	client, err := f.client()
-	if err != nil {
-		return exitError, err
-	}
-	stacks, err := listStacks(ctx, &f, client)
+	stacks, err := listStacks(ctx, &f)
 	if err != nil {
 		return exitError, err
 	}
@@ -66,7 +57,11 @@ func runStacks(ctx context.Context, e *env, args []string) (int, error) {
 // listStacks returns the registry's stacks, their clone URLs absolute:
 // a registry without stacks.public_url gives paths, relative to the URL
 // pbcheck reached it at.
-func listStacks(ctx context.Context, f *clientFlags, c stacksClient) ([]*v1.Stack, error) {
+func listStacks(ctx context.Context, f *clientFlags) ([]*v1.Stack, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.ListStacks(ctx, connect.NewRequest(&v1.ListStacksRequest{}))
 	if err != nil {
 		return nil, rpcError(f.registry, "list the stacks", err)

@@ -47,11 +47,7 @@ func runSubmodule(ctx context.Context, e *env, args []string) (int, error) {
 	if clean := path.Clean(strings.ReplaceAll(dir, "\\", "/")); clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || path.IsAbs(clean) || strings.HasPrefix(dir, "-") {
 		return exitError, usagef("submodule path %q must be a relative path inside the repository, e.g. protos or third_party/protos", dir)
 	}
-	client, err := f.client()
-	if err != nil {
-		return exitError, err
-	}
-	stacks, err := listStacks(ctx, &f, client)
+	stacks, err := listStacks(ctx, &f)
 	if err != nil {
 		return exitError, err
 	}
