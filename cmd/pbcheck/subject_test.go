@@ -168,7 +168,7 @@ func TestSubjectCommands(t *testing.T) {
 // with the lifecycle ones, and exits 0.
 func TestRegistryUsage(t *testing.T) {
 	checkRun(t, t.TempDir(), []string{"registry", "--help"}, exitOK, []string{
-		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events> [arguments] --registry URL [flags]",
+		"Usage: pbcheck registry <ls|show|get|diff|approve|exceptions|subject|promote|deprecate|delete|restore|events|deliveries|redrive> [arguments] --registry URL [flags]",
 		"  registry get <module>[@<version>] --out DIR [--image FILE] [--force]\n",
 		"  registry subject get <module> [<message>]\n",
 		"  registry subject set <module> <message> [--compatibility LEVEL] [--use RULE]... [--except RULE]...\n",
@@ -183,5 +183,5 @@ func TestRegistryUsage(t *testing.T) {
 		"-message string", "-undo", "-reason string",
 	}, nil)
 	checkRun(t, t.TempDir(), []string{"registry"}, exitError, []string{
-		"name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore or events"}, nil)
+		"name a subcommand: ls, show, get, diff, approve, exceptions, subject, promote, deprecate, delete, restore, events, deliveries or redrive"}, nil)
 }
