@@ -2,6 +2,7 @@ package witness_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,10 +88,14 @@ func TestDirectionsWitnessed(t *testing.T) {
 	if len(fixtures) == 0 {
 		t.Fatal("no fixtures in testdata/directions")
 	}
-	// witnessed collects the rules of the cells a message proves.
+	// witnessed collects the rules of the cells a message proves; doc is
+	// docs/witnesses.md as the tool writes it.
 	witnessed := map[string]bool{}
+	var doc strings.Builder
+	doc.WriteString(witnessesHeader)
 	for _, path := range fixtures {
 		id := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		fmt.Fprintf(&doc, "\n## %s\n\n", id)
 		t.Run(id, func(t *testing.T) {
 			prev, curr := loadTxtar(t, path)
 			for _, l := range layers {
@@ -107,6 +112,7 @@ func TestDirectionsWitnessed(t *testing.T) {
 						w = findAny(writer, reader, witness.Wire, dir)
 					}
 					key := fmt.Sprintf("%s %s %s", id, l.layer, dir)
+					writeCell(&doc, l.layer, dir, rules, w, conservative(key, rules))
 					switch {
 					case len(rules) > 0 && w == nil:
 						if conservative(key, rules) == "" {
@@ -126,6 +132,7 @@ func TestDirectionsWitnessed(t *testing.T) {
 			}
 		})
 	}
+	checkWitnessesDoc(t, doc.String())
 	// Every rule of the WIRE and WIRE_JSON categories is proven by a
 	// message in some fixture, or is conservative with a reason.
 	for _, r := range compat.Rules("v2") {
@@ -135,6 +142,59 @@ func TestDirectionsWitnessed(t *testing.T) {
 		if !witnessed[r.ID] && conservativeRules[r.ID] == "" {
 			t.Errorf("rule %s (%v) has no witness in testdata/directions: add a fixture whose change it reports", r.ID, r.Categories)
 		}
+	}
+}
+
+var updateWitnesses = flag.Bool("witness.update", false, "rewrite docs/witnesses.md from what the tool finds")
+
+const witnessesHeader = `# Witnesses of the direction table
+
+Each change of [the direction table](compatibility.md#change--layer--direction) —
+a fixture under [testdata/directions](../testdata/directions) — with, per
+layer and direction, what the engine reports and a message that proves it:
+written with one schema, read with the other by google.golang.org/protobuf,
+and how the reading differs. Where the engine reports nothing, no message
+tried (each field alone with values at the edges of its type, then every
+field at once) reads differently. Where the engine reports a break that no
+message between these two schemas can show, the reason is given.
+
+Written by the tool itself: ` + "`go test ./witness -run TestDirectionsWitnessed -witness.update`" + `;
+the test fails when this file and the tool disagree.
+`
+
+// writeCell writes one layer × direction of a fixture to the doc.
+func writeCell(doc *strings.Builder, layer witness.Layer, dir compat.Direction, rules []string, w *witness.Witness, why string) {
+	name := "BACKWARD"
+	if dir == compat.Forward {
+		name = "FORWARD"
+	}
+	switch {
+	case len(rules) == 0:
+		fmt.Fprintf(doc, "- %s %s: compatible.\n", layer, name)
+	case w == nil:
+		fmt.Fprintf(doc, "- %s %s: %s — no message shows it: %s.\n", layer, name, strings.Join(rules, ", "), why)
+	default:
+		fmt.Fprintf(doc, "- %s %s: %s\n\n  ```\n  %s\n  ```\n\n", layer, name, strings.Join(rules, ", "), strings.ReplaceAll(w.String(), "\n", "\n  "))
+	}
+}
+
+// checkWitnessesDoc compares docs/witnesses.md with got, or writes it
+// with -witness.update.
+func checkWitnessesDoc(t *testing.T, got string) {
+	t.Helper()
+	const path = "../docs/witnesses.md"
+	if *updateWitnesses {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v: write it with go test ./witness -run TestDirectionsWitnessed -witness.update", err)
+	}
+	if string(want) != got {
+		t.Errorf("docs/witnesses.md is not what the tool finds: run go test ./witness -run TestDirectionsWitnessed -witness.update and review the diff")
 	}
 }
 

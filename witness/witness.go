@@ -24,6 +24,7 @@ package witness
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -173,7 +174,7 @@ func check(m protoreflect.Message, reader protoreflect.MessageDescriptor, layer 
 	if err != nil {
 		return nil
 	}
-	w.Written = string(written)
+	w.Written = compact(written)
 	r := dynamicpb.NewMessage(reader)
 	switch layer {
 	case Wire:
@@ -195,7 +196,7 @@ func check(m protoreflect.Message, reader protoreflect.MessageDescriptor, layer 
 		}
 	}
 	if read, err := (protojson.MarshalOptions{}).Marshal(r); err == nil {
-		w.Read = string(read)
+		w.Read = compact(read)
 	} else {
 		w.Read = "(" + err.Error() + ")"
 	}
@@ -439,7 +440,7 @@ func showElem(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
 	switch {
 	case f.Message() != nil:
 		if b, err := (protojson.MarshalOptions{}).Marshal(v.Message().Interface()); err == nil {
-			return string(b)
+			return compact(b)
 		}
 		return "a message"
 	case f.Kind() == protoreflect.EnumKind:
@@ -453,6 +454,17 @@ func showElem(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
 		return "0x" + hex.EncodeToString(v.Bytes())
 	}
 	return scalar(f, v)
+}
+
+// compact removes the insignificant white space protojson inserts at
+// random (it varies between builds), so that a witness reads the same
+// every time.
+func compact(b []byte) string {
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return string(b)
+	}
+	return out.String()
 }
 
 // isZero reports whether v is the zero value of f's type (which implicit
