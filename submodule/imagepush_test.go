@@ -18,7 +18,8 @@ import (
 // sources is published like a source push: the stack's tree holds the
 // sources at their import paths, byte for byte; the imports
 // (google/protobuf/cpp_features.proto) are not published. A module
-// pushed as an image without sources has nothing to publish.
+// pushed as an image without sources is published as that image, at
+// images/<module>.binpb, byte for byte what the registry stores.
 func TestPublishImagePush(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, true)
@@ -54,7 +55,7 @@ func TestPublishImagePush(t *testing.T) {
 	e.publish(2)
 	repo := submodule.RepoPath(e.cfg.Dir, "go")
 	got := strings.Join(lines(e.git(t.TempDir(), "--git-dir", repo, "ls-tree", "-r", "--name-only", "main")), " ")
-	if want := "README.md acme/billing/v1/invoice.proto acme/options/v1/options.proto buf.gen.yaml pbregistry.lock"; got != want {
+	if want := "README.md acme/billing/v1/invoice.proto acme/options/v1/options.proto buf.gen.yaml images/acme/bare.binpb pbregistry.lock"; got != want {
 		t.Errorf("files = %q, want %q", got, want)
 	}
 	for p, want := range sources {
@@ -62,7 +63,14 @@ func TestPublishImagePush(t *testing.T) {
 			t.Errorf("%s differs from the pushed source:\n%s", p, got)
 		}
 	}
-	if lock := e.git(t.TempDir(), "--git-dir", repo, "show", "main:pbregistry.lock"); strings.Contains(lock, "acme/bare") {
-		t.Errorf("the lock names acme/bare, pushed without sources:\n%s", lock)
+	if lock := e.git(t.TempDir(), "--git-dir", repo, "show", "main:pbregistry.lock"); !strings.Contains(lock, "acme/bare") {
+		t.Errorf("the lock does not name acme/bare, pushed without sources:\n%s", lock)
+	}
+	stored, err := e.store.GetDescriptorSet(ctx, "acme/bare", registry.LatestVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.git(t.TempDir(), "--git-dir", repo, "show", "main:"+submodule.ImagePath("acme/bare")); got != string(stored) {
+		t.Errorf("%s is not the stored descriptor set (%d bytes, want %d)", submodule.ImagePath("acme/bare"), len(got), len(stored))
 	}
 }

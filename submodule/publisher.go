@@ -532,7 +532,46 @@ func (p *Publisher) addModule(ctx context.Context, t Tree, s *Stack, m LockModul
 		}
 		n++
 	}
+	if n == 0 && !hasProtoSources(files) && hasInputInStack(&fds, s) {
+		// A version pushed as an image without its sources: publish the
+		// image, which buf generate and protoc (--descriptor_set_in)
+		// take as input, rather than nothing.
+		p := ImagePath(m.Name)
+		if s.Prefix != "" {
+			p = s.Prefix + "/" + p
+		}
+		if err := t.Add(p, raw); err != nil {
+			return 0, err
+		}
+		n++
+	}
 	return n, nil
+}
+
+// ImagePath is where a stack's tree holds the image of a module version
+// pushed without its .proto sources: images/<module>.binpb.
+func ImagePath(module string) string { return "images/" + module + ".binpb" }
+
+// hasProtoSources reports whether a version's stored files hold .proto
+// sources.
+func hasProtoSources(files []registry.File) bool {
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, ".proto") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasInputInStack reports whether an image has a file of a package the
+// stack takes, other than the well-known types.
+func hasInputInStack(fds *descriptorpb.FileDescriptorSet, s *Stack) bool {
+	for _, fd := range fds.GetFile() {
+		if !strings.HasPrefix(fd.GetName(), "google/protobuf/") && s.HasPackage(fd.GetPackage()) {
+			return true
+		}
+	}
+	return false
 }
 
 // repackEvery returns the publications between repacks, 0 for never.
