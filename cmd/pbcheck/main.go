@@ -8,6 +8,7 @@
 //	pbcheck stacks ls                            list the stacks' git repositories
 //	pbcheck submodule add <stack> [path]         vendor a stack as a git submodule
 //	pbcheck rules                                list the breaking rules and categories
+//	pbcheck import confluent --from URL          copy a Confluent schema registry, keeping schema ids
 //
 // Exit codes: 0 when clean, 100 when there are findings (or a push is
 // rejected), 1 on usage, configuration or compile errors.
@@ -60,6 +61,7 @@ func commands() []command {
 		{"stacks", "list the stacks' git repositories: clone URLs, latest publication", runStacks},
 		{"submodule", "add a stack's repository as a git submodule (or print the command)", runSubmodule},
 		{"rules", "list breaking rules and categories", runRules},
+		{"import", "import confluent: copy a Confluent schema registry, keeping ids", runImport},
 	}
 }
 
