@@ -303,7 +303,11 @@ func (imp *importer) subjectLine(plan *importPlan, subject string) {
 	if imp.progress != nil {
 		fmt.Fprint(imp.progress, "\r\x1b[K")
 	}
-	fmt.Fprintf(imp.out, "%s: %s: %s\n", subject, count(total, "version"), strings.Join(parts, ", "))
+	note := ""
+	if n := plan.nodes[importKey{subject, 1}]; n != nil && n.neededBy != "" {
+		note = " [imported as a reference of " + n.neededBy + "]"
+	}
+	fmt.Fprintf(imp.out, "%s: %s: %s%s\n", subject, count(total, "version"), strings.Join(parts, ", "), note)
 }
 
 // summary prints the refused versions and the counts.
