@@ -65,10 +65,10 @@ type sourceVersion struct {
 }
 
 const (
-	moneyV1 = "syntax = \"proto3\";\npackage acme.common.v1;\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n"
-	moneyV2 = "syntax = \"proto3\";\npackage acme.common.v1;\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n  int32 nanos = 3;\n}\n"
-	orderV1 = "syntax = \"proto3\";\npackage acme.orders.v1;\nimport \"acme/common/v1/money.proto\";\nmessage Order {\n  string id = 1;\n  acme.common.v1.Money total = 2;\n}\n"
-	orderV2 = "syntax = \"proto3\";\npackage acme.orders.v1;\nimport \"acme/common/v1/money.proto\";\nmessage Order {\n  string id = 1;\n  acme.common.v1.Money total = 2;\n  string customer_id = 3;\n}\n"
+	moneyV1  = "syntax = \"proto3\";\npackage acme.common.v1;\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n"
+	moneyV2  = "syntax = \"proto3\";\npackage acme.common.v1;\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n  int32 nanos = 3;\n}\n"
+	orderV1  = "syntax = \"proto3\";\npackage acme.orders.v1;\nimport \"acme/common/v1/money.proto\";\nmessage Order {\n  string id = 1;\n  acme.common.v1.Money total = 2;\n}\n"
+	orderV2  = "syntax = \"proto3\";\npackage acme.orders.v1;\nimport \"acme/common/v1/money.proto\";\nmessage Order {\n  string id = 1;\n  acme.common.v1.Money total = 2;\n  string customer_id = 3;\n}\n"
 	refundV1 = "syntax = \"proto3\";\npackage acme.refunds.v1;\nimport \"acme/orders/v1/order.proto\";\nmessage Refund {\n  acme.orders.v1.Order order = 1;\n}\n"
 	otherV1  = "syntax = \"proto3\";\npackage acme.other.v1;\nmessage Other {\n  string id = 1;\n}\n"
 )
@@ -250,9 +250,15 @@ func TestImportResumes(t *testing.T) {
 
 // recorded serves the recorded Confluent response set of dir: GET path p
 // answers the file dir/p.json, anything else Confluent's 404.
+// Requests without basic auth importer:secret get Confluent's 401.
 func recorded(dir string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+		if user, password, ok := r.BasicAuth(); !ok || user != "importer" || password != "secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error_code":40101,"message":"Unauthorized"}`)
+			return
+		}
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))+".json"))
 		if r.Method != http.MethodGet || err != nil || strings.Contains(r.URL.Path, "..") {
 			w.WriteHeader(http.StatusNotFound)
@@ -271,21 +277,33 @@ func TestImportRecorded(t *testing.T) {
 	src := httptest.NewServer(recorded(testdata))
 	defer src.Close()
 	dst := startRegistry(t)
-	// The target holds a different json-value already: never overwritten.
 	dir := t.TempDir()
 
-	checkRun(t, dir, []string{"import", "confluent", "--from", src.URL, "--registry", dst}, exitFindings, []string{
+	checkRun(t, dir, []string{"import", "confluent", "--from", src.URL, "--registry", dst}, exitError,
+		[]string{"list the source's subjects", "error 40101 (HTTP 401): Unauthorized"}, []string{"summary"})
+
+	from := []string{"import", "confluent", "--from", src.URL, "--from-user", "importer", "--from-password", "secret", "--registry", dst}
+	checkRun(t, dir, from, exitFindings, []string{
 		"common-money: 1 version: 1 imported\n",
+		"gaps-value: 2 versions: 1 imported, 1 refused\n",
+		"  gaps-value version 3 (id 22): version 3 follows version 1 in the source: pbregistry numbers a subject's versions without gaps",
 		"orders-value: 2 versions: 2 imported\n",
 		"legacy-avro: 1 version: 1 refused\n",
-		"refused (3):\n",
+		"refused (4):\n",
 		"  legacy-avro version 1 (id 5): schemaType AVRO: pbregistry stores PROTOBUF schemas only\n",
 		"  json-value version 1 (id 10): schemaType JSON: pbregistry stores PROTOBUF schemas only\n",
 		"  broken-value version 1 (id 9): invalid schema (does not compile, or a bad reference): ",
 		"Unknown",
-		"summary: 5 subjects, 6 versions: 3 imported, 0 skipped, 3 refused; 3 ids kept",
+		"summary: 6 subjects, 8 versions: 4 imported, 0 skipped, 4 refused; 4 ids kept",
 	}, nil)
-	checkSameSubjects(t, src.URL, dst, []string{"common-money", "orders-value"})
+	// Run again: the refusals are the same, and what was imported is skipped.
+	checkRun(t, dir, from, exitFindings, []string{"refused (4):\n",
+		"summary: 6 subjects, 8 versions: 0 imported, 4 skipped, 4 refused; 4 ids kept"}, nil)
+	// (net/http sends the URL's user and password as basic auth.)
+	checkSameSubjects(t, strings.Replace(src.URL, "://", "://importer:secret@", 1), dst, []string{"common-money", "orders-value"})
+	if got := snapshot(t, dst, []string{"gaps-value"}); len(got["gaps-value"]) != 1 || got["gaps-value"][0].ID != 20 {
+		t.Errorf("target gaps-value: %+v, want version 1 with id 20 only", got)
+	}
 	for _, s := range []string{"legacy-avro", "json-value", "broken-value"} {
 		if status, _ := csrCall(t, http.MethodGet, dst+"/subjects/"+s+"/versions", nil); status != http.StatusNotFound {
 			t.Errorf("refused subject %s is in the target: %d", s, status)
