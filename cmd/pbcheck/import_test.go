@@ -310,3 +310,25 @@ func TestImportRecorded(t *testing.T) {
 		}
 	}
 }
+
+func TestImportUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import"}, exitError, "want 'pbcheck import confluent --from URL'"},
+		{[]string{"import", "avro"}, exitError, "confluent is the one source"},
+		{[]string{"import", "confluent", "--registry", "http://127.0.0.1:1"}, exitError, "no source: pass --from URL"},
+		{[]string{"import", "confluent", "--from", "http://127.0.0.1:1", "--registry", ""}, exitError, "no registry: pass --registry URL"},
+		{[]string{"import", "confluent", "--from", "http://127.0.0.1:1", "--registry", "http://127.0.0.1:1", "--subjects", "[a"}, exitError, `--subjects "[a"`},
+		{[]string{"import", "confluent", "--from", "http://127.0.0.1:1", "--registry", "http://127.0.0.1:1", "extra"}, exitError, "unexpected arguments: extra"},
+		{[]string{"import", "confluent", "--help"}, exitOK, "-from-password string"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Setenv(envRegistryURL, "")
+			checkRun(t, dir, tc.args, tc.code, []string{tc.want}, nil)
+		})
+	}
+}
