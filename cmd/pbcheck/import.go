@@ -315,7 +315,7 @@ func (imp *importer) summary(plan *importPlan, interrupted bool) {
 	if len(imp.refused) > 0 {
 		fmt.Fprintf(imp.out, "refused (%d):\n", len(imp.refused))
 		for _, r := range imp.refused {
-			fmt.Fprintf(imp.out, "  %s\n", r)
+			fmt.Fprintf(imp.out, "  %s\n", strings.ReplaceAll(strings.TrimSpace(r), "\n", "\n    "))
 		}
 	}
 	counts := map[string]int{}

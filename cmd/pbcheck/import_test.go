@@ -293,7 +293,7 @@ func TestImportRecorded(t *testing.T) {
 		"  legacy-avro version 1 (id 5): schemaType AVRO: pbregistry stores PROTOBUF schemas only\n",
 		"  json-value version 1 (id 10): schemaType JSON: pbregistry stores PROTOBUF schemas only\n",
 		"  broken-value version 1 (id 9): invalid schema (does not compile, or a bad reference): ",
-		"Unknown",
+		"\n    broken-value.proto:5:3: field acme.broken.v1.Broken.thing: unknown type Unknown\n",
 		"summary: 6 subjects, 8 versions: 4 imported, 0 skipped, 4 refused; 4 ids kept",
 	}, nil)
 	// Run again: the refusals are the same, and what was imported is skipped.
