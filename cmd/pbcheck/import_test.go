@@ -81,7 +81,7 @@ var sourceVersions = []sourceVersion{
 	{"orders-value", 205, 1, orderV1, []csrReference{{"acme/common/v1/money.proto", "money", 1}}},
 	{"money", 150, 2, moneyV2, nil},
 	{"orders-value", 300, 2, orderV2, []csrReference{{"acme/common/v1/money.proto", "money", 2}}},
-	{"money-copy", 101, 1, moneyV1, nil},
+	{copySubject, 101, 1, moneyV1, nil},
 	{"refunds-value", 42, 1, refundV1, []csrReference{{"acme/orders/v1/order.proto", "orders-value", 2}, {"acme/common/v1/money.proto", "money", 2}}},
 }
 
@@ -92,7 +92,7 @@ func startSource(t *testing.T) string {
 	src := startRegistry(t)
 	mustCall(t, http.MethodPut, src+"/mode", map[string]string{"mode": "IMPORT"})
 	for _, v := range sourceVersions {
-		data := mustCall(t, http.MethodPost, src+"/subjects/"+v.subject+"/versions", map[string]any{
+		data := mustCall(t, http.MethodPost, src+"/subjects/"+url.PathEscape(v.subject)+"/versions", map[string]any{
 			"schema": v.schema, "schemaType": "PROTOBUF", "references": v.refs, "id": v.id, "version": v.version,
 		})
 		if !strings.Contains(string(data), `"id":`) {
@@ -135,13 +135,17 @@ func checkSameSubjects(t *testing.T, src, dst string, subjects []string) {
 		t.Errorf("after the import the target holds\n%+v\nwant (the source)\n%+v", got, want)
 	}
 	for _, s := range subjects {
-		if status, body := csrCall(t, http.MethodGet, dst+"/mode/"+s+"?defaultToGlobal=false", nil); status != http.StatusNotFound || !strings.Contains(string(body), "40409") {
+		if status, body := csrCall(t, http.MethodGet, dst+"/mode/"+url.PathEscape(s)+"?defaultToGlobal=false", nil); status != http.StatusNotFound || !strings.Contains(string(body), "40409") {
 			t.Errorf("target subject %s has a mode of its own after the import: %d %s", s, status, body)
 		}
 	}
 }
 
-var sourceSubjects = []string{"money", "money-copy", "orders-value", "refunds-value"}
+var sourceSubjects = []string{"money", copySubject, "orders-value", "refunds-value"}
+
+// copySubject is a subject named as Confluent's serializers name the
+// subjects of referenced files, with a / and an uppercase letter.
+const copySubject = "Acme/common/v1/money.proto"
 
 func TestImportFromPbregistry(t *testing.T) {
 	src := startSource(t)
@@ -186,19 +190,19 @@ func TestImportFromPbregistry(t *testing.T) {
 	// --subjects brings the referenced subjects along.
 	dst2 := startRegistry(t)
 	checkRun(t, dir, []string{"import", "confluent", "--from", src, "--registry", dst2, "--subjects", "refunds-*"}, exitOK,
-		[]string{"summary: 3 subjects, 5 versions: 5 imported", "[imported as a reference of"}, []string{"money-copy"})
+		[]string{"summary: 3 subjects, 5 versions: 5 imported", "[imported as a reference of"}, []string{copySubject})
 	checkSameSubjects(t, src, dst2, []string{"money", "orders-value", "refunds-value"})
 
 	// A target holding another schema under a subject version: reported,
 	// never overwritten.
 	dst3 := startRegistry(t)
-	mustCall(t, http.MethodPost, dst3+"/subjects/money-copy/versions", map[string]any{"schema": otherV1, "schemaType": "PROTOBUF"})
-	held := snapshot(t, dst3, []string{"money-copy"})
-	checkRun(t, dir, []string{"import", "confluent", "--from", src, "--registry", dst3, "--subjects", "money-copy"}, exitFindings, []string{
-		"money-copy version 1 (id 101): conflict: the target holds money-copy version 1 already, with id 1 instead of 101, another schema text; not overwritten",
+	mustCall(t, http.MethodPost, dst3+"/subjects/"+url.PathEscape(copySubject)+"/versions", map[string]any{"schema": otherV1, "schemaType": "PROTOBUF"})
+	held := snapshot(t, dst3, []string{copySubject})
+	checkRun(t, dir, []string{"import", "confluent", "--from", src, "--registry", dst3, "--subjects", "Acme/*/v1/*.proto"}, exitFindings, []string{
+		copySubject + " version 1 (id 101): conflict: the target holds " + copySubject + " version 1 already, with id 1 instead of 101, another schema text; not overwritten",
 		"summary: 1 subject, 1 version: 0 imported, 0 skipped, 1 refused; 0 ids kept",
 	}, nil)
-	if got := snapshot(t, dst3, []string{"money-copy"}); !reflect.DeepEqual(got, held) {
+	if got := snapshot(t, dst3, []string{copySubject}); !reflect.DeepEqual(got, held) {
 		t.Errorf("the conflicting version changed: %+v, was %+v", got, held)
 	}
 }
@@ -238,7 +242,7 @@ func TestImportResumes(t *testing.T) {
 	}, nil)
 	// The interrupted run gave the subjects it touched their mode back.
 	for _, s := range sourceSubjects {
-		if status, body := csrCall(t, http.MethodGet, dst+"/mode/"+s+"?defaultToGlobal=false", nil); status != http.StatusNotFound {
+		if status, body := csrCall(t, http.MethodGet, dst+"/mode/"+url.PathEscape(s)+"?defaultToGlobal=false", nil); status != http.StatusNotFound {
 			t.Errorf("target subject %s left with a mode of its own: %d %s", s, status, body)
 		}
 	}
