@@ -207,16 +207,19 @@ func TestImportFromPbregistry(t *testing.T) {
 	}
 }
 
-// failAfter passes requests to next until n registrations went through,
-// then answers every registration 503, as a registry going down would.
+// failAfter passes requests to next until n registrations (with all,
+// n requests of any kind) went through, then answers them 503, as a
+// registry going down would.
 type failAfter struct {
 	next http.Handler
 	n    int64
+	all  bool
 	seen atomic.Int64
 }
 
 func (f *failAfter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/versions") && f.seen.Add(1) > f.n {
+	counted := f.all || r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/versions")
+	if counted && f.seen.Add(1) > f.n {
 		w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `{"error_code":50003,"message":"unavailable"}`)
@@ -245,6 +248,20 @@ func TestImportResumes(t *testing.T) {
 		if status, body := csrCall(t, http.MethodGet, dst+"/mode/"+url.PathEscape(s)+"?defaultToGlobal=false", nil); status != http.StatusNotFound {
 			t.Errorf("target subject %s left with a mode of its own: %d %s", s, status, body)
 		}
+	}
+
+	// A source failing while it is read: nothing more is changed.
+	source, err := url.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flakySource := httptest.NewServer(&failAfter{next: httputil.NewSingleHostReverseProxy(source), n: 4, all: true})
+	defer flakySource.Close()
+	before := snapshot(t, dst, sourceSubjects[:1])
+	checkRun(t, dir, []string{"import", "confluent", "--from", flakySource.URL, "--registry", dst}, exitError,
+		[]string{"read source subject", "error 50003"}, []string{"summary"})
+	if got := snapshot(t, dst, sourceSubjects[:1]); !reflect.DeepEqual(got, before) {
+		t.Errorf("a failed read of the source changed the target: %+v, was %+v", got, before)
 	}
 
 	checkRun(t, dir, []string{"import", "confluent", "--from", src, "--registry", dst}, exitOK,
