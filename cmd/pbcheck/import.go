@@ -196,7 +196,10 @@ func (imp *importer) importOne(ctx context.Context, plan *importPlan, k importKe
 	id, err := imp.dst.register(ctx, sc)
 	if err != nil {
 		var ce *csrError
-		if errors.As(err, &ce) && ce.Code != 0 && ce.Status/100 == 4 && ce.Status != 401 && ce.Status != 403 && ce.Status != 429 {
+		// A 4xx about the schema refuses it; auth, a wrong URL and rate
+		// limits stop the import.
+		if errors.As(err, &ce) && (ce.Code != 0 || ce.Status == 413) && ce.Status/100 == 4 &&
+			ce.Status != 401 && ce.Status != 403 && ce.Status != 404 && ce.Status != 429 {
 			return statusRefused, registerRefusal(ce), nil
 		}
 		return "", "", fmt.Errorf("register: %w", err)
