@@ -17,6 +17,7 @@ import (
 	"github.com/pbregistry/pbregistry/registry/protocompile"
 	"github.com/pbregistry/pbregistry/server/blobcache"
 	"github.com/pbregistry/pbregistry/server/confluent"
+	"github.com/pbregistry/pbregistry/server/ui"
 )
 
 // Options configure a Server.
@@ -106,6 +107,7 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 //	GET /modules/{module}/versions/{n|latest}/image.binpb   a version's FileDescriptorSet
 //	GET /dbt/{module}/{n|latest}.tar.gz?dialect=…          a version's dbt project (gzip'd tar)
 //	/git/{stack}.git/*                 the stacks' repositories, read-only smart HTTP (Options.Git)
+//	/ui/                               the web UI (package ui); GET / redirects there
 //	/subjects, /schemas/, /config, /mode, /compatibility/   Confluent's Schema Registry API (Config.Confluent)
 //
 // Every request but the health checks is first rate limited (429 +
@@ -135,6 +137,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/git/", s.git)
 	}
 	s.mountConfluent(mux)
+	mux.Handle(ui.Prefix, ui.New(ui.Options{Service: s.service, Auth: s.auth, Logger: s.logger,
+		Image: http.HandlerFunc(s.downloadImage), Dbt: http.HandlerFunc(s.downloadDbt)}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, ui.Prefix, http.StatusFound)
+	})
 	return s.admission(mux)
 }
 
