@@ -81,7 +81,11 @@ func start(t *testing.T, anonymous bool) *registry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(&auth.TokensFile{Entries: []auth.Entry{re, pe}}, auth.Options{AnonymousRead: anonymous})
+	admin, ae, err := auth.CreateToken("admin"+hostile, []string{"admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := auth.New(&auth.TokensFile{Entries: []auth.Entry{re, pe, ae}}, auth.Options{AnonymousRead: anonymous})
 	ts := httptest.NewServer(server.New(server.Options{Store: store, Auth: a}).Handler())
 	t.Cleanup(ts.Close)
 	reg := &registry{url: ts.URL, reader: reader, pusher: pusher}
@@ -98,6 +102,14 @@ func start(t *testing.T, anonymous bool) *registry {
 		if _, err := c.Push(context.Background(), req); err != nil {
 			t.Fatalf("push %d: %v", i+1, err)
 		}
+	}
+	// An admin whose name is hostile overrides InvoicePaid's level and
+	// rules, so that the subject page shows who.
+	set := connect.NewRequest(&v1.SetSubjectConfigRequest{Module: "acme/billing", Message: "acme.billing.v1.InvoicePaid",
+		Compatibility: &v1.Compatibility{Level: v1.CompatibilityLevel_COMPATIBILITY_LEVEL_BACKWARD, Except: []string{"FIELD_SAME_JSON_NAME"}}})
+	set.Header().Set("Authorization", "Bearer "+admin)
+	if _, err := c.SetSubjectConfig(context.Background(), set); err != nil {
+		t.Fatalf("set subject config: %v", err)
 	}
 	return reg
 }
@@ -209,6 +221,57 @@ func TestHostileStringsInert(t *testing.T) {
 		}
 	}
 	inert(t, "module page", body)
+
+	_, body, _ = get(t, http.DefaultClient, reg.url+"/ui/subject?m=acme/billing&s=acme.billing.v1.InvoicePaid")
+	for _, want := range []string{"set by admin&#34;&gt;&lt;script&gt;", "BACKWARD", "FIELD_SAME_JSON_NAME", "pushed level: FULL_TRANSITIVE"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("subject page lacks %q\n%s", want, body)
+		}
+	}
+	inert(t, "subject page", body)
+}
+
+// TestModulesPaginated pushes more modules than one page holds and walks
+// the pages.
+func TestModulesPaginated(t *testing.T) {
+	reg := start(t, true)
+	c := pbregistryv1connect.NewRegistryServiceClient(http.DefaultClient, reg.url)
+	for i := range 50 {
+		name := fmt.Sprintf("acme/m%03d", i)
+		req := connect.NewRequest(&v1.PushRequest{Files: []*v1.File{
+			{Path: "pbregistry.yaml", Content: []byte("version: v1\nmodule: " + name + "\n")},
+			{Path: "acme/m/v1/m.proto", Content: []byte("syntax = \"proto3\";\npackage acme.m.v1;\nmessage M { string id = 1; }\n")},
+		}})
+		req.Header().Set("Authorization", "Bearer "+reg.pusher)
+		if _, err := c.Push(context.Background(), req); err != nil {
+			t.Fatalf("push %s: %v", name, err)
+		}
+	}
+	seen := map[string]bool{}
+	next := "/ui/"
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("more pages than 51 modules need")
+		}
+		code, body, _ := get(t, http.DefaultClient, reg.url+next)
+		if code != 200 {
+			t.Fatalf("GET %s: %d", next, code)
+		}
+		for _, m := range regexp.MustCompile(`<tr><td><a href="/ui/module\?m=([^"]+)">`).FindAllStringSubmatch(body, -1) {
+			name, _ := url.QueryUnescape(m[1])
+			if seen[name] {
+				t.Errorf("%s listed twice", name)
+			}
+			seen[name] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`<a href="(/ui/\?page=[^"]+)">Next page</a>`).FindStringSubmatch(body); m != nil {
+			next = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if len(seen) != 51 || !seen["acme/billing"] || !seen["acme/m049"] {
+		t.Errorf("listed %d modules, want 51: %v", len(seen), seen)
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {
