@@ -52,6 +52,8 @@ type sources struct {
 	// ctx is the context of the compile under way: the resolver stops
 	// serving files once it is done.
 	ctx context.Context
+	// noSourceInfo compiles without source info (Options.DeferSourceInfo).
+	noSourceInfo bool
 }
 
 // compile compiles the targets and returns the image: targets are input
@@ -210,11 +212,15 @@ func (s *sources) run(ctx context.Context, paths []string, sym *linker.Symbols) 
 		dmu.Unlock()
 		return nil // keep going: report every error
 	}, nil)
+	mode := protocompile.SourceInfoStandard
+	if s.noSourceInfo {
+		mode = protocompile.SourceInfoNone
+	}
 	c := protocompile.Compiler{
 		Resolver:       protocompile.WithStandardImports(protocompile.ResolverFunc(s.find)),
 		MaxParallelism: runtime.GOMAXPROCS(0),
 		Reporter:       rep,
-		SourceInfoMode: protocompile.SourceInfoStandard,
+		SourceInfoMode: mode,
 		Symbols:        sym,
 	}
 	defer func() {

@@ -57,6 +57,7 @@ type breakingFlags struct {
 	againstRegistry   bool
 	history           string
 	historyBudget     time.Duration
+	eagerSourceInfo   bool
 	client            clientFlags
 }
 
@@ -77,6 +78,7 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	fs.BoolVar(&f.againstRegistry, "against-registry", false, "check against the registry (same as --against registry)")
 	fs.StringVar(&f.history, "history", "", "with a git --against: replay the last N commits of its history (or all) into the subjects' ledger")
 	fs.DurationVar(&f.historyBudget, "history-budget", history.DefaultBudget, "the time --history may take")
+	f.registerPerformance(fs)
 	f.client.register(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -129,29 +131,53 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		return exitError, err
 	}
 
-	// Change policies (pbregistry.yaml's and the built-in ones) join the
-	// compatibility findings.
-	set, pctx, err := policiesOf(current.Config, false)
-	if err != nil {
-		return exitError, err
+	aware := subjectAware(current, against) || f.history != ""
+	if aware {
+		// A side without subjects was compiled without source info; the
+		// subject-aware check reads the whole schema as a push does.
+		for _, in := range []*input.Input{current, against} {
+			if err := in.LoadSourceInfo(ctx, nil); err != nil {
+				return exitError, err
+			}
+		}
 	}
-	changes, err := set.Changes(ctx, against.Image, current.Image, pctx)
-	if err != nil {
-		return exitError, err
-	}
-	var findings []compat.Finding
-	if subjectAware(current, against) || f.history != "" {
-		subjectFindings, baseline, err := checkSubjectAware(ctx, e, current, against, f, level, commits)
+	check := func() ([]compat.Finding, error) {
+		// Change policies (pbregistry.yaml's and the built-in ones) join
+		// the compatibility findings.
+		set, pctx, err := policiesOf(current.Config, false)
 		if err != nil {
+			return nil, err
+		}
+		changes, err := set.Changes(ctx, against.Image, current.Image, pctx)
+		if err != nil {
+			return nil, err
+		}
+		if aware {
+			subjectFindings, baseline, err := checkSubjectAware(ctx, e, current, against, f, level, commits)
+			if err != nil {
+				return nil, err
+			}
+			return compat.Sort(foldedForReport(subjectFindings, changes, baseline)), nil
+		}
+		findings, err := checkModules(current, against, f, level)
+		if err != nil {
+			return nil, err
+		}
+		return compat.Sort(append(findings, changes...)), nil
+	}
+	findings, err := check()
+	if err != nil {
+		return exitError, err
+	}
+	if loaded, err := loadFindingsSourceInfo(ctx, current, against, findings); err != nil {
+		return exitError, err
+	} else if loaded {
+		// The same findings, now located.
+		if findings, err = check(); err != nil {
 			return exitError, err
 		}
-		findings = foldedForReport(subjectFindings, changes, baseline)
-	} else if findings, err = checkModules(current, against, f, level); err != nil {
-		return exitError, err
-	} else {
-		findings = append(findings, changes...)
 	}
-	return writeFindings(e, format, compat.Sort(findings), current.Image)
+	return writeFindings(e, format, findings, current.Image)
 }
 
 // loadPair loads the input and the against input concurrently, then applies
@@ -162,12 +188,13 @@ func loadPair(ctx context.Context, e *env, ref string, f breakingFlags) (current
 		var err error
 		current, err = input.Load(gctx, ref, input.Options{
 			Config: f.config, Paths: f.paths, ExcludePaths: f.excludes, Stdin: e.stdin,
+			DeferSourceInfo: f.deferSourceInfo,
 		})
 		return err
 	})
 	g.Go(func() error {
 		var err error
-		against, err = input.Load(gctx, f.against, input.Options{Config: f.againstConfig, Stdin: e.stdin})
+		against, err = input.Load(gctx, f.against, input.Options{Config: f.againstConfig, Stdin: e.stdin, DeferSourceInfo: f.deferSourceInfo})
 		if err != nil {
 			return fmt.Errorf("against %s: %w", f.against, err)
 		}

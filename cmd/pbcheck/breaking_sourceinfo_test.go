@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pbcheck breaking compiles inputs without source info and loads it only
+// for the files with findings (deferSourceInfo, loadFindingsSourceInfo):
+// every rule fixture of testdata/breaking must give the same output, in
+// every format that prints locations, as with --eager-source-info, which
+// compiles every file with source info up front.
+func TestDeferredSourceInfoSameFindings(t *testing.T) {
+	fixtures, err := filepath.Glob("../../testdata/breaking/*/current")
+	if err != nil || len(fixtures) == 0 {
+		t.Fatalf("no fixtures under testdata/breaking: %v", err)
+	}
+	located := 0
+	for _, cur := range fixtures {
+		dir := filepath.Dir(cur)
+		name := filepath.Base(dir)
+		for _, format := range []string{"text", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				args := []string{"breaking", "current", "--against", "previous", "--error-format", format}
+				lazyCode, lazyOut, lazyErr := pbcheck(t, dir, nil, args...)
+				eagerCode, eagerOut, eagerErr := pbcheck(t, dir, nil, append(args, "--eager-source-info")...)
+				if lazyCode != eagerCode || lazyOut != eagerOut || lazyErr != eagerErr {
+					t.Fatalf("deferred source info changes the result:\n--- deferred (exit %d)\n%s%s\n--- eager (exit %d)\n%s%s", lazyCode, lazyOut, lazyErr, eagerCode, eagerOut, eagerErr)
+				}
+				if format == "text" {
+					for _, line := range strings.Split(lazyOut, "\n") {
+						if line != "" && !strings.Contains(line, ":1:1:") {
+							located++
+							break
+						}
+					}
+				}
+			})
+		}
+	}
+	// The comparison means something only if findings are located past
+	// the first column of the first line: that is what source info gives.
+	if located < len(fixtures)/2 {
+		t.Errorf("only %d of %d fixtures have a finding located past 1:1: the fixtures no longer test source info", located, len(fixtures))
+	}
+}
+
+// The same against a git ref, the case where both sides are compiled
+// from a repository: a field's type changes in a file that another file
+// imports, so findings are in one file and the other needs no source info.
+func TestDeferredSourceInfoGitRef(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"acme/v1/invoice.proto": invoiceV1,
+		"acme/v1/order.proto":   "syntax = \"proto3\";\npackage acme.billing.v1;\nimport \"acme/v1/invoice.proto\";\n// An order.\nmessage Order {\n  Invoice invoice = 1;\n  string id = 2;\n}\n",
+	})
+	gitIn(t, dir, "init", "-q", "-b", "main")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "v1")
+	writeTree(t, dir, map[string]string{"acme/v1/invoice.proto": invoiceV2})
+	if err := os.WriteFile(filepath.Join(dir, "acme/v1/order.proto"), []byte("syntax = \"proto3\";\npackage acme.billing.v1;\nimport \"acme/v1/invoice.proto\";\n// An order, moved down.\n\nmessage Order {\n  Invoice invoice = 1;\n  int32 id = 2;\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		args := []string{"breaking", ".", "--against", ".git#branch=main", "--error-format", format}
+		lazyCode, lazyOut, _ := pbcheck(t, dir, nil, args...)
+		eagerCode, eagerOut, _ := pbcheck(t, dir, nil, append(args, "--eager-source-info")...)
+		if lazyCode != 100 || lazyCode != eagerCode || lazyOut != eagerOut {
+			t.Fatalf("%s: deferred (exit %d):\n%s\neager (exit %d):\n%s", format, lazyCode, lazyOut, eagerCode, eagerOut)
+		}
+		if format == "text" && (!strings.Contains(lazyOut, "acme/v1/order.proto:8:3:") || !strings.Contains(lazyOut, "acme/v1/invoice.proto:")) {
+			t.Errorf("findings are not located by source info:\n%s", lazyOut)
+		}
+	}
+}
