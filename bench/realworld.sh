@@ -29,10 +29,11 @@
 #   git:     TOOL breaking current --against repo/.git#ref=<previous commit>
 #   images:  TOOL breaking current.binpb --against previous.binpb
 #   lint:    buf lint current (STANDARD) / pbcheck lint current (built-ins)
-# Breaking findings must be identical (bench/parity.sh, on dirs and images;
-# the git case is checked against the dirs case's keys). Both tools use
-# their defaults (no buf.yaml: buf's v1 FILE category). It reports median
-# wall time and peak RSS and the ratios pbcheck/buf. The section goes to
+# Every breaking run prints --error-format json; the first run's findings of
+# the two tools must be identical, compared as bench/parity.sh compares them
+# (no extra run). Both tools use their defaults (no buf.yaml: buf's v1 FILE
+# category). It reports median wall time and peak RSS and the ratios
+# pbcheck/buf. The section goes to
 # BENCHMARKS.md between <!-- bench:realworld:begin --> and
 # <!-- bench:realworld:end --> unless --no-write.
 #
@@ -127,66 +128,44 @@ args_of() { # CASE -> the arguments after `breaking`
   esac
 }
 
-# --- parity -----------------------------------------------------------------------
-declare -A identical nfind
-status=0
-for c in $CASES; do
-  case "$c" in
-    dirs|images)
-      read -r -a a <<<"$(args_of "$c")"
-      log "parity ($c): ${a[*]}"
-      if PARITY_OUT="$OUT/rw-parity-$c" BUF="$BUF" PBCHECK="$PBCHECK" "$ROOT/bench/parity.sh" "${a[0]}" "${a[2]}" ${pbflags[@]+"${pbflags[@]}"}; then
-        identical[$c]=yes
-      else
-        identical[$c]=no status=1
-      fi
-      nfind[$c]="$(wc -l <"$OUT/rw-parity-$c/buf.keys" 2>/dev/null || echo '?') / $(wc -l <"$OUT/rw-parity-$c/pbcheck.keys" 2>/dev/null || echo '?')"
-      ;;
-    git)
-      # buf reads a git ref by cloning it; both tools must agree with the
-      # directories case, whose buf keys are the reference.
-      mkdir -p "$OUT/rw-parity-git"
-      read -r -a a <<<"$(args_of git)"
-      for tool in buf pbcheck; do
-        if [ "$tool" = buf ]; then bin="$BUF" extra=(); else bin="$PBCHECK" extra=(${pbflags[@]+"${pbflags[@]}"}); fi
-        run_check "$bin" "$OUT/rw-parity-git/$tool.json" "$OUT/rw-parity-git/$tool.stderr" "${a[@]}" --error-format json ${extra[@]+"${extra[@]}"} >/dev/null ||
-          die "$tool breaking ${a[*]} failed"
-        "$BENCHTOOL" keys "$OUT/rw-parity-git/$tool.json" >"$OUT/rw-parity-git/$tool.keys"
-      done
-      ref="$OUT/rw-parity-dirs/buf.keys"
-      [ -s "$ref" ] || ref="$OUT/rw-parity-git/buf.keys"
-      if diff -q "$ref" "$OUT/rw-parity-git/buf.keys" >/dev/null && diff -q "$ref" "$OUT/rw-parity-git/pbcheck.keys" >/dev/null; then
-        identical[git]=yes
-      else
-        identical[git]=no status=1
-        echo "parity (git): findings differ; see $OUT/rw-parity-git/*.keys" >&2
-      fi
-      nfind[git]="$(wc -l <"$OUT/rw-parity-git/buf.keys") / $(wc -l <"$OUT/rw-parity-git/pbcheck.keys")"
-      ;;
-    lint) ;;
-    *) die "unknown case $c (cases: dirs git images lint)" ;;
-  esac
-done
-
-# --- timing -----------------------------------------------------------------------
+# --- timing and parity ---------------------------------------------------------------
+# Every timed breaking run writes --error-format json; the first run of each
+# tool per case gives the findings compared (so parity costs no extra run).
 res="$OUT/rw-timings"
 rm -rf "$res" && mkdir -p "$res"
+declare -A identical nfind
+status=0
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 for c in $CASES; do
+  case "$c" in dirs|git|images|lint) ;; *) die "unknown case $c (cases: dirs git images lint)" ;; esac
   for i in $(seq 1 "$RUNS"); do
     if [ $((i % 2)) -eq 1 ]; then order="buf pbcheck"; else order="pbcheck buf"; fi
     for tool in $order; do
       if [ "$c" = lint ]; then
         if [ "$tool" = buf ]; then cmd=("$BUF" lint current); else cmd=("$PBCHECK" lint current); fi
-        measure "$res/$c.$tool" "$res/$c.$tool.out" "${cmd[@]}" || die "timing run failed"
       else
         read -r -a a <<<"$(args_of "$c")"
-        if [ "$tool" = buf ]; then cmd=("$BUF" breaking "${a[@]}"); else cmd=("$PBCHECK" breaking "${a[@]}" ${pbflags[@]+"${pbflags[@]}"}); fi
-        measure "$res/$c.$tool" /dev/null "${cmd[@]}" || die "timing run failed"
+        if [ "$tool" = buf ]; then cmd=("$BUF" breaking "${a[@]}" --error-format json); else cmd=("$PBCHECK" breaking "${a[@]}" --error-format json ${pbflags[@]+"${pbflags[@]}"}); fi
       fi
+      out="$res/$c.$tool.out"
+      [ "$i" -eq 1 ] || out=/dev/null
+      measure "$res/$c.$tool" "$out" "${cmd[@]}" || die "$c: ${cmd[*]} failed"
       log "$c run $i/$RUNS $tool: $(tail -n 1 "$res/$c.$tool" | awk '{printf "%s s, %.0f MiB", $1, $2/1024}')"
     done
   done
+  if [ "$c" != lint ]; then
+    for tool in buf pbcheck; do
+      "$BENCHTOOL" keys "$res/$c.$tool.out" >"$res/$c.$tool.keys" || die "$tool's $c output is not JSON lines (see $res/$c.$tool.out)"
+    done
+    nfind[$c]="$(wc -l <"$res/$c.buf.keys") / $(wc -l <"$res/$c.pbcheck.keys")"
+    if diff -u --label buf --label pbcheck "$res/$c.buf.keys" "$res/$c.pbcheck.keys" >"$res/$c.keys.diff"; then
+      identical[$c]=yes
+    else
+      identical[$c]=no status=1
+      echo "parity ($c): findings DIFFER (- only buf, + only pbcheck), first lines:" >&2
+      head -40 "$res/$c.keys.diff" >&2
+    fi
+  fi
 done
 load_end="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 
@@ -207,7 +186,7 @@ for c in $CASES; do
   tr="$(awk -v p="$pm" -v b="$bm" 'BEGIN {if (b > 0) printf "%.3f", p/b; else print "n/a"}')"
   rr="$(awk -v p="$pr" -v b="$br" 'BEGIN {if (b > 0) printf "%.3f", p/b; else print "n/a"}')"
   if [ "$c" = lint ]; then
-    same="— ($(wc -l <"$res/lint.buf.out") / $(wc -l <"$res/lint.pbcheck.out") findings; rule sets differ)"
+    same="— ($(wc -l <"$res/lint.buf.out") / $(wc -l <"$res/lint.pbcheck.out") lines; rule sets differ)"
   else
     same="${identical[$c]} (${nfind[$c]})"
   fi
@@ -240,5 +219,5 @@ if [ "$WRITE" -eq 1 ]; then
     -begin '<!-- bench:realworld:begin -->' -end '<!-- bench:realworld:end -->' -content "$section"
   log "updated $ROOT/BENCHMARKS.md"
 fi
-[ "$status" -eq 0 ] || echo "realworld.sh: findings differ between buf and pbcheck (see $OUT/rw-parity-*)" >&2
+[ "$status" -eq 0 ] || echo "realworld.sh: findings differ between buf and pbcheck (see $res/*.keys.diff)" >&2
 exit "$status"

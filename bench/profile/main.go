@@ -8,7 +8,9 @@
 // -heap is the in-use heap sampled at its peak: a watcher reads the heap
 // size every 50 ms and writes a heap profile each time it grows by 10%
 // past the largest seen, so the file left is the one nearest the peak.
-// It prints the phases' wall times, the peak heap seen, and the number of
+// With -defer-source-info it loads as pbcheck breaking does by default:
+// without source info, then again the files with findings (the check runs
+// twice). It prints the phases' wall times, the peak heap seen, and the number of
 // findings (the compatibility ones and the policies' ones).
 //
 // It is a profiling aid, not a benchmark: bench/realworld.sh times the
@@ -28,6 +30,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pbregistry/pbregistry/compat"
+	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/input"
 	"github.com/pbregistry/pbregistry/policies"
 )
@@ -36,18 +39,19 @@ func main() {
 	cpu := flag.String("cpu", "", "write a CPU profile to this file")
 	allocs := flag.String("allocs", "", "write an allocation profile to this file")
 	heap := flag.String("heap", "", "write the in-use heap near its peak to this file")
+	deferInfo := flag.Bool("defer-source-info", false, "compile without source info and load it for the files with findings, as pbcheck breaking does by default")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: profile [-cpu F] [-allocs F] [-heap F] CURRENT AGAINST")
 		os.Exit(2)
 	}
-	if err := run(*cpu, *allocs, *heap, flag.Arg(0), flag.Arg(1)); err != nil {
+	if err := run(*cpu, *allocs, *heap, *deferInfo, flag.Arg(0), flag.Arg(1)); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cpuPath, allocsPath, heapPath, cur, ag string) error {
+func run(cpuPath, allocsPath, heapPath string, deferInfo bool, cur, ag string) error {
 	if allocsPath != "" {
 		runtime.MemProfileRate = 64 << 10
 	}
@@ -75,8 +79,12 @@ func run(cpuPath, allocsPath, heapPath, cur, ag string) error {
 	start := time.Now()
 	var current, against *input.Input
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { current, err = input.Load(gctx, cur, input.Options{}); return err })
-	g.Go(func() (err error) { against, err = input.Load(gctx, ag, input.Options{}); return err })
+	opts := input.Options{}
+	if deferInfo {
+		opts.DeferSourceInfo = func(*config.Config) bool { return true }
+	}
+	g.Go(func() (err error) { current, err = input.Load(gctx, cur, opts); return err })
+	g.Go(func() (err error) { against, err = input.Load(gctx, ag, opts); return err })
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -88,6 +96,22 @@ func run(cpuPath, allocsPath, heapPath, cur, ag string) error {
 	findings, err := compat.Check(against.Image, current.Image, cfg)
 	if err != nil {
 		return err
+	}
+	if deferInfo && len(findings) > 0 {
+		var curPaths, prevPaths []string
+		for _, f := range findings {
+			curPaths = append(curPaths, f.Location.Path)
+			prevPaths = append(prevPaths, f.Previous.Path)
+		}
+		if err := current.LoadSourceInfo(ctx, curPaths); err != nil {
+			return err
+		}
+		if err := against.LoadSourceInfo(ctx, prevPaths); err != nil {
+			return err
+		}
+		if findings, err = compat.Check(against.Image, current.Image, cfg); err != nil {
+			return err
+		}
 	}
 	checked := time.Now()
 	set, err := policies.Compile(policies.Sources{})

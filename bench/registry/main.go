@@ -53,7 +53,16 @@ func main() {
 	pushes := flag.Int("pushes", 100, "measured pushes per history length")
 	readSeconds := flag.Float64("read-seconds", 5, "seconds of GetDescriptorSet load per history length")
 	concurrency := flag.Int("concurrency", 8, "concurrent GetDescriptorSet clients")
+	bigFiles := flag.Int("big-files", 0, "instead of the history levels: push latency of a module of this many files (e.g. 2000) against a latest version of the same size, next to pbcheck breaking of the same pair")
+	pbcheck := flag.String("pbcheck", "", "with -big-files: the pbcheck binary to time on the same pair")
 	flag.Parse()
+	if *bigFiles > 0 {
+		if err := runBig(*registryd, *backend, *dataDir, *databaseURL, *bigFiles, *pushes, *pbcheck); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/registry:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*registryd, *backend, *dataDir, *databaseURL, *levels, *pushes, *readSeconds, *concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/registry:", err)
 		os.Exit(1)
@@ -77,20 +86,9 @@ func run(registryd, backend, dataDir, databaseURL, levelList string, pushes int,
 	if registryd == "" {
 		return fmt.Errorf("-registryd is required")
 	}
-	var storeArgs []string
-	open := func(ctx context.Context) (registry.Store, error) {
-		if backend == "postgres" {
-			return postgres.Open(ctx, databaseURL, postgres.Options{})
-		}
-		return sqlite.Dir(ctx, dataDir, sqlite.Options{})
-	}
-	switch {
-	case backend == "sqlite" && dataDir != "":
-		storeArgs = []string{"--data-dir", dataDir}
-	case backend == "postgres" && databaseURL != "":
-		storeArgs = []string{"--database-url", databaseURL}
-	default:
-		return fmt.Errorf("-backend sqlite needs -data-dir, -backend postgres needs -database-url")
+	open, storeArgs, err := storeOf(backend, dataDir, databaseURL)
+	if err != nil {
+		return err
 	}
 	var levels []int64
 	for _, s := range strings.Split(levelList, ",") {
@@ -124,6 +122,24 @@ func run(registryd, backend, dataDir, databaseURL, levelList string, pushes int,
 	fmt.Printf("RATIO %s %d %d %.2f %.2f %d\n", backend, first.versions, last.versions,
 		float64(last.p50)/float64(first.p50), float64(last.p99)/float64(first.p99), last.descriptorSetSize)
 	return nil
+}
+
+// storeOf returns how to open the store directly and registryd's flags
+// for it.
+func storeOf(backend, dataDir, databaseURL string) (func(context.Context) (registry.Store, error), []string, error) {
+	open := func(ctx context.Context) (registry.Store, error) {
+		if backend == "postgres" {
+			return postgres.Open(ctx, databaseURL, postgres.Options{})
+		}
+		return sqlite.Dir(ctx, dataDir, sqlite.Options{})
+	}
+	switch {
+	case backend == "sqlite" && dataDir != "":
+		return open, []string{"--data-dir", dataDir}, nil
+	case backend == "postgres" && databaseURL != "":
+		return open, []string{"--database-url", databaseURL}, nil
+	}
+	return nil, nil, fmt.Errorf("-backend sqlite needs -data-dir, -backend postgres needs -database-url")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
@@ -232,52 +248,14 @@ func seed(open func(context.Context) (registry.Store, error), m *module, n int64
 // measure starts registryd on the store and measures it.
 func measure(bin string, storeArgs []string, m *module, versions int64, pushes int, readSeconds float64, concurrency int) (result, error) {
 	r := result{versions: versions}
-	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)...)
-	stderr, err := cmd.StderrPipe()
+	cmd, url, err := startRegistryd(bin, storeArgs)
 	if err != nil {
 		return r, err
 	}
-	if err := cmd.Start(); err != nil {
-		return r, err
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
-	url := ""
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var rec struct{ Msg, URL string }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "registryd listening" {
-			url = rec.URL
-			break
-		}
-	}
-	if url == "" {
-		return r, fmt.Errorf("registryd did not start")
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	defer stopRegistryd(cmd)
 	client := pbregistryv1connect.NewRegistryServiceClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, url)
 	ctx := context.Background()
-
-	push := func(tag string) (time.Duration, error) {
-		files := []*v1.File{{Path: registry.ConfigFileName, Content: m.config}}
-		for _, f := range m.variant(tag) {
-			files = append(files, &v1.File{Path: f.Path, Content: f.Content})
-		}
-		start := time.Now()
-		resp, err := client.Push(ctx, connect.NewRequest(&v1.PushRequest{Files: files}))
-		if err != nil {
-			return 0, err
-		}
-		if !resp.Msg.Created {
-			return 0, fmt.Errorf("push %s was not new", tag)
-		}
-		return time.Since(start), nil
-	}
+	push := func(tag string) (time.Duration, error) { return pushVariant(ctx, client, m, tag) }
 	for i := range 5 {
 		if _, err := push(fmt.Sprintf("warm-up %d at %d", i, versions)); err != nil {
 			return r, err
@@ -305,6 +283,61 @@ func measure(bin string, storeArgs []string, m *module, versions int64, pushes i
 	}
 	r.rssMiB, r.hwmMiB, err = memory(cmd.Process.Pid)
 	return r, err
+}
+
+// startRegistryd starts the registryd binary on the store and returns it
+// with its URL once it listens.
+func startRegistryd(bin string, storeArgs []string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	url := ""
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "registryd listening" {
+			url = rec.URL
+			break
+		}
+	}
+	if url == "" {
+		stopRegistryd(cmd)
+		return nil, "", fmt.Errorf("registryd did not start")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return cmd, url, nil
+}
+
+// stopRegistryd stops registryd and waits for it.
+func stopRegistryd(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+}
+
+// pushVariant pushes m.variant(tag) with the module's configuration and
+// returns the request's latency; the push must create a version.
+func pushVariant(ctx context.Context, client pbregistryv1connect.RegistryServiceClient, m *module, tag string) (time.Duration, error) {
+	files := []*v1.File{{Path: registry.ConfigFileName, Content: m.config}}
+	for _, f := range m.variant(tag) {
+		files = append(files, &v1.File{Path: f.Path, Content: f.Content})
+	}
+	start := time.Now()
+	resp, err := client.Push(ctx, connect.NewRequest(&v1.PushRequest{Files: files}))
+	if err != nil {
+		return 0, err
+	}
+	if !resp.Msg.Created {
+		return 0, fmt.Errorf("push %s was not new", tag)
+	}
+	return time.Since(start), nil
 }
 
 // readLoad runs concurrency clients asking for random versions' descriptor
