@@ -54,14 +54,15 @@ type Options struct {
 	// ImageLimits bound an image input (its size, after decompression,
 	// is checked as it is read); the zero value means image.DefaultLimits.
 	ImageLimits image.Limits
-	// DeferSourceInfo, when set, is asked with the configuration found in
-	// a directory or git input (nil when there is none, or the Config
-	// override) whether to compile it without source info (the locations
-	// and comments of its elements). Source info is most of a compiled
-	// file's memory and a tenth of its compile time; a caller that needs
-	// it only for the few files it reports on returns true and calls
-	// Input.LoadSourceInfo for those files afterwards. Single .proto
-	// files and images ignore it.
+	// DeferSourceInfo, when set, is asked with the configuration of a
+	// directory, git or binary image input (nil when there is none; the
+	// Config override when given) whether to load it without source info
+	// (the locations and comments of its elements): directories and git
+	// inputs are compiled without it, a binary image's is kept serialized.
+	// Source info is most of a compiled file's memory and a tenth of its
+	// compile time; a caller that needs it only for the few files it
+	// reports on returns true and calls Input.LoadSourceInfo for those
+	// files afterwards. Single .proto files and JSON images ignore it.
 	DeferSourceInfo func(cfg *config.Config) bool
 }
 
@@ -609,6 +610,18 @@ func (l *loader) loadImage() (*Input, error) {
 	if len(data) > maxBytes {
 		return nil, fmt.Errorf("input %q: the image is larger than %d bytes, the limit: split the module into smaller images", l.ref.Raw, maxBytes)
 	}
+	// A binary image decoded without source info keeps its files'
+	// source_code_info serialized, for LoadSourceInfo; within the limit of
+	// source locations only, so that past it the decoder refuses it as
+	// before.
+	var sourceInfo map[string][]byte
+	if l.ref.Format != FormatJSON && l.deferImageSourceInfo() {
+		if stripped, raw, locations, ok := stripSourceInfo(data); ok {
+			if max := l.opts.ImageLimits.Resolved().MaxSourceLocations; max <= 0 || locations <= max {
+				data, sourceInfo = stripped, raw
+			}
+		}
+	}
 	var img *image.Image
 	if l.ref.Format == FormatJSON {
 		img, err = image.DecodeJSONWithLimits(data, l.opts.ImageLimits)
@@ -620,6 +633,10 @@ func (l *loader) loadImage() (*Input, error) {
 	}
 	if img, err = filterImage(img, l.opts.Paths, l.opts.ExcludePaths); err != nil {
 		return nil, fmt.Errorf("input %q: %w", l.ref.Raw, err)
+	}
+	var deferred *deferredSources
+	if sourceInfo != nil {
+		deferred = newDeferredImage(img, sourceInfo)
 	}
 	// Like buf, an image takes its breaking configuration from --config or
 	// from the configuration in the working directory.
@@ -636,11 +653,29 @@ func (l *loader) loadImage() (*Input, error) {
 			breaking = config.DefaultBreaking(cfg.Modules[0].Breaking.Version)
 		}
 	}
-	return &Input{Image: img, Config: cfg, Modules: []Module{{
+	return &Input{Image: img, Config: cfg, deferred: deferred, Modules: []Module{{
 		Files:      img.InputFiles(),
 		Breaking:   breaking.CompatConfig(),
 		Transitive: breaking.Transitive(),
 	}}}, nil
+}
+
+// deferImageSourceInfo asks Options.DeferSourceInfo about an image input,
+// with the configuration it takes (--config, or the working directory's);
+// when that configuration cannot be read, it does not defer, and loading
+// reports the error as usual.
+func (l *loader) deferImageSourceInfo() bool {
+	if l.opts.DeferSourceInfo == nil {
+		return false
+	}
+	cfg := l.override
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(os.DirFS(l.cwd), ".", ""); err != nil {
+			return false
+		}
+	}
+	return l.opts.DeferSourceInfo(cfg)
 }
 
 // filterImage applies --path and --exclude-path to an image the way buf

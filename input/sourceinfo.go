@@ -11,7 +11,12 @@ import (
 
 	"github.com/bufbuild/protocompile"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/pbregistry/pbregistry/image"
 )
@@ -27,6 +32,10 @@ type deferredSources struct {
 	// imports served to a file compiled again, never replaced, so that
 	// every compile sees one consistent set of dependencies.
 	original map[string]protoreflect.FileDescriptor
+
+	// image is set for an image input: files are decoded again, not
+	// compiled; fsPath then lists the files that have source info.
+	image *imageSourceInfo
 
 	mu     sync.Mutex
 	loaded map[string]bool
@@ -96,7 +105,13 @@ func (in *Input) LoadSourceInfo(ctx context.Context, paths []string) error {
 	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
 	for i, p := range todo {
 		g.Go(func() error {
-			fd, err := d.compileOne(gctx, p)
+			var fd protoreflect.FileDescriptor
+			var err error
+			if d.image != nil {
+				fd, err = d.decodeOne(p)
+			} else {
+				fd, err = d.compileOne(gctx, p)
+			}
 			if err != nil {
 				return err
 			}
@@ -149,4 +164,158 @@ func (d *deferredSources) compileOne(ctx context.Context, p string) (fd protoref
 		return nil, fmt.Errorf("source info of %s: %w", p, err)
 	}
 	return files[0], nil
+}
+
+// Field numbers of the descriptor protos the image stripping walks.
+const (
+	fdsFileField        = 1 // FileDescriptorSet.file
+	fdpNameField        = 1 // FileDescriptorProto.name
+	fdpSourceInfoField  = 9 // FileDescriptorProto.source_code_info
+	sciLocationField    = 1 // SourceCodeInfo.location
+)
+
+// stripSourceInfo returns data, a serialized FileDescriptorSet or buf
+// image, without the source_code_info of its files, that field's bytes by
+// file name (sub-slices of data), and the number of source locations
+// removed. ok is false when data does not parse as expected, or names a
+// file twice: the caller then decodes data as it is, and the decoder
+// reports what is wrong.
+func stripSourceInfo(data []byte) (out []byte, info map[string][]byte, locations int, ok bool) {
+	out = make([]byte, 0, len(data))
+	info = map[string][]byte{}
+	for b := data; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, nil, 0, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, nil, 0, false
+		}
+		field := b[:n+m]
+		b = b[n+m:]
+		if num != fdsFileField || typ != protowire.BytesType {
+			out = append(out, field...)
+			continue
+		}
+		file, _ := protowire.ConsumeBytes(field[n:])
+		var name string
+		var sci []byte
+		kept := make([]byte, 0, len(file))
+		for f := file; len(f) > 0; {
+			fnum, ftyp, fn := protowire.ConsumeTag(f)
+			if fn < 0 {
+				return nil, nil, 0, false
+			}
+			fm := protowire.ConsumeFieldValue(fnum, ftyp, f[fn:])
+			if fm < 0 {
+				return nil, nil, 0, false
+			}
+			switch {
+			case fnum == fdpNameField && ftyp == protowire.BytesType:
+				v, _ := protowire.ConsumeBytes(f[fn:])
+				name = string(v)
+				kept = append(kept, f[:fn+fm]...)
+			case fnum == fdpSourceInfoField && ftyp == protowire.BytesType:
+				v, _ := protowire.ConsumeBytes(f[fn:])
+				if sci != nil {
+					return nil, nil, 0, false // merged messages: leave them to the decoder
+				}
+				sci = v
+				for l := v; len(l) > 0; {
+					lnum, ltyp, ln := protowire.ConsumeTag(l)
+					if ln < 0 {
+						return nil, nil, 0, false
+					}
+					lm := protowire.ConsumeFieldValue(lnum, ltyp, l[ln:])
+					if lm < 0 {
+						return nil, nil, 0, false
+					}
+					if lnum == sciLocationField {
+						locations++
+					}
+					l = l[ln+lm:]
+				}
+			default:
+				kept = append(kept, f[:fn+fm]...)
+			}
+			f = f[fn+fm:]
+		}
+		if _, dup := info[name]; dup || name == "" {
+			return nil, nil, 0, false
+		}
+		info[name] = sci
+		out = protowire.AppendTag(out, fdsFileField, protowire.BytesType)
+		out = protowire.AppendBytes(out, kept)
+	}
+	return out, info, locations, true
+}
+
+// imageSourceInfo is what LoadSourceInfo needs of an image decoded without
+// source info: each file's source_code_info as serialized, and a registry
+// of the files as first decoded, built on first use.
+type imageSourceInfo struct {
+	raw  map[string][]byte
+	once sync.Once
+	reg  *protoregistry.Files
+	err  error
+}
+
+func newDeferredImage(img *image.Image, raw map[string][]byte) *deferredSources {
+	d := &deferredSources{
+		files:    make(map[string]*image.File, len(img.Files())),
+		original: make(map[string]protoreflect.FileDescriptor, len(img.Files())),
+		loaded:   map[string]bool{},
+		image:    &imageSourceInfo{raw: raw},
+		fsPath:   map[string]string{},
+	}
+	for _, f := range img.Files() {
+		d.files[f.Path()] = f
+		d.original[f.Path()] = f.Descriptor
+		if len(raw[f.Path()]) > 0 {
+			d.fsPath[f.Path()] = f.Path() // has source info to load
+		}
+	}
+	return d
+}
+
+// decodeOne rebuilds the image file at p with its source info.
+func (d *deferredSources) decodeOne(p string) (protoreflect.FileDescriptor, error) {
+	im := d.image
+	im.once.Do(func() {
+		im.reg = new(protoregistry.Files)
+		var visit func(fd protoreflect.FileDescriptor) error
+		seen := map[string]bool{}
+		visit = func(fd protoreflect.FileDescriptor) error {
+			if seen[fd.Path()] {
+				return nil
+			}
+			seen[fd.Path()] = true
+			imports := fd.Imports()
+			for i := 0; i < imports.Len(); i++ {
+				if err := visit(imports.Get(i).FileDescriptor); err != nil {
+					return err
+				}
+			}
+			return im.reg.RegisterFile(fd)
+		}
+		for _, f := range d.original {
+			if im.err = visit(f); im.err != nil {
+				return
+			}
+		}
+	})
+	if im.err != nil {
+		return nil, fmt.Errorf("source info of %s: %w", p, im.err)
+	}
+	fdp := protodesc.ToFileDescriptorProto(d.original[p])
+	fdp.SourceCodeInfo = new(descriptorpb.SourceCodeInfo)
+	if err := proto.Unmarshal(im.raw[p], fdp.SourceCodeInfo); err != nil {
+		return nil, fmt.Errorf("source info of %s: %w", p, err)
+	}
+	fd, err := protodesc.NewFile(fdp, im.reg)
+	if err != nil {
+		return nil, fmt.Errorf("source info of %s: %w", p, err)
+	}
+	return fd, nil
 }

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pbregistry/pbregistry/input"
 )
 
 // pbcheck breaking compiles inputs without source info and loads it only
 // for the files with findings (deferSourceInfo, loadFindingsSourceInfo):
 // every rule fixture of testdata/breaking must give the same output, in
-// every format that prints locations, as with --eager-source-info, which
-// compiles every file with source info up front.
+// every format that prints locations, and as binary images, as with
+// --eager-source-info, which loads every file with source info up front.
 func TestDeferredSourceInfoSameFindings(t *testing.T) {
 	fixtures, err := filepath.Glob("../../testdata/breaking/*/current")
 	if err != nil || len(fixtures) == 0 {
@@ -21,11 +24,31 @@ func TestDeferredSourceInfoSameFindings(t *testing.T) {
 	for _, cur := range fixtures {
 		dir := filepath.Dir(cur)
 		name := filepath.Base(dir)
-		for _, format := range []string{"text", "json"} {
+		for _, format := range []string{"text", "json", "images"} {
 			t.Run(name+"/"+format, func(t *testing.T) {
 				args := []string{"breaking", "current", "--against", "previous", "--error-format", format}
-				lazyCode, lazyOut, lazyErr := pbcheck(t, dir, nil, args...)
-				eagerCode, eagerOut, eagerErr := pbcheck(t, dir, nil, append(args, "--eager-source-info")...)
+				runDir := dir
+				if format == "images" {
+					// The same pair as binary images (source info kept
+					// serialized until a finding needs it).
+					runDir = t.TempDir()
+					for _, side := range []string{"current", "previous"} {
+						in, err := input.Load(context.Background(), filepath.Join(dir, side), input.Options{})
+						if err != nil {
+							t.Fatal(err)
+						}
+						data, err := in.Image.Encode()
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := os.WriteFile(filepath.Join(runDir, side+".binpb"), data, 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+					args = []string{"breaking", "current.binpb", "--against", "previous.binpb", "--error-format", "text"}
+				}
+				lazyCode, lazyOut, lazyErr := pbcheck(t, runDir, nil, args...)
+				eagerCode, eagerOut, eagerErr := pbcheck(t, runDir, nil, append(args, "--eager-source-info")...)
 				if lazyCode != eagerCode || lazyOut != eagerOut || lazyErr != eagerErr {
 					t.Fatalf("deferred source info changes the result:\n--- deferred (exit %d)\n%s%s\n--- eager (exit %d)\n%s%s", lazyCode, lazyOut, lazyErr, eagerCode, eagerOut, eagerErr)
 				}
