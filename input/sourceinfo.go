@@ -168,10 +168,10 @@ func (d *deferredSources) compileOne(ctx context.Context, p string) (fd protoref
 
 // Field numbers of the descriptor protos the image stripping walks.
 const (
-	fdsFileField        = 1 // FileDescriptorSet.file
-	fdpNameField        = 1 // FileDescriptorProto.name
-	fdpSourceInfoField  = 9 // FileDescriptorProto.source_code_info
-	sciLocationField    = 1 // SourceCodeInfo.location
+	fdsFileField       = 1 // FileDescriptorSet.file
+	fdpNameField       = 1 // FileDescriptorProto.name
+	fdpSourceInfoField = 9 // FileDescriptorProto.source_code_info
+	sciLocationField   = 1 // SourceCodeInfo.location
 )
 
 // stripSourceInfo returns data, a serialized FileDescriptorSet or buf
