@@ -102,7 +102,7 @@ if [ "$(cat "$RW/.stamp" 2>/dev/null)" != "$stamp" ]; then
     find "$RW/repo" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
     cp -a "$RW/$side/." "$RW/repo/"
     git -C "$RW/repo" add -A
-    git -C "$RW/repo" -c user.name=bench -c user.email=bench@localhost commit -q -m "$side" ||
+    git -C "$RW/repo" -c gc.auto=0 -c user.name=bench -c user.email=bench@localhost commit -q -m "$side" ||
       die "committing $side failed"
     git -C "$RW/repo" rev-parse HEAD >"$RW/$side.commit"
   done
