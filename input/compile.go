@@ -54,6 +54,14 @@ type sources struct {
 	ctx context.Context
 	// noSourceInfo compiles without source info (Options.DeferSourceInfo).
 	noSourceInfo bool
+	// reuse is the input of Options.Reuse; shared, the files of it this
+	// compile uses as they are (shareFrom).
+	reuse  *compiledSources
+	shared map[string]protoreflect.FileDescriptor
+	// digests are the digests of the files read, kept when record is set,
+	// for a later load to reuse this one.
+	record  bool
+	digests map[string]digest
 }
 
 // compile compiles the targets and returns the image: targets are input
@@ -84,6 +92,9 @@ func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 	}
 	if err := s.refusal(); err != nil {
 		return nil, err
+	}
+	if s.reuse != nil {
+		s.shared = s.shareFrom(s.reuse)
 	}
 	s.sortByImports()
 	chunk := chunkPerProc * runtime.GOMAXPROCS(0)
@@ -260,6 +271,9 @@ func (s *sources) find(name string) (protocompile.SearchResult, error) {
 			return protocompile.SearchResult{}, err
 		}
 	}
+	if fd := s.shared[name]; fd != nil {
+		return protocompile.SearchResult{Desc: fd}, nil
+	}
 	s.mu.Lock()
 	if fd := s.compiled[name]; fd != nil {
 		s.mu.Unlock()
@@ -275,6 +289,9 @@ func (s *sources) find(name string) (protocompile.SearchResult, error) {
 				return protocompile.SearchResult{}, err
 			}
 		}
+		if s.record {
+			s.recordDigest(name, data)
+		}
 		return protocompile.SearchResult{Source: bytes.NewReader(data)}, nil
 	}
 	if !fs.ValidPath(name) {
@@ -289,6 +306,9 @@ func (s *sources) find(name string) (protocompile.SearchResult, error) {
 		s.mu.Lock()
 		s.imports[name] = p
 		s.mu.Unlock()
+		if s.record {
+			s.recordDigest(name, data)
+		}
 		if s.refuse(p, data) {
 			return protocompile.SearchResult{}, fmt.Errorf("%s passes a limit of the compiler", s.display(p))
 		}

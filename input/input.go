@@ -24,6 +24,8 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
@@ -64,6 +66,18 @@ type Options struct {
 	// reports on returns true and calls Input.LoadSourceInfo for those
 	// files afterwards. Single .proto files and JSON images ignore it.
 	DeferSourceInfo func(cfg *config.Config) bool
+	// Reusable keeps, in a directory or git input, what a later load
+	// needs to reuse its compiled files (Reuse): the digest of each file
+	// read.
+	Reusable bool
+	// Reuse is an input loaded earlier with Reusable, typically the other
+	// side of a comparison. A file whose source here is byte for byte the
+	// one Reuse compiled, and so are all its imports, recursively, is not
+	// compiled again: the image holds Reuse's descriptor for it. The
+	// result is the image a separate compile gives (the same source and
+	// imports compile to the same descriptor), for about the work of the
+	// files that differ. Single .proto files and images ignore it.
+	Reuse *Input
 }
 
 // Input is a loaded input.
@@ -82,6 +96,9 @@ type Input struct {
 	// deferred holds the sources of an input compiled without source
 	// info (Options.DeferSourceInfo), for LoadSourceInfo.
 	deferred *deferredSources
+	// compiled is what Options.Reuse takes of an input loaded with
+	// Options.Reusable.
+	compiled *compiledSources
 }
 
 // Module is one module root of an input.
@@ -412,6 +429,10 @@ func (l *loader) loadTree(ctx context.Context, fsys fs.FS, cfg *config.Config, f
 	}
 	s := &sources{fsys: fsys, name: l.ref.Raw, limits: l.opts.Limits, roots: roots, display: display, targets: all}
 	s.noSourceInfo = l.opts.DeferSourceInfo != nil && l.opts.DeferSourceInfo(found)
+	s.record = l.opts.Reusable
+	if l.opts.Reuse != nil {
+		s.reuse = l.opts.Reuse.compiled
+	}
 	if !filter.empty() {
 		s.targets = make(map[string]*sourceFile, len(all))
 		for p, f := range all {
@@ -438,6 +459,12 @@ func (l *loader) loadTree(ctx context.Context, fsys fs.FS, cfg *config.Config, f
 	in := &Input{Image: img, Config: found}
 	if s.noSourceInfo {
 		in.deferred = newDeferredSources(s, img)
+	}
+	if s.record {
+		in.compiled = &compiledSources{digests: s.digests, files: make(map[string]protoreflect.FileDescriptor, len(img.Files()))}
+		for _, f := range img.Files() {
+			in.compiled.files[f.Path()] = f.Descriptor
+		}
 	}
 	byModule := make([][]*image.File, len(cfg.Modules))
 	for _, f := range img.Files() {

@@ -58,6 +58,7 @@ type breakingFlags struct {
 	history           string
 	historyBudget     time.Duration
 	eagerSourceInfo   bool
+	compileSeparately bool
 	client            clientFlags
 }
 
@@ -183,25 +184,38 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 // loadPair loads the input and the against input concurrently, then applies
 // --path / --limit-to-input-files to the against image.
 func loadPair(ctx context.Context, e *env, ref string, f breakingFlags) (current, against *input.Input, err error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		current, err = input.Load(gctx, ref, input.Options{
-			Config: f.config, Paths: f.paths, ExcludePaths: f.excludes, Stdin: e.stdin,
-			DeferSourceInfo: f.deferSourceInfo,
+	curOpts := input.Options{
+		Config: f.config, Paths: f.paths, ExcludePaths: f.excludes, Stdin: e.stdin,
+		DeferSourceInfo: f.deferSourceInfo, Reusable: !f.compileSeparately,
+	}
+	agOpts := input.Options{Config: f.againstConfig, Stdin: e.stdin, DeferSourceInfo: f.deferSourceInfo}
+	if f.compileSeparately {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			var err error
+			current, err = input.Load(gctx, ref, curOpts)
+			return err
 		})
-		return err
-	})
-	g.Go(func() error {
-		var err error
-		against, err = input.Load(gctx, f.against, input.Options{Config: f.againstConfig, Stdin: e.stdin, DeferSourceInfo: f.deferSourceInfo})
-		if err != nil {
-			return fmt.Errorf("against %s: %w", f.against, err)
+		g.Go(func() error {
+			var err error
+			if against, err = input.Load(gctx, f.against, agOpts); err != nil {
+				return fmt.Errorf("against %s: %w", f.against, err)
+			}
+			return nil
+		})
+		if err := g.Wait(); err != nil {
+			return nil, nil, err
 		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
+	} else {
+		// The against input reuses what the input compiled for the files
+		// identical on both sides, with their imports (input.Options.Reuse).
+		if current, err = input.Load(ctx, ref, curOpts); err != nil {
+			return nil, nil, err
+		}
+		agOpts.Reuse = current
+		if against, err = input.Load(ctx, f.against, agOpts); err != nil {
+			return nil, nil, fmt.Errorf("against %s: %w", f.against, err)
+		}
 	}
 	switch {
 	case f.limitToInputFiles:

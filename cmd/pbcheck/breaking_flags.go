@@ -14,6 +14,8 @@ import (
 func (f *breakingFlags) registerPerformance(fs *flag.FlagSet) {
 	fs.BoolVar(&f.eagerSourceInfo, "eager-source-info", false,
 		"compile every file with source info up front instead of only the files with findings (same findings; slower, more memory)")
+	fs.BoolVar(&f.compileSeparately, "compile-separately", false,
+		"compile the two inputs separately, in parallel, instead of compiling once the files identical on both sides with their imports (same findings; more work, more memory)")
 }
 
 // deferSourceInfo is input.Options.DeferSourceInfo for pbcheck breaking:

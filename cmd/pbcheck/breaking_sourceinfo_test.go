@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,10 +12,12 @@ import (
 )
 
 // pbcheck breaking compiles inputs without source info and loads it only
-// for the files with findings (deferSourceInfo, loadFindingsSourceInfo):
-// every rule fixture of testdata/breaking must give the same output, in
-// every format that prints locations, and as binary images, as with
-// --eager-source-info, which loads every file with source info up front.
+// for the files with findings (deferSourceInfo, loadFindingsSourceInfo),
+// and compiles the files identical on both sides once (loadPair): every
+// rule fixture of testdata/breaking must give the same output, in every
+// format that prints locations, and as binary images, as with
+// --eager-source-info, which loads every file with source info up front,
+// and as with --compile-separately, which compiles each input on its own.
 func TestDeferredSourceInfoSameFindings(t *testing.T) {
 	fixtures, err := filepath.Glob("../../testdata/breaking/*/current")
 	if err != nil || len(fixtures) == 0 {
@@ -48,9 +51,11 @@ func TestDeferredSourceInfoSameFindings(t *testing.T) {
 					args = []string{"breaking", "current.binpb", "--against", "previous.binpb", "--error-format", "text"}
 				}
 				lazyCode, lazyOut, lazyErr := pbcheck(t, runDir, nil, args...)
-				eagerCode, eagerOut, eagerErr := pbcheck(t, runDir, nil, append(args, "--eager-source-info")...)
-				if lazyCode != eagerCode || lazyOut != eagerOut || lazyErr != eagerErr {
-					t.Fatalf("deferred source info changes the result:\n--- deferred (exit %d)\n%s%s\n--- eager (exit %d)\n%s%s", lazyCode, lazyOut, lazyErr, eagerCode, eagerOut, eagerErr)
+				for _, flag := range []string{"--eager-source-info", "--compile-separately"} {
+					eagerCode, eagerOut, eagerErr := pbcheck(t, runDir, nil, append(slices.Clone(args), flag)...)
+					if lazyCode != eagerCode || lazyOut != eagerOut || lazyErr != eagerErr {
+						t.Fatalf("the default changes the result:\n--- default (exit %d)\n%s%s\n--- with %s (exit %d)\n%s%s", lazyCode, lazyOut, lazyErr, flag, eagerCode, eagerOut, eagerErr)
+					}
 				}
 				if format == "text" {
 					for _, line := range strings.Split(lazyOut, "\n") {
@@ -77,7 +82,11 @@ func TestDeferredSourceInfoGitRef(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		"acme/v1/invoice.proto": invoiceV1,
-		"acme/v1/order.proto":   "syntax = \"proto3\";\npackage acme.billing.v1;\nimport \"acme/v1/invoice.proto\";\n// An order.\nmessage Order {\n  Invoice invoice = 1;\n  string id = 2;\n}\n",
+		// Unchanged: compiled once (money.proto), and not (customer.proto,
+		// whose import changes).
+		"acme/v1/money.proto":    "syntax = \"proto3\";\npackage acme.billing.v1;\nmessage Money {\n  int64 units = 1;\n}\n",
+		"acme/v1/customer.proto": "syntax = \"proto3\";\npackage acme.billing.v1;\nimport \"acme/v1/invoice.proto\";\nimport \"acme/v1/money.proto\";\nmessage Customer {\n  repeated Invoice invoices = 1;\n  Money balance = 2;\n}\n",
+		"acme/v1/order.proto":    "syntax = \"proto3\";\npackage acme.billing.v1;\nimport \"acme/v1/invoice.proto\";\n// An order.\nmessage Order {\n  Invoice invoice = 1;\n  string id = 2;\n}\n",
 	})
 	gitIn(t, dir, "init", "-q", "-b", "main")
 	gitIn(t, dir, "add", ".")
@@ -89,9 +98,11 @@ func TestDeferredSourceInfoGitRef(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		args := []string{"breaking", ".", "--against", ".git#branch=main", "--error-format", format}
 		lazyCode, lazyOut, _ := pbcheck(t, dir, nil, args...)
-		eagerCode, eagerOut, _ := pbcheck(t, dir, nil, append(args, "--eager-source-info")...)
-		if lazyCode != 100 || lazyCode != eagerCode || lazyOut != eagerOut {
-			t.Fatalf("%s: deferred (exit %d):\n%s\neager (exit %d):\n%s", format, lazyCode, lazyOut, eagerCode, eagerOut)
+		for _, flag := range []string{"--eager-source-info", "--compile-separately"} {
+			eagerCode, eagerOut, _ := pbcheck(t, dir, nil, append(slices.Clone(args), flag)...)
+			if lazyCode != 100 || lazyCode != eagerCode || lazyOut != eagerOut {
+				t.Fatalf("%s: default (exit %d):\n%s\nwith %s (exit %d):\n%s", format, lazyCode, lazyOut, flag, eagerCode, eagerOut)
+			}
 		}
 		if format == "text" && (!strings.Contains(lazyOut, "acme/v1/order.proto:8:3:") || !strings.Contains(lazyOut, "acme/v1/invoice.proto:")) {
 			t.Errorf("findings are not located by source info:\n%s", lazyOut)
