@@ -54,9 +54,9 @@ type sources struct {
 	ctx context.Context
 	// noSourceInfo compiles without source info (Options.DeferSourceInfo).
 	noSourceInfo bool
-	// reuse is the input of Options.Reuse; shared, the files of it this
+	// reuse is Options.Reuse; shared, the files of its input this
 	// compile uses as they are (shareFrom).
-	reuse  *compiledSources
+	reuse  func() *Input
 	shared map[string]protoreflect.FileDescriptor
 	// digests are the digests of the files read, kept when record is set,
 	// for a later load to reuse this one.
@@ -94,7 +94,9 @@ func (s *sources) compile(ctx context.Context) (*image.Image, error) {
 		return nil, err
 	}
 	if s.reuse != nil {
-		s.shared = s.shareFrom(s.reuse)
+		if prev := s.reuse(); prev != nil && prev.compiled != nil {
+			s.shared = s.shareFrom(prev.compiled)
+		}
 	}
 	s.sortByImports()
 	chunk := chunkPerProc * runtime.GOMAXPROCS(0)

@@ -70,14 +70,17 @@ type Options struct {
 	// needs to reuse its compiled files (Reuse): the digest of each file
 	// read.
 	Reusable bool
-	// Reuse is an input loaded earlier with Reusable, typically the other
-	// side of a comparison. A file whose source here is byte for byte the
-	// one Reuse compiled, and so are all its imports, recursively, is not
-	// compiled again: the image holds Reuse's descriptor for it. The
-	// result is the image a separate compile gives (the same source and
-	// imports compile to the same descriptor), for about the work of the
-	// files that differ. Single .proto files and images ignore it.
-	Reuse *Input
+	// Reuse returns an input loaded with Reusable, typically the other
+	// side of a comparison; it is called once the input's files are read,
+	// before compiling, and may block until that input is loaded (so the
+	// two loads overlap), or return nil for none. A file whose source here
+	// is byte for byte the one that input compiled, and so are all its
+	// imports, recursively, is not compiled again: the image holds that
+	// input's descriptor for it. The result is the image a separate
+	// compile gives (the same source and imports compile to the same
+	// descriptor), for about the work of the files that differ. Single
+	// .proto files and images ignore it.
+	Reuse func() *Input
 }
 
 // Input is a loaded input.
@@ -430,9 +433,7 @@ func (l *loader) loadTree(ctx context.Context, fsys fs.FS, cfg *config.Config, f
 	s := &sources{fsys: fsys, name: l.ref.Raw, limits: l.opts.Limits, roots: roots, display: display, targets: all}
 	s.noSourceInfo = l.opts.DeferSourceInfo != nil && l.opts.DeferSourceInfo(found)
 	s.record = l.opts.Reusable
-	if l.opts.Reuse != nil {
-		s.reuse = l.opts.Reuse.compiled
-	}
+	s.reuse = l.opts.Reuse
 	if !filter.empty() {
 		s.targets = make(map[string]*sourceFile, len(all))
 		for p, f := range all {

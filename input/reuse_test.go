@@ -31,7 +31,7 @@ func TestReuseMatchesSeparateLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			reused, err := Load(ctx, prev, Options{Reuse: current})
+			reused, err := Load(ctx, prev, Options{Reuse: func() *Input { return current }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestReuseTakesIdenticalClosuresOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	previous, err := Load(ctx, filepath.Join(dir, "previous"), Options{Reuse: current})
+	previous, err := Load(ctx, filepath.Join(dir, "previous"), Options{Reuse: func() *Input { return current }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,33 +189,34 @@ func loadPair(ctx context.Context, e *env, ref string, f breakingFlags) (current
 		DeferSourceInfo: f.deferSourceInfo, Reusable: !f.compileSeparately,
 	}
 	agOpts := input.Options{Config: f.againstConfig, Stdin: e.stdin, DeferSourceInfo: f.deferSourceInfo}
-	if f.compileSeparately {
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error {
-			var err error
-			current, err = input.Load(gctx, ref, curOpts)
-			return err
-		})
-		g.Go(func() error {
-			var err error
-			if against, err = input.Load(gctx, f.against, agOpts); err != nil {
-				return fmt.Errorf("against %s: %w", f.against, err)
-			}
-			return nil
-		})
-		if err := g.Wait(); err != nil {
-			return nil, nil, err
+	// Unless --compile-separately, the against input reuses what the input
+	// compiled for the files identical on both sides, with their imports:
+	// it reads its files while the input compiles, then waits for it
+	// (input.Options.Reuse).
+	loaded := make(chan struct{})
+	var reusable *input.Input
+	if !f.compileSeparately {
+		agOpts.Reuse = func() *input.Input {
+			<-loaded
+			return reusable
 		}
-	} else {
-		// The against input reuses what the input compiled for the files
-		// identical on both sides, with their imports (input.Options.Reuse).
-		if current, err = input.Load(ctx, ref, curOpts); err != nil {
-			return nil, nil, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(loaded)
+		in, err := input.Load(gctx, ref, curOpts)
+		current, reusable = in, in
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		if against, err = input.Load(gctx, f.against, agOpts); err != nil {
+			return fmt.Errorf("against %s: %w", f.against, err)
 		}
-		agOpts.Reuse = current
-		if against, err = input.Load(ctx, f.against, agOpts); err != nil {
-			return nil, nil, fmt.Errorf("against %s: %w", f.against, err)
-		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	switch {
 	case f.limitToInputFiles:
