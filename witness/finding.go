@@ -25,7 +25,8 @@ const MaxFindingCandidates = 500
 type Explanation struct {
 	// Witness is a message that breaks the finding's direction, or nil.
 	Witness *Witness
-	// None says why there is no witness, when Witness is nil.
+	// None says why there is no witness, when Witness is nil. Both are
+	// empty for a finding that is not of a compatibility rule (a policy's).
 	None string
 }
 
@@ -78,7 +79,8 @@ func (e *Explainer) ExplainAll(findings []compat.Finding) []Explanation {
 func (e *Explainer) Explain(f compat.Finding) Explanation {
 	info, ok := e.rules[f.Rule]
 	if !ok {
-		return Explanation{None: fmt.Sprintf("no witness: %s is not a compatibility rule", f.Rule)}
+		// A policy's finding: no data to witness.
+		return Explanation{}
 	}
 	layers, lossless, source := plan(info.Categories)
 	prev, curr, focus, err := e.locate(protoreflect.FullName(f.Element))
@@ -99,8 +101,18 @@ func (e *Explainer) Explain(f compat.Finding) Explanation {
 		if dir == compat.Forward {
 			writer, reader = curr, prev
 		}
+		// A finding about a field is proven by messages that set it: the
+		// writer's field of the same number.
+		var wf protoreflect.FieldDescriptor
+		if focus != nil {
+			if focus.ContainingMessage().FullName() == writer.FullName() {
+				if wf = writer.Fields().ByNumber(focus.Number()); wf == nil {
+					continue
+				}
+			}
+		}
 		for _, l := range layers {
-			if w := Find(writer, reader, l, dir, Options{Focus: focus, Lossless: lossless, MaxCandidates: MaxFindingCandidates}); w != nil {
+			if w := findSetting(writer, reader, wf, l, dir, lossless); w != nil {
 				return Explanation{Witness: w}
 			}
 		}
@@ -132,17 +144,17 @@ func plan(cats []string) (layers []Layer, lossless, source bool) {
 // locate returns the messages that hold the element named name in the
 // previous and current images (nil where it is not), and the field to
 // focus on. An enum or enum value is held by a carrier of its enum.
-func (e *Explainer) locate(name protoreflect.FullName) (prev, curr protoreflect.MessageDescriptor, focus protoreflect.FullName, err error) {
+func (e *Explainer) locate(name protoreflect.FullName) (prev, curr protoreflect.MessageDescriptor, focus protoreflect.FieldDescriptor, err error) {
 	container := e.prev.Container(name)
 	if container == "" {
 		container = e.curr.Container(name)
 	}
 	if container == "" {
-		return nil, nil, "", nil
+		return nil, nil, nil, nil
 	}
 	for _, x := range []*image.Index{e.prev, e.curr} {
 		if fd, ok := x.Lookup(name).(protoreflect.FieldDescriptor); ok && !fd.IsExtension() {
-			focus = fd.FullName()
+			focus = fd
 		}
 	}
 	side := func(x *image.Index) (protoreflect.MessageDescriptor, error) {
@@ -163,10 +175,33 @@ func (e *Explainer) locate(name protoreflect.FullName) (prev, curr protoreflect.
 		return nil, nil
 	}
 	if prev, err = side(e.prev); err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
 	if curr, err = side(e.curr); err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
 	return prev, curr, focus, nil
+}
+
+// findSetting is Find restricted to the candidates that set field wf of
+// the writer's message (every candidate when wf is nil), so that the
+// witness is about the finding's field, not another change of the message.
+func findSetting(writer, reader protoreflect.MessageDescriptor, wf protoreflect.FieldDescriptor, layer Layer, dir compat.Direction, lossless bool) *Witness {
+	var focus protoreflect.FullName
+	if wf != nil {
+		focus = wf.FullName()
+	}
+	for i, m := range Candidates(writer, focus) {
+		if i >= MaxFindingCandidates {
+			break
+		}
+		if wf != nil && !m.Has(wf) {
+			continue
+		}
+		if w := Check(m, reader, layer, lossless); w != nil {
+			w.Direction = dir
+			return w
+		}
+	}
+	return nil
 }

@@ -60,6 +60,7 @@ type breakingFlags struct {
 	eagerSourceInfo   bool
 	compileSeparately bool
 	client            clientFlags
+	explain           bool
 }
 
 func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
@@ -80,6 +81,7 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&f.history, "history", "", "with a git --against: replay the last N commits of its history (or all) into the subjects' ledger")
 	fs.DurationVar(&f.historyBudget, "history-budget", history.DefaultBudget, "the time --history may take")
 	f.registerPerformance(fs)
+	fs.BoolVar(&f.explain, "explain", false, "under each finding, a message that proves it: written with one schema, read with the other (text and json formats)")
 	f.client.register(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -177,6 +179,9 @@ func runBreaking(ctx context.Context, e *env, args []string) (int, error) {
 		if findings, err = check(); err != nil {
 			return exitError, err
 		}
+	}
+	if f.explain {
+		return writeWitnessed(e, format, findings, against.Image, current.Image)
 	}
 	return writeFindings(e, format, findings, current.Image)
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/report"
+	"github.com/pbregistry/pbregistry/witness"
 )
 
 // writeFindings prints findings in format, their paths as img's files
@@ -55,4 +59,90 @@ func foldedForReport(fs []registry.Finding, policyFindings []compat.Finding, bas
 		}
 	}
 	return out
+}
+
+// writeExplained prints findings like writeFindings, each followed by its
+// witness (--explain): in text, indented lines under the finding; in
+// JSON, a "witness" object in the finding's line. explanations[i] belongs
+// to findings[i]; other formats have no place for a witness.
+func writeExplained(e *env, format report.Format, findings []compat.Finding, explanations []witness.Explanation, displayPath func(string) string) error {
+	if format != report.FormatText && format != report.FormatJSON {
+		return usagef("--explain prints witnesses with --error-format text or json, not %s", format)
+	}
+	for i, f := range findings {
+		var line bytes.Buffer
+		if err := report.Write(&line, format, []compat.Finding{f}, displayPath); err != nil {
+			return err
+		}
+		var x witness.Explanation
+		if i < len(explanations) {
+			x = explanations[i]
+		}
+		out := line.Bytes()
+		switch {
+		case x.Witness == nil && x.None == "":
+		case format == report.FormatJSON:
+			obj, err := json.Marshal(witnessJSONOf(x))
+			if err != nil {
+				return fmt.Errorf("witness of %s: %w", f.Rule, err)
+			}
+			trimmed := bytes.TrimRight(out, "\n")
+			if len(trimmed) > 0 && trimmed[len(trimmed)-1] == '}' {
+				out = append(append(append(trimmed[:len(trimmed)-1:len(trimmed)-1], `,"witness":`...), obj...), "}\n"...)
+			}
+		default:
+			out = append(out, indent(x.String(), "    ")...)
+			out = append(out, '\n')
+		}
+		if _, err := e.stdout.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indent prefixes every line of s with prefix.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// witnessJSON is a witness in --error-format json: the message, how the
+// writer wrote it and the reader read it; or, in None, why there is none.
+type witnessJSON struct {
+	Layer      string `json:"layer,omitempty"`
+	Direction  string `json:"direction,omitempty"`
+	Message    string `json:"message,omitempty"`
+	Written    string `json:"written,omitempty"`
+	WrittenHex string `json:"written_hex,omitempty"`
+	Read       string `json:"read,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Difference string `json:"difference,omitempty"`
+	None       string `json:"none,omitempty"`
+}
+
+func witnessJSONOf(x witness.Explanation) witnessJSON {
+	w := x.Witness
+	if w == nil {
+		return witnessJSON{None: x.None}
+	}
+	return witnessJSON{
+		Layer: w.Layer.String(), Direction: w.Direction.String(), Message: string(w.Message),
+		Written: w.Written, WrittenHex: w.WrittenHex, Read: w.Read, Kind: string(w.Kind), Difference: w.Difference,
+	}
+}
+
+// writeWitnessed prints findings between previous and current with their
+// witnesses (breaking --explain), and returns the exit code they make.
+func writeWitnessed(e *env, format report.Format, findings []compat.Finding, previous, current *image.Image) (int, error) {
+	displayPath := func(p string) string {
+		if file := current.File(p); file != nil {
+			return file.DisplayPath()
+		}
+		return p
+	}
+	explanations := witness.NewExplainer(previous, current).ExplainAll(findings)
+	if err := writeExplained(e, format, findings, explanations, displayPath); err != nil {
+		return exitError, err
+	}
+	return exitCodeOf(findings), nil
 }
