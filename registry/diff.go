@@ -44,6 +44,7 @@ func (s *Service) Diff(ctx context.Context, module string, from, to int64) (find
 	findings = res.Findings
 	displayPaths(findings, curr)
 	sortFindings(findings)
+	attachWitnesses(prev, curr, findings, false)
 	return findings, prev, curr, nil
 }
 

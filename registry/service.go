@@ -16,6 +16,7 @@ import (
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/retry"
+	"github.com/pbregistry/pbregistry/witness"
 )
 
 // Service is the registry's write path: it compiles pushed files, checks
@@ -150,6 +151,10 @@ type Finding struct {
 	// Notes are the messages of the policies folded into the finding,
 	// without the change's own message they repeat.
 	Notes []string
+	// Witness proves the finding with data (or says why nothing can): set
+	// on the blocking findings of a refused push and on a diff's findings,
+	// for the first witness.MaxExplained changes; nil otherwise.
+	Witness *witness.Explanation
 }
 
 // Rules returns Rule and Also.
@@ -242,9 +247,17 @@ func (e *RejectedError) Error() string {
 		counts = append(counts, fmt.Sprintf("%d %s (not blocking)", n, pluralize(n, "warning")))
 	}
 	fmt.Fprintf(&b, "push to %s rejected %s: %s", e.Verdict.Module, against, strings.Join(counts, " and "))
+	// Each witness once (a change reported for several subjects shares
+	// it); why a finding has none is in the API's findings, not here.
+	witnessed := map[*witness.Explanation]bool{}
 	for _, f := range append(blocking, warnings...) {
 		b.WriteString("\n")
 		b.WriteString(f.Describe(e.Verdict.Baseline))
+		if f.Witness != nil && f.Witness.Witness != nil && !witnessed[f.Witness] {
+			witnessed[f.Witness] = true
+			b.WriteString("\n  ")
+			b.WriteString(strings.ReplaceAll(f.Witness.String(), "\n", "\n  "))
+		}
 	}
 	return b.String()
 }
@@ -560,6 +573,7 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	}
 	displayPaths(findings, p.image)
 	sortFindings(findings)
+	attachWitnesses(base.image, p.image, findings, true)
 	v.Findings = findings
 	if v.commit, err = s.commitOf(p, v.Baseline, res.Ledger, exceptions); err != nil {
 		return nil, err

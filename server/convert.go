@@ -6,6 +6,7 @@ import (
 	"github.com/pbregistry/pbregistry/compat"
 	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/witness"
 )
 
 // filesFromProto converts a request's files.
@@ -158,6 +159,22 @@ func findingToProto(f registry.Finding, baseline int64) *v1.Finding {
 		Subject:     f.Subject,
 		Level:       string(f.Level),
 		ExceptionId: f.ExceptionID,
+		Witness:     witnessToProto(f.Witness),
+	}
+}
+
+// witnessToProto converts a finding's witness; nil when it has none.
+func witnessToProto(e *witness.Explanation) *v1.Witness {
+	if e == nil {
+		return nil
+	}
+	w := e.Witness
+	if w == nil {
+		return &v1.Witness{None: e.None}
+	}
+	return &v1.Witness{
+		Layer: w.Layer.String(), Direction: directionToProto(w.Direction), Message: string(w.Message),
+		Written: w.Written, WrittenHex: w.WrittenHex, Read: w.Read, Kind: string(w.Kind), Difference: w.Difference,
 	}
 }
 

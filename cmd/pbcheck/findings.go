@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/pbregistry/pbregistry/compat"
+	v1 "github.com/pbregistry/pbregistry/gen/pbregistry/v1"
 	"github.com/pbregistry/pbregistry/image"
 	"github.com/pbregistry/pbregistry/registry"
 	"github.com/pbregistry/pbregistry/report"
@@ -145,4 +148,33 @@ func writeWitnessed(e *env, format report.Format, findings []compat.Finding, pre
 		return exitError, err
 	}
 	return exitCodeOf(findings), nil
+}
+
+// explanationsFromProto returns the witnesses the registry sent with
+// findings, in their order (the zero Explanation where there is none).
+func explanationsFromProto(fs []*v1.Finding) []witness.Explanation {
+	out := make([]witness.Explanation, len(fs))
+	for i, f := range fs {
+		w := f.GetWitness()
+		switch {
+		case w == nil:
+		case w.GetKind() == "":
+			out[i] = witness.Explanation{None: w.GetNone()}
+		default:
+			layer := witness.Wire
+			if w.GetLayer() == witness.JSON.String() {
+				layer = witness.JSON
+			}
+			dir := compat.Backward
+			if w.GetDirection() == v1.Direction_DIRECTION_FORWARD {
+				dir = compat.Forward
+			}
+			out[i] = witness.Explanation{Witness: &witness.Witness{
+				Layer: layer, Direction: dir, Message: protoreflect.FullName(w.GetMessage()),
+				Written: w.GetWritten(), WrittenHex: w.GetWrittenHex(), Read: w.GetRead(),
+				Kind: witness.Kind(w.GetKind()), Difference: w.GetDifference(),
+			}}
+		}
+	}
+	return out
 }

@@ -122,6 +122,15 @@ func runPush(ctx context.Context, e *env, args []string) (int, error) {
 		return client.Push(ctx, connect.NewRequest(req))
 	})
 	if err != nil {
+		// In JSON, each rejected finding carries its witness; in text, the
+		// rejection's message shows them under the findings.
+		if rej, ok := pushRejection(err); ok && format == report.FormatJSON {
+			fs := rej.GetFindings()
+			if werr := writeExplained(e, format, findingsFromProto(fs), explanationsFromProto(fs), inDir(dir)); werr != nil {
+				return exitError, werr
+			}
+			return exitFindings, nil
+		}
 		if refused, werr := reportRejection(e, err, format, inDir(dir)); werr != nil {
 			return exitError, werr
 		} else if refused {

@@ -66,7 +66,7 @@ const registrySynopsis = `registry <ls|show|get|diff|approve|exceptions|subject|
 func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	var f clientFlags
 	var errorFormat, reason, message string
-	var undo, dead bool
+	var undo, dead, explain bool
 	var gf getFlags
 	var sf subjectFlags
 	fs := newFlagSet("registry", registrySynopsis, e.stderr)
@@ -81,6 +81,7 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 	fs.StringVar(&message, "message", "", "deprecate: what the module's users should do instead (required unless --undo)")
 	fs.BoolVar(&undo, "undo", false, "deprecate: clear the module's deprecation")
 	fs.BoolVar(&dead, "dead", false, "deliveries: list the dead letters themselves")
+	fs.BoolVar(&explain, "explain", false, "diff: under each finding, a message that proves it (text and json formats)")
 	fs.StringVar(&errorFormat, "error-format", "text", "format of diff and promote findings: text, json, github-actions, junit or msvs")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -157,7 +158,7 @@ func runRegistry(ctx context.Context, e *env, args []string) (int, error) {
 				return exitError, err
 			}
 		}
-		return diffVersions(ctx, e, &f, client, rest[0], from, to, format)
+		return diffVersions(ctx, e, &f, client, rest[0], from, to, format, explain)
 	case "approve":
 		if len(rest) != 4 {
 			return exitError, usagef("approve takes <module> <digest> <rule> <element> (a refused pbcheck push prints them)")
@@ -386,7 +387,7 @@ func showVersion(ctx context.Context, e *env, f *clientFlags, c registryClient, 
 	return exitOK, nil
 }
 
-func diffVersions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string, from, to int64, format report.Format) (int, error) {
+func diffVersions(ctx context.Context, e *env, f *clientFlags, c registryClient, module string, from, to int64, format report.Format, explain bool) (int, error) {
 	if from == 0 {
 		return exitError, usagef("<from> must be a version number")
 	}
@@ -395,15 +396,21 @@ func diffVersions(ctx context.Context, e *env, f *clientFlags, c registryClient,
 		return exitError, rpcError(f.registry, "diff "+module, err)
 	}
 	findings := findingsFromProto(resp.Msg.GetFindings())
+	write := func() error { return report.Write(e.stdout, format, findings, nil) }
+	if explain {
+		write = func() error {
+			return writeExplained(e, format, findings, explanationsFromProto(resp.Msg.GetFindings()), nil)
+		}
+	}
 	if format != report.FormatText {
-		if err := report.Write(e.stdout, format, findings, nil); err != nil {
+		if err := write(); err != nil {
 			return exitError, err
 		}
 	} else {
 		writeChangelog(e.stdout, resp.Msg)
 		if len(findings) > 0 {
 			fmt.Fprintf(e.stdout, "\nv%d breaks readers or data of v%d (every subject checked at FULL):\n", resp.Msg.GetTo().GetNumber(), resp.Msg.GetFrom().GetNumber())
-			if err := report.Write(e.stdout, format, findings, nil); err != nil {
+			if err := write(); err != nil {
 				return exitError, err
 			}
 		}

@@ -843,7 +843,11 @@ type Finding struct {
 	// "FULL_TRANSITIVE".
 	Level string `protobuf:"bytes,12,opt,name=level,proto3" json:"level,omitempty"`
 	// ExceptionId is set when an approved exception let the finding through.
-	ExceptionId   int64 `protobuf:"varint,13,opt,name=exception_id,json=exceptionId,proto3" json:"exception_id,omitempty"`
+	ExceptionId int64 `protobuf:"varint,13,opt,name=exception_id,json=exceptionId,proto3" json:"exception_id,omitempty"`
+	// Witness is a message that proves the finding with data, or says why
+	// there is none; set on the blocking findings of a refused push (the
+	// first 20) and on the findings of a diff.
+	Witness       *Witness `protobuf:"bytes,14,opt,name=witness,proto3" json:"witness,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -969,6 +973,137 @@ func (x *Finding) GetExceptionId() int64 {
 	return 0
 }
 
+func (x *Finding) GetWitness() *Witness {
+	if x != nil {
+		return x.Witness
+	}
+	return nil
+}
+
+// Witness is a message written with one schema that the other reads
+// differently: the proof of a finding. When there is none, only none is
+// set.
+type Witness struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Layer is "WIRE" (binary) or "WIRE_JSON" (proto-JSON).
+	Layer string `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	// Direction is BACKWARD (written with the previous schema, read with
+	// the new one) or FORWARD (the other way).
+	Direction Direction `protobuf:"varint,2,opt,name=direction,proto3,enum=pbregistry.v1.Direction" json:"direction,omitempty"`
+	// Message is the full name of the message written.
+	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// Written is the message as written, in proto-JSON.
+	Written string `protobuf:"bytes,4,opt,name=written,proto3" json:"written,omitempty"`
+	// WrittenHex is its binary encoding, for the wire layer.
+	WrittenHex string `protobuf:"bytes,5,opt,name=written_hex,json=writtenHex,proto3" json:"written_hex,omitempty"`
+	// Read is what the reader made of it, in proto-JSON; empty when it
+	// could not read it.
+	Read string `protobuf:"bytes,6,opt,name=read,proto3" json:"read,omitempty"`
+	// Kind is how the reading differs: "parse error", "field lost",
+	// "value changed" or "presence lost".
+	Kind string `protobuf:"bytes,7,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Difference says it for people.
+	Difference string `protobuf:"bytes,8,opt,name=difference,proto3" json:"difference,omitempty"`
+	// None says why there is no witness (e.g. a change of generated code
+	// only), when the other fields are empty.
+	None          string `protobuf:"bytes,9,opt,name=none,proto3" json:"none,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Witness) Reset() {
+	*x = Witness{}
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Witness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Witness) ProtoMessage() {}
+
+func (x *Witness) ProtoReflect() protoreflect.Message {
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Witness.ProtoReflect.Descriptor instead.
+func (*Witness) Descriptor() ([]byte, []int) {
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Witness) GetLayer() string {
+	if x != nil {
+		return x.Layer
+	}
+	return ""
+}
+
+func (x *Witness) GetDirection() Direction {
+	if x != nil {
+		return x.Direction
+	}
+	return Direction_DIRECTION_UNSPECIFIED
+}
+
+func (x *Witness) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Witness) GetWritten() string {
+	if x != nil {
+		return x.Written
+	}
+	return ""
+}
+
+func (x *Witness) GetWrittenHex() string {
+	if x != nil {
+		return x.WrittenHex
+	}
+	return ""
+}
+
+func (x *Witness) GetRead() string {
+	if x != nil {
+		return x.Read
+	}
+	return ""
+}
+
+func (x *Witness) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Witness) GetDifference() string {
+	if x != nil {
+		return x.Difference
+	}
+	return ""
+}
+
+func (x *Witness) GetNone() string {
+	if x != nil {
+		return x.None
+	}
+	return ""
+}
+
 // PushRejection is the error detail of a refused push.
 type PushRejection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -988,7 +1123,7 @@ type PushRejection struct {
 
 func (x *PushRejection) Reset() {
 	*x = PushRejection{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[7]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1135,7 @@ func (x *PushRejection) String() string {
 func (*PushRejection) ProtoMessage() {}
 
 func (x *PushRejection) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[7]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1148,7 @@ func (x *PushRejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRejection.ProtoReflect.Descriptor instead.
 func (*PushRejection) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{7}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PushRejection) GetModule() string {
@@ -1073,7 +1208,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[8]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1220,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[8]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1233,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{8}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PushRequest) GetModule() string {
@@ -1151,7 +1286,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[9]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1298,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[9]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1311,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{9}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PushResponse) GetVersion() *Version {
@@ -1230,7 +1365,7 @@ type PromoteVersionRequest struct {
 
 func (x *PromoteVersionRequest) Reset() {
 	*x = PromoteVersionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1377,7 @@ func (x *PromoteVersionRequest) String() string {
 func (*PromoteVersionRequest) ProtoMessage() {}
 
 func (x *PromoteVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[10]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1390,7 @@ func (x *PromoteVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromoteVersionRequest.ProtoReflect.Descriptor instead.
 func (*PromoteVersionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{10}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PromoteVersionRequest) GetModule() string {
@@ -1297,7 +1432,7 @@ type PromoteVersionResponse struct {
 
 func (x *PromoteVersionResponse) Reset() {
 	*x = PromoteVersionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1444,7 @@ func (x *PromoteVersionResponse) String() string {
 func (*PromoteVersionResponse) ProtoMessage() {}
 
 func (x *PromoteVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[11]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1457,7 @@ func (x *PromoteVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromoteVersionResponse.ProtoReflect.Descriptor instead.
 func (*PromoteVersionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{11}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PromoteVersionResponse) GetVersion() *Version {
@@ -1369,7 +1504,7 @@ type CheckPushRequest struct {
 
 func (x *CheckPushRequest) Reset() {
 	*x = CheckPushRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1516,7 @@ func (x *CheckPushRequest) String() string {
 func (*CheckPushRequest) ProtoMessage() {}
 
 func (x *CheckPushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[12]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1529,7 @@ func (x *CheckPushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPushRequest.ProtoReflect.Descriptor instead.
 func (*CheckPushRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{12}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CheckPushRequest) GetModule() string {
@@ -1437,7 +1572,7 @@ type CheckPushResponse struct {
 
 func (x *CheckPushResponse) Reset() {
 	*x = CheckPushResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1449,7 +1584,7 @@ func (x *CheckPushResponse) String() string {
 func (*CheckPushResponse) ProtoMessage() {}
 
 func (x *CheckPushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[13]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1462,7 +1597,7 @@ func (x *CheckPushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPushResponse.ProtoReflect.Descriptor instead.
 func (*CheckPushResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{13}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckPushResponse) GetAccepted() bool {
@@ -1515,7 +1650,7 @@ type GetModuleRequest struct {
 
 func (x *GetModuleRequest) Reset() {
 	*x = GetModuleRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1662,7 @@ func (x *GetModuleRequest) String() string {
 func (*GetModuleRequest) ProtoMessage() {}
 
 func (x *GetModuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[14]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1675,7 @@ func (x *GetModuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModuleRequest.ProtoReflect.Descriptor instead.
 func (*GetModuleRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{14}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetModuleRequest) GetModule() string {
@@ -1579,7 +1714,7 @@ type GetModuleResponse struct {
 
 func (x *GetModuleResponse) Reset() {
 	*x = GetModuleResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1726,7 @@ func (x *GetModuleResponse) String() string {
 func (*GetModuleResponse) ProtoMessage() {}
 
 func (x *GetModuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[15]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1739,7 @@ func (x *GetModuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModuleResponse.ProtoReflect.Descriptor instead.
 func (*GetModuleResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{15}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetModuleResponse) GetModule() *Module {
@@ -1642,7 +1777,7 @@ type ListModulesRequest struct {
 
 func (x *ListModulesRequest) Reset() {
 	*x = ListModulesRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1789,7 @@ func (x *ListModulesRequest) String() string {
 func (*ListModulesRequest) ProtoMessage() {}
 
 func (x *ListModulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[16]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1802,7 @@ func (x *ListModulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModulesRequest.ProtoReflect.Descriptor instead.
 func (*ListModulesRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{16}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListModulesRequest) GetPageSize() int32 {
@@ -1697,7 +1832,7 @@ type ListModulesResponse struct {
 
 func (x *ListModulesResponse) Reset() {
 	*x = ListModulesResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1844,7 @@ func (x *ListModulesResponse) String() string {
 func (*ListModulesResponse) ProtoMessage() {}
 
 func (x *ListModulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[17]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1857,7 @@ func (x *ListModulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModulesResponse.ProtoReflect.Descriptor instead.
 func (*ListModulesResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{17}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListModulesResponse) GetModules() []*Module {
@@ -1755,7 +1890,7 @@ type ListVersionsRequest struct {
 
 func (x *ListVersionsRequest) Reset() {
 	*x = ListVersionsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1902,7 @@ func (x *ListVersionsRequest) String() string {
 func (*ListVersionsRequest) ProtoMessage() {}
 
 func (x *ListVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[18]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1915,7 @@ func (x *ListVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVersionsRequest.ProtoReflect.Descriptor instead.
 func (*ListVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{18}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVersionsRequest) GetModule() string {
@@ -1817,7 +1952,7 @@ type ListVersionsResponse struct {
 
 func (x *ListVersionsResponse) Reset() {
 	*x = ListVersionsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1964,7 @@ func (x *ListVersionsResponse) String() string {
 func (*ListVersionsResponse) ProtoMessage() {}
 
 func (x *ListVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[19]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1977,7 @@ func (x *ListVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVersionsResponse.ProtoReflect.Descriptor instead.
 func (*ListVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{19}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListVersionsResponse) GetVersions() []*Version {
@@ -1872,7 +2007,7 @@ type GetSubjectRequest struct {
 
 func (x *GetSubjectRequest) Reset() {
 	*x = GetSubjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1884,7 +2019,7 @@ func (x *GetSubjectRequest) String() string {
 func (*GetSubjectRequest) ProtoMessage() {}
 
 func (x *GetSubjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[20]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1897,7 +2032,7 @@ func (x *GetSubjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectRequest.ProtoReflect.Descriptor instead.
 func (*GetSubjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{20}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetSubjectRequest) GetModule() string {
@@ -1925,7 +2060,7 @@ type GetSubjectResponse struct {
 
 func (x *GetSubjectResponse) Reset() {
 	*x = GetSubjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1937,7 +2072,7 @@ func (x *GetSubjectResponse) String() string {
 func (*GetSubjectResponse) ProtoMessage() {}
 
 func (x *GetSubjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[21]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1950,7 +2085,7 @@ func (x *GetSubjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectResponse.ProtoReflect.Descriptor instead.
 func (*GetSubjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{21}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetSubjectResponse) GetSubject() *Subject {
@@ -1971,7 +2106,7 @@ type ListSubjectsRequest struct {
 
 func (x *ListSubjectsRequest) Reset() {
 	*x = ListSubjectsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1983,7 +2118,7 @@ func (x *ListSubjectsRequest) String() string {
 func (*ListSubjectsRequest) ProtoMessage() {}
 
 func (x *ListSubjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[22]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1996,7 +2131,7 @@ func (x *ListSubjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubjectsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{22}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListSubjectsRequest) GetModule() string {
@@ -2017,7 +2152,7 @@ type ListSubjectsResponse struct {
 
 func (x *ListSubjectsResponse) Reset() {
 	*x = ListSubjectsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2029,7 +2164,7 @@ func (x *ListSubjectsResponse) String() string {
 func (*ListSubjectsResponse) ProtoMessage() {}
 
 func (x *ListSubjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[23]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2042,7 +2177,7 @@ func (x *ListSubjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubjectsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{23}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListSubjectsResponse) GetSubjects() []*Subject {
@@ -2065,7 +2200,7 @@ type GetDescriptorSetRequest struct {
 
 func (x *GetDescriptorSetRequest) Reset() {
 	*x = GetDescriptorSetRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2212,7 @@ func (x *GetDescriptorSetRequest) String() string {
 func (*GetDescriptorSetRequest) ProtoMessage() {}
 
 func (x *GetDescriptorSetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[24]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2225,7 @@ func (x *GetDescriptorSetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDescriptorSetRequest.ProtoReflect.Descriptor instead.
 func (*GetDescriptorSetRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{24}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetDescriptorSetRequest) GetModule() string {
@@ -2120,7 +2255,7 @@ type GetDescriptorSetResponse struct {
 
 func (x *GetDescriptorSetResponse) Reset() {
 	*x = GetDescriptorSetResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2267,7 @@ func (x *GetDescriptorSetResponse) String() string {
 func (*GetDescriptorSetResponse) ProtoMessage() {}
 
 func (x *GetDescriptorSetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[25]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2280,7 @@ func (x *GetDescriptorSetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDescriptorSetResponse.ProtoReflect.Descriptor instead.
 func (*GetDescriptorSetResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{25}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetDescriptorSetResponse) GetVersion() *Version {
@@ -2177,7 +2312,7 @@ type DiffRequest struct {
 
 func (x *DiffRequest) Reset() {
 	*x = DiffRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2324,7 @@ func (x *DiffRequest) String() string {
 func (*DiffRequest) ProtoMessage() {}
 
 func (x *DiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[26]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2337,7 @@ func (x *DiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffRequest.ProtoReflect.Descriptor instead.
 func (*DiffRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{26}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DiffRequest) GetModule() string {
@@ -2242,7 +2377,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2389,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[27]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2402,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{27}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Change) GetKind() string {
@@ -2309,7 +2444,7 @@ type DiffResponse struct {
 
 func (x *DiffResponse) Reset() {
 	*x = DiffResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2456,7 @@ func (x *DiffResponse) String() string {
 func (*DiffResponse) ProtoMessage() {}
 
 func (x *DiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[28]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2469,7 @@ func (x *DiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffResponse.ProtoReflect.Descriptor instead.
 func (*DiffResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{28}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DiffResponse) GetFrom() *Version {
@@ -2380,7 +2515,7 @@ type SetSubjectConfigRequest struct {
 
 func (x *SetSubjectConfigRequest) Reset() {
 	*x = SetSubjectConfigRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2392,7 +2527,7 @@ func (x *SetSubjectConfigRequest) String() string {
 func (*SetSubjectConfigRequest) ProtoMessage() {}
 
 func (x *SetSubjectConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[29]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2405,7 +2540,7 @@ func (x *SetSubjectConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSubjectConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetSubjectConfigRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{29}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetSubjectConfigRequest) GetModule() string {
@@ -2440,7 +2575,7 @@ type SetSubjectConfigResponse struct {
 
 func (x *SetSubjectConfigResponse) Reset() {
 	*x = SetSubjectConfigResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2587,7 @@ func (x *SetSubjectConfigResponse) String() string {
 func (*SetSubjectConfigResponse) ProtoMessage() {}
 
 func (x *SetSubjectConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[30]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2600,7 @@ func (x *SetSubjectConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSubjectConfigResponse.ProtoReflect.Descriptor instead.
 func (*SetSubjectConfigResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{30}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetSubjectConfigResponse) GetSubject() *Subject {
@@ -2502,7 +2637,7 @@ type Exception struct {
 
 func (x *Exception) Reset() {
 	*x = Exception{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2649,7 @@ func (x *Exception) String() string {
 func (*Exception) ProtoMessage() {}
 
 func (x *Exception) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[31]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2662,7 @@ func (x *Exception) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exception.ProtoReflect.Descriptor instead.
 func (*Exception) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{31}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Exception) GetId() int64 {
@@ -2612,7 +2747,7 @@ type ApproveExceptionRequest struct {
 
 func (x *ApproveExceptionRequest) Reset() {
 	*x = ApproveExceptionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2759,7 @@ func (x *ApproveExceptionRequest) String() string {
 func (*ApproveExceptionRequest) ProtoMessage() {}
 
 func (x *ApproveExceptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[32]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2772,7 @@ func (x *ApproveExceptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveExceptionRequest.ProtoReflect.Descriptor instead.
 func (*ApproveExceptionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{32}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ApproveExceptionRequest) GetModule() string {
@@ -2686,7 +2821,7 @@ type ApproveExceptionResponse struct {
 
 func (x *ApproveExceptionResponse) Reset() {
 	*x = ApproveExceptionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2698,7 +2833,7 @@ func (x *ApproveExceptionResponse) String() string {
 func (*ApproveExceptionResponse) ProtoMessage() {}
 
 func (x *ApproveExceptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[33]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2711,7 +2846,7 @@ func (x *ApproveExceptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveExceptionResponse.ProtoReflect.Descriptor instead.
 func (*ApproveExceptionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{33}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ApproveExceptionResponse) GetException() *Exception {
@@ -2732,7 +2867,7 @@ type ListExceptionsRequest struct {
 
 func (x *ListExceptionsRequest) Reset() {
 	*x = ListExceptionsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2879,7 @@ func (x *ListExceptionsRequest) String() string {
 func (*ListExceptionsRequest) ProtoMessage() {}
 
 func (x *ListExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[34]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2892,7 @@ func (x *ListExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{34}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListExceptionsRequest) GetModule() string {
@@ -2778,7 +2913,7 @@ type ListExceptionsResponse struct {
 
 func (x *ListExceptionsResponse) Reset() {
 	*x = ListExceptionsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2790,7 +2925,7 @@ func (x *ListExceptionsResponse) String() string {
 func (*ListExceptionsResponse) ProtoMessage() {}
 
 func (x *ListExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[35]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2803,7 +2938,7 @@ func (x *ListExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{35}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListExceptionsResponse) GetExceptions() []*Exception {
@@ -2835,7 +2970,7 @@ type GetDbtProjectRequest struct {
 
 func (x *GetDbtProjectRequest) Reset() {
 	*x = GetDbtProjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2847,7 +2982,7 @@ func (x *GetDbtProjectRequest) String() string {
 func (*GetDbtProjectRequest) ProtoMessage() {}
 
 func (x *GetDbtProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[36]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2860,7 +2995,7 @@ func (x *GetDbtProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDbtProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetDbtProjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{36}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetDbtProjectRequest) GetModule() string {
@@ -2924,7 +3059,7 @@ type GetDbtProjectResponse struct {
 
 func (x *GetDbtProjectResponse) Reset() {
 	*x = GetDbtProjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3071,7 @@ func (x *GetDbtProjectResponse) String() string {
 func (*GetDbtProjectResponse) ProtoMessage() {}
 
 func (x *GetDbtProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[37]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3084,7 @@ func (x *GetDbtProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDbtProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetDbtProjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{37}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetDbtProjectResponse) GetVersion() *Version {
@@ -3012,7 +3147,7 @@ type PbtableOptions struct {
 
 func (x *PbtableOptions) Reset() {
 	*x = PbtableOptions{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3159,7 @@ func (x *PbtableOptions) String() string {
 func (*PbtableOptions) ProtoMessage() {}
 
 func (x *PbtableOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[38]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3172,7 @@ func (x *PbtableOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PbtableOptions.ProtoReflect.Descriptor instead.
 func (*PbtableOptions) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{38}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PbtableOptions) GetSchema() string {
@@ -3086,7 +3221,7 @@ type GetPbtableDDLRequest struct {
 
 func (x *GetPbtableDDLRequest) Reset() {
 	*x = GetPbtableDDLRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3098,7 +3233,7 @@ func (x *GetPbtableDDLRequest) String() string {
 func (*GetPbtableDDLRequest) ProtoMessage() {}
 
 func (x *GetPbtableDDLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[39]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3111,7 +3246,7 @@ func (x *GetPbtableDDLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableDDLRequest.ProtoReflect.Descriptor instead.
 func (*GetPbtableDDLRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{39}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetPbtableDDLRequest) GetModule() string {
@@ -3157,7 +3292,7 @@ type GetPbtableDDLResponse struct {
 
 func (x *GetPbtableDDLResponse) Reset() {
 	*x = GetPbtableDDLResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3304,7 @@ func (x *GetPbtableDDLResponse) String() string {
 func (*GetPbtableDDLResponse) ProtoMessage() {}
 
 func (x *GetPbtableDDLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[40]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3317,7 @@ func (x *GetPbtableDDLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableDDLResponse.ProtoReflect.Descriptor instead.
 func (*GetPbtableDDLResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{40}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetPbtableDDLResponse) GetVersion() *Version {
@@ -3230,7 +3365,7 @@ type GetPbtableMigrationRequest struct {
 
 func (x *GetPbtableMigrationRequest) Reset() {
 	*x = GetPbtableMigrationRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3242,7 +3377,7 @@ func (x *GetPbtableMigrationRequest) String() string {
 func (*GetPbtableMigrationRequest) ProtoMessage() {}
 
 func (x *GetPbtableMigrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[41]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3255,7 +3390,7 @@ func (x *GetPbtableMigrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableMigrationRequest.ProtoReflect.Descriptor instead.
 func (*GetPbtableMigrationRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{41}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetPbtableMigrationRequest) GetModule() string {
@@ -3324,7 +3459,7 @@ type GetPbtableMigrationResponse struct {
 
 func (x *GetPbtableMigrationResponse) Reset() {
 	*x = GetPbtableMigrationResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3336,7 +3471,7 @@ func (x *GetPbtableMigrationResponse) String() string {
 func (*GetPbtableMigrationResponse) ProtoMessage() {}
 
 func (x *GetPbtableMigrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[42]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3349,7 +3484,7 @@ func (x *GetPbtableMigrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPbtableMigrationResponse.ProtoReflect.Descriptor instead.
 func (*GetPbtableMigrationResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{42}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetPbtableMigrationResponse) GetFrom() *Version {
@@ -3412,7 +3547,7 @@ type SubjectRetirement struct {
 
 func (x *SubjectRetirement) Reset() {
 	*x = SubjectRetirement{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +3559,7 @@ func (x *SubjectRetirement) String() string {
 func (*SubjectRetirement) ProtoMessage() {}
 
 func (x *SubjectRetirement) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[43]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +3572,7 @@ func (x *SubjectRetirement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubjectRetirement.ProtoReflect.Descriptor instead.
 func (*SubjectRetirement) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{43}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SubjectRetirement) GetRetiredBy() string {
@@ -3483,7 +3618,7 @@ type ModuleDeprecation struct {
 
 func (x *ModuleDeprecation) Reset() {
 	*x = ModuleDeprecation{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3495,7 +3630,7 @@ func (x *ModuleDeprecation) String() string {
 func (*ModuleDeprecation) ProtoMessage() {}
 
 func (x *ModuleDeprecation) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[44]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3508,7 +3643,7 @@ func (x *ModuleDeprecation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModuleDeprecation.ProtoReflect.Descriptor instead.
 func (*ModuleDeprecation) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{44}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ModuleDeprecation) GetMessage() string {
@@ -3547,7 +3682,7 @@ type VersionDeletion struct {
 
 func (x *VersionDeletion) Reset() {
 	*x = VersionDeletion{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3559,7 +3694,7 @@ func (x *VersionDeletion) String() string {
 func (*VersionDeletion) ProtoMessage() {}
 
 func (x *VersionDeletion) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[45]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3572,7 +3707,7 @@ func (x *VersionDeletion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionDeletion.ProtoReflect.Descriptor instead.
 func (*VersionDeletion) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{45}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *VersionDeletion) GetReason() string {
@@ -3624,7 +3759,7 @@ type LifecycleEvent struct {
 
 func (x *LifecycleEvent) Reset() {
 	*x = LifecycleEvent{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3636,7 +3771,7 @@ func (x *LifecycleEvent) String() string {
 func (*LifecycleEvent) ProtoMessage() {}
 
 func (x *LifecycleEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[46]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3649,7 +3784,7 @@ func (x *LifecycleEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LifecycleEvent.ProtoReflect.Descriptor instead.
 func (*LifecycleEvent) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{46}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LifecycleEvent) GetId() int64 {
@@ -3723,7 +3858,7 @@ type RetireSubjectRequest struct {
 
 func (x *RetireSubjectRequest) Reset() {
 	*x = RetireSubjectRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +3870,7 @@ func (x *RetireSubjectRequest) String() string {
 func (*RetireSubjectRequest) ProtoMessage() {}
 
 func (x *RetireSubjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[47]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +3883,7 @@ func (x *RetireSubjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireSubjectRequest.ProtoReflect.Descriptor instead.
 func (*RetireSubjectRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{47}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RetireSubjectRequest) GetModule() string {
@@ -3785,7 +3920,7 @@ type RetireSubjectResponse struct {
 
 func (x *RetireSubjectResponse) Reset() {
 	*x = RetireSubjectResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +3932,7 @@ func (x *RetireSubjectResponse) String() string {
 func (*RetireSubjectResponse) ProtoMessage() {}
 
 func (x *RetireSubjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[48]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +3945,7 @@ func (x *RetireSubjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireSubjectResponse.ProtoReflect.Descriptor instead.
 func (*RetireSubjectResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{48}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RetireSubjectResponse) GetSubject() *Subject {
@@ -3843,7 +3978,7 @@ type DeprecateModuleRequest struct {
 
 func (x *DeprecateModuleRequest) Reset() {
 	*x = DeprecateModuleRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3855,7 +3990,7 @@ func (x *DeprecateModuleRequest) String() string {
 func (*DeprecateModuleRequest) ProtoMessage() {}
 
 func (x *DeprecateModuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[49]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3868,7 +4003,7 @@ func (x *DeprecateModuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeprecateModuleRequest.ProtoReflect.Descriptor instead.
 func (*DeprecateModuleRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{49}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeprecateModuleRequest) GetModule() string {
@@ -3905,7 +4040,7 @@ type DeprecateModuleResponse struct {
 
 func (x *DeprecateModuleResponse) Reset() {
 	*x = DeprecateModuleResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3917,7 +4052,7 @@ func (x *DeprecateModuleResponse) String() string {
 func (*DeprecateModuleResponse) ProtoMessage() {}
 
 func (x *DeprecateModuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[50]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3930,7 +4065,7 @@ func (x *DeprecateModuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeprecateModuleResponse.ProtoReflect.Descriptor instead.
 func (*DeprecateModuleResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{50}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeprecateModuleResponse) GetModule() *Module {
@@ -3962,7 +4097,7 @@ type DeleteVersionRequest struct {
 
 func (x *DeleteVersionRequest) Reset() {
 	*x = DeleteVersionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3974,7 +4109,7 @@ func (x *DeleteVersionRequest) String() string {
 func (*DeleteVersionRequest) ProtoMessage() {}
 
 func (x *DeleteVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[51]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3987,7 +4122,7 @@ func (x *DeleteVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVersionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteVersionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{51}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DeleteVersionRequest) GetModule() string {
@@ -4027,7 +4162,7 @@ type DeleteVersionResponse struct {
 
 func (x *DeleteVersionResponse) Reset() {
 	*x = DeleteVersionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4039,7 +4174,7 @@ func (x *DeleteVersionResponse) String() string {
 func (*DeleteVersionResponse) ProtoMessage() {}
 
 func (x *DeleteVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[52]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4052,7 +4187,7 @@ func (x *DeleteVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVersionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteVersionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{52}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeleteVersionResponse) GetVersion() *Version {
@@ -4089,7 +4224,7 @@ type RestoreVersionRequest struct {
 
 func (x *RestoreVersionRequest) Reset() {
 	*x = RestoreVersionRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4101,7 +4236,7 @@ func (x *RestoreVersionRequest) String() string {
 func (*RestoreVersionRequest) ProtoMessage() {}
 
 func (x *RestoreVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[53]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4114,7 +4249,7 @@ func (x *RestoreVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreVersionRequest.ProtoReflect.Descriptor instead.
 func (*RestoreVersionRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{53}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RestoreVersionRequest) GetModule() string {
@@ -4144,7 +4279,7 @@ type RestoreVersionResponse struct {
 
 func (x *RestoreVersionResponse) Reset() {
 	*x = RestoreVersionResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4156,7 +4291,7 @@ func (x *RestoreVersionResponse) String() string {
 func (*RestoreVersionResponse) ProtoMessage() {}
 
 func (x *RestoreVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[54]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4169,7 +4304,7 @@ func (x *RestoreVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreVersionResponse.ProtoReflect.Descriptor instead.
 func (*RestoreVersionResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{54}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RestoreVersionResponse) GetVersion() *Version {
@@ -4201,7 +4336,7 @@ type ListLifecycleEventsRequest struct {
 
 func (x *ListLifecycleEventsRequest) Reset() {
 	*x = ListLifecycleEventsRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4213,7 +4348,7 @@ func (x *ListLifecycleEventsRequest) String() string {
 func (*ListLifecycleEventsRequest) ProtoMessage() {}
 
 func (x *ListLifecycleEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[55]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4226,7 +4361,7 @@ func (x *ListLifecycleEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLifecycleEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListLifecycleEventsRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{55}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListLifecycleEventsRequest) GetModule() string {
@@ -4263,7 +4398,7 @@ type ListLifecycleEventsResponse struct {
 
 func (x *ListLifecycleEventsResponse) Reset() {
 	*x = ListLifecycleEventsResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4275,7 +4410,7 @@ func (x *ListLifecycleEventsResponse) String() string {
 func (*ListLifecycleEventsResponse) ProtoMessage() {}
 
 func (x *ListLifecycleEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[56]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4288,7 +4423,7 @@ func (x *ListLifecycleEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLifecycleEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListLifecycleEventsResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{56}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListLifecycleEventsResponse) GetEvents() []*LifecycleEvent {
@@ -4314,7 +4449,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4326,7 +4461,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[57]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4339,7 +4474,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{57}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{58}
 }
 
 // GetPoliciesResponse holds the server-wide policies as registryd's
@@ -4358,7 +4493,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4505,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[58]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4518,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{58}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GetPoliciesResponse) GetPoliciesYaml() string {
@@ -4409,7 +4544,7 @@ type ListStacksRequest struct {
 
 func (x *ListStacksRequest) Reset() {
 	*x = ListStacksRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4421,7 +4556,7 @@ func (x *ListStacksRequest) String() string {
 func (*ListStacksRequest) ProtoMessage() {}
 
 func (x *ListStacksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[59]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4434,7 +4569,7 @@ func (x *ListStacksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStacksRequest.ProtoReflect.Descriptor instead.
 func (*ListStacksRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{59}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{60}
 }
 
 // ListStacksResponse lists the stacks, in configuration order.
@@ -4448,7 +4583,7 @@ type ListStacksResponse struct {
 
 func (x *ListStacksResponse) Reset() {
 	*x = ListStacksResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4460,7 +4595,7 @@ func (x *ListStacksResponse) String() string {
 func (*ListStacksResponse) ProtoMessage() {}
 
 func (x *ListStacksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[60]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4473,7 +4608,7 @@ func (x *ListStacksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStacksResponse.ProtoReflect.Descriptor instead.
 func (*ListStacksResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{60}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListStacksResponse) GetStacks() []*Stack {
@@ -4503,7 +4638,7 @@ type Stack struct {
 
 func (x *Stack) Reset() {
 	*x = Stack{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4515,7 +4650,7 @@ func (x *Stack) String() string {
 func (*Stack) ProtoMessage() {}
 
 func (x *Stack) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[61]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4528,7 +4663,7 @@ func (x *Stack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stack.ProtoReflect.Descriptor instead.
 func (*Stack) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{61}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Stack) GetName() string {
@@ -4584,7 +4719,7 @@ type StackPublication struct {
 
 func (x *StackPublication) Reset() {
 	*x = StackPublication{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4596,7 +4731,7 @@ func (x *StackPublication) String() string {
 func (*StackPublication) ProtoMessage() {}
 
 func (x *StackPublication) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[62]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4609,7 +4744,7 @@ func (x *StackPublication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StackPublication.ProtoReflect.Descriptor instead.
 func (*StackPublication) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{62}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *StackPublication) GetRelease() int64 {
@@ -4658,7 +4793,7 @@ type ListWebhookDeliveriesRequest struct {
 
 func (x *ListWebhookDeliveriesRequest) Reset() {
 	*x = ListWebhookDeliveriesRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4670,7 +4805,7 @@ func (x *ListWebhookDeliveriesRequest) String() string {
 func (*ListWebhookDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListWebhookDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[63]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4683,7 +4818,7 @@ func (x *ListWebhookDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListWebhookDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{63}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListWebhookDeliveriesRequest) GetEndpoint() string {
@@ -4707,7 +4842,7 @@ type ListWebhookDeliveriesResponse struct {
 
 func (x *ListWebhookDeliveriesResponse) Reset() {
 	*x = ListWebhookDeliveriesResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4719,7 +4854,7 @@ func (x *ListWebhookDeliveriesResponse) String() string {
 func (*ListWebhookDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListWebhookDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[64]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4732,7 +4867,7 @@ func (x *ListWebhookDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListWebhookDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{64}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListWebhookDeliveriesResponse) GetEndpoints() []*WebhookEndpoint {
@@ -4767,7 +4902,7 @@ type WebhookEndpoint struct {
 
 func (x *WebhookEndpoint) Reset() {
 	*x = WebhookEndpoint{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4779,7 +4914,7 @@ func (x *WebhookEndpoint) String() string {
 func (*WebhookEndpoint) ProtoMessage() {}
 
 func (x *WebhookEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[65]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4792,7 +4927,7 @@ func (x *WebhookEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookEndpoint.ProtoReflect.Descriptor instead.
 func (*WebhookEndpoint) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{65}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *WebhookEndpoint) GetName() string {
@@ -4857,7 +4992,7 @@ type WebhookDeadLetter struct {
 
 func (x *WebhookDeadLetter) Reset() {
 	*x = WebhookDeadLetter{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4869,7 +5004,7 @@ func (x *WebhookDeadLetter) String() string {
 func (*WebhookDeadLetter) ProtoMessage() {}
 
 func (x *WebhookDeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[66]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4882,7 +5017,7 @@ func (x *WebhookDeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookDeadLetter.ProtoReflect.Descriptor instead.
 func (*WebhookDeadLetter) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{66}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *WebhookDeadLetter) GetId() string {
@@ -4966,7 +5101,7 @@ type RedriveWebhookRequest struct {
 
 func (x *RedriveWebhookRequest) Reset() {
 	*x = RedriveWebhookRequest{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4978,7 +5113,7 @@ func (x *RedriveWebhookRequest) String() string {
 func (*RedriveWebhookRequest) ProtoMessage() {}
 
 func (x *RedriveWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[67]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4991,7 +5126,7 @@ func (x *RedriveWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedriveWebhookRequest.ProtoReflect.Descriptor instead.
 func (*RedriveWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{67}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *RedriveWebhookRequest) GetId() string {
@@ -5012,7 +5147,7 @@ type RedriveWebhookResponse struct {
 
 func (x *RedriveWebhookResponse) Reset() {
 	*x = RedriveWebhookResponse{}
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5024,7 +5159,7 @@ func (x *RedriveWebhookResponse) String() string {
 func (*RedriveWebhookResponse) ProtoMessage() {}
 
 func (x *RedriveWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbregistry_v1_registry_proto_msgTypes[68]
+	mi := &file_pbregistry_v1_registry_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5037,7 +5172,7 @@ func (x *RedriveWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedriveWebhookResponse.ProtoReflect.Descriptor instead.
 func (*RedriveWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{68}
+	return file_pbregistry_v1_registry_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RedriveWebhookResponse) GetDeadLetter() *WebhookDeadLetter {
@@ -5103,7 +5238,7 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	"\rfirst_version\x18\n" +
 	" \x01(\x03R\ffirstVersion\x12:\n" +
 	"\aretired\x18\v \x01(\v2 .pbregistry.v1.SubjectRetirementR\aretired\x12!\n" +
-	"\flast_version\x18\f \x01(\x03R\vlastVersion\"\xa1\x03\n" +
+	"\flast_version\x18\f \x01(\x03R\vlastVersion\"\xd3\x03\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1d\n" +
@@ -5120,7 +5255,21 @@ const file_pbregistry_v1_registry_proto_rawDesc = "" +
 	" \x01(\x0e2\x17.pbregistry.v1.SeverityR\bseverity\x12\x18\n" +
 	"\asubject\x18\v \x01(\tR\asubject\x12\x14\n" +
 	"\x05level\x18\f \x01(\tR\x05level\x12!\n" +
-	"\fexception_id\x18\r \x01(\x03R\vexceptionId\"\x9e\x01\n" +
+	"\fexception_id\x18\r \x01(\x03R\vexceptionId\x120\n" +
+	"\awitness\x18\x0e \x01(\v2\x16.pbregistry.v1.WitnessR\awitness\"\x88\x02\n" +
+	"\aWitness\x12\x14\n" +
+	"\x05layer\x18\x01 \x01(\tR\x05layer\x126\n" +
+	"\tdirection\x18\x02 \x01(\x0e2\x18.pbregistry.v1.DirectionR\tdirection\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12\x18\n" +
+	"\awritten\x18\x04 \x01(\tR\awritten\x12\x1f\n" +
+	"\vwritten_hex\x18\x05 \x01(\tR\n" +
+	"writtenHex\x12\x12\n" +
+	"\x04read\x18\x06 \x01(\tR\x04read\x12\x12\n" +
+	"\x04kind\x18\a \x01(\tR\x04kind\x12\x1e\n" +
+	"\n" +
+	"difference\x18\b \x01(\tR\n" +
+	"difference\x12\x12\n" +
+	"\x04none\x18\t \x01(\tR\x04none\"\x9e\x01\n" +
 	"\rPushRejection\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\tR\x06module\x12)\n" +
 	"\x10baseline_version\x18\x02 \x01(\x03R\x0fbaselineVersion\x12\x16\n" +
@@ -5460,7 +5609,7 @@ func file_pbregistry_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_pbregistry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_pbregistry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(SubjectKind)(0),                      // 0: pbregistry.v1.SubjectKind
 	(CompatibilityLevel)(0),               // 1: pbregistry.v1.CompatibilityLevel
@@ -5473,194 +5622,197 @@ var file_pbregistry_v1_registry_proto_goTypes = []any{
 	(*Compatibility)(nil),                 // 8: pbregistry.v1.Compatibility
 	(*Subject)(nil),                       // 9: pbregistry.v1.Subject
 	(*Finding)(nil),                       // 10: pbregistry.v1.Finding
-	(*PushRejection)(nil),                 // 11: pbregistry.v1.PushRejection
-	(*PushRequest)(nil),                   // 12: pbregistry.v1.PushRequest
-	(*PushResponse)(nil),                  // 13: pbregistry.v1.PushResponse
-	(*PromoteVersionRequest)(nil),         // 14: pbregistry.v1.PromoteVersionRequest
-	(*PromoteVersionResponse)(nil),        // 15: pbregistry.v1.PromoteVersionResponse
-	(*CheckPushRequest)(nil),              // 16: pbregistry.v1.CheckPushRequest
-	(*CheckPushResponse)(nil),             // 17: pbregistry.v1.CheckPushResponse
-	(*GetModuleRequest)(nil),              // 18: pbregistry.v1.GetModuleRequest
-	(*GetModuleResponse)(nil),             // 19: pbregistry.v1.GetModuleResponse
-	(*ListModulesRequest)(nil),            // 20: pbregistry.v1.ListModulesRequest
-	(*ListModulesResponse)(nil),           // 21: pbregistry.v1.ListModulesResponse
-	(*ListVersionsRequest)(nil),           // 22: pbregistry.v1.ListVersionsRequest
-	(*ListVersionsResponse)(nil),          // 23: pbregistry.v1.ListVersionsResponse
-	(*GetSubjectRequest)(nil),             // 24: pbregistry.v1.GetSubjectRequest
-	(*GetSubjectResponse)(nil),            // 25: pbregistry.v1.GetSubjectResponse
-	(*ListSubjectsRequest)(nil),           // 26: pbregistry.v1.ListSubjectsRequest
-	(*ListSubjectsResponse)(nil),          // 27: pbregistry.v1.ListSubjectsResponse
-	(*GetDescriptorSetRequest)(nil),       // 28: pbregistry.v1.GetDescriptorSetRequest
-	(*GetDescriptorSetResponse)(nil),      // 29: pbregistry.v1.GetDescriptorSetResponse
-	(*DiffRequest)(nil),                   // 30: pbregistry.v1.DiffRequest
-	(*Change)(nil),                        // 31: pbregistry.v1.Change
-	(*DiffResponse)(nil),                  // 32: pbregistry.v1.DiffResponse
-	(*SetSubjectConfigRequest)(nil),       // 33: pbregistry.v1.SetSubjectConfigRequest
-	(*SetSubjectConfigResponse)(nil),      // 34: pbregistry.v1.SetSubjectConfigResponse
-	(*Exception)(nil),                     // 35: pbregistry.v1.Exception
-	(*ApproveExceptionRequest)(nil),       // 36: pbregistry.v1.ApproveExceptionRequest
-	(*ApproveExceptionResponse)(nil),      // 37: pbregistry.v1.ApproveExceptionResponse
-	(*ListExceptionsRequest)(nil),         // 38: pbregistry.v1.ListExceptionsRequest
-	(*ListExceptionsResponse)(nil),        // 39: pbregistry.v1.ListExceptionsResponse
-	(*GetDbtProjectRequest)(nil),          // 40: pbregistry.v1.GetDbtProjectRequest
-	(*GetDbtProjectResponse)(nil),         // 41: pbregistry.v1.GetDbtProjectResponse
-	(*PbtableOptions)(nil),                // 42: pbregistry.v1.PbtableOptions
-	(*GetPbtableDDLRequest)(nil),          // 43: pbregistry.v1.GetPbtableDDLRequest
-	(*GetPbtableDDLResponse)(nil),         // 44: pbregistry.v1.GetPbtableDDLResponse
-	(*GetPbtableMigrationRequest)(nil),    // 45: pbregistry.v1.GetPbtableMigrationRequest
-	(*GetPbtableMigrationResponse)(nil),   // 46: pbregistry.v1.GetPbtableMigrationResponse
-	(*SubjectRetirement)(nil),             // 47: pbregistry.v1.SubjectRetirement
-	(*ModuleDeprecation)(nil),             // 48: pbregistry.v1.ModuleDeprecation
-	(*VersionDeletion)(nil),               // 49: pbregistry.v1.VersionDeletion
-	(*LifecycleEvent)(nil),                // 50: pbregistry.v1.LifecycleEvent
-	(*RetireSubjectRequest)(nil),          // 51: pbregistry.v1.RetireSubjectRequest
-	(*RetireSubjectResponse)(nil),         // 52: pbregistry.v1.RetireSubjectResponse
-	(*DeprecateModuleRequest)(nil),        // 53: pbregistry.v1.DeprecateModuleRequest
-	(*DeprecateModuleResponse)(nil),       // 54: pbregistry.v1.DeprecateModuleResponse
-	(*DeleteVersionRequest)(nil),          // 55: pbregistry.v1.DeleteVersionRequest
-	(*DeleteVersionResponse)(nil),         // 56: pbregistry.v1.DeleteVersionResponse
-	(*RestoreVersionRequest)(nil),         // 57: pbregistry.v1.RestoreVersionRequest
-	(*RestoreVersionResponse)(nil),        // 58: pbregistry.v1.RestoreVersionResponse
-	(*ListLifecycleEventsRequest)(nil),    // 59: pbregistry.v1.ListLifecycleEventsRequest
-	(*ListLifecycleEventsResponse)(nil),   // 60: pbregistry.v1.ListLifecycleEventsResponse
-	(*GetPoliciesRequest)(nil),            // 61: pbregistry.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),           // 62: pbregistry.v1.GetPoliciesResponse
-	(*ListStacksRequest)(nil),             // 63: pbregistry.v1.ListStacksRequest
-	(*ListStacksResponse)(nil),            // 64: pbregistry.v1.ListStacksResponse
-	(*Stack)(nil),                         // 65: pbregistry.v1.Stack
-	(*StackPublication)(nil),              // 66: pbregistry.v1.StackPublication
-	(*ListWebhookDeliveriesRequest)(nil),  // 67: pbregistry.v1.ListWebhookDeliveriesRequest
-	(*ListWebhookDeliveriesResponse)(nil), // 68: pbregistry.v1.ListWebhookDeliveriesResponse
-	(*WebhookEndpoint)(nil),               // 69: pbregistry.v1.WebhookEndpoint
-	(*WebhookDeadLetter)(nil),             // 70: pbregistry.v1.WebhookDeadLetter
-	(*RedriveWebhookRequest)(nil),         // 71: pbregistry.v1.RedriveWebhookRequest
-	(*RedriveWebhookResponse)(nil),        // 72: pbregistry.v1.RedriveWebhookResponse
-	nil,                                   // 73: pbregistry.v1.BuildInfo.LabelsEntry
-	(*timestamppb.Timestamp)(nil),         // 74: google.protobuf.Timestamp
+	(*Witness)(nil),                       // 11: pbregistry.v1.Witness
+	(*PushRejection)(nil),                 // 12: pbregistry.v1.PushRejection
+	(*PushRequest)(nil),                   // 13: pbregistry.v1.PushRequest
+	(*PushResponse)(nil),                  // 14: pbregistry.v1.PushResponse
+	(*PromoteVersionRequest)(nil),         // 15: pbregistry.v1.PromoteVersionRequest
+	(*PromoteVersionResponse)(nil),        // 16: pbregistry.v1.PromoteVersionResponse
+	(*CheckPushRequest)(nil),              // 17: pbregistry.v1.CheckPushRequest
+	(*CheckPushResponse)(nil),             // 18: pbregistry.v1.CheckPushResponse
+	(*GetModuleRequest)(nil),              // 19: pbregistry.v1.GetModuleRequest
+	(*GetModuleResponse)(nil),             // 20: pbregistry.v1.GetModuleResponse
+	(*ListModulesRequest)(nil),            // 21: pbregistry.v1.ListModulesRequest
+	(*ListModulesResponse)(nil),           // 22: pbregistry.v1.ListModulesResponse
+	(*ListVersionsRequest)(nil),           // 23: pbregistry.v1.ListVersionsRequest
+	(*ListVersionsResponse)(nil),          // 24: pbregistry.v1.ListVersionsResponse
+	(*GetSubjectRequest)(nil),             // 25: pbregistry.v1.GetSubjectRequest
+	(*GetSubjectResponse)(nil),            // 26: pbregistry.v1.GetSubjectResponse
+	(*ListSubjectsRequest)(nil),           // 27: pbregistry.v1.ListSubjectsRequest
+	(*ListSubjectsResponse)(nil),          // 28: pbregistry.v1.ListSubjectsResponse
+	(*GetDescriptorSetRequest)(nil),       // 29: pbregistry.v1.GetDescriptorSetRequest
+	(*GetDescriptorSetResponse)(nil),      // 30: pbregistry.v1.GetDescriptorSetResponse
+	(*DiffRequest)(nil),                   // 31: pbregistry.v1.DiffRequest
+	(*Change)(nil),                        // 32: pbregistry.v1.Change
+	(*DiffResponse)(nil),                  // 33: pbregistry.v1.DiffResponse
+	(*SetSubjectConfigRequest)(nil),       // 34: pbregistry.v1.SetSubjectConfigRequest
+	(*SetSubjectConfigResponse)(nil),      // 35: pbregistry.v1.SetSubjectConfigResponse
+	(*Exception)(nil),                     // 36: pbregistry.v1.Exception
+	(*ApproveExceptionRequest)(nil),       // 37: pbregistry.v1.ApproveExceptionRequest
+	(*ApproveExceptionResponse)(nil),      // 38: pbregistry.v1.ApproveExceptionResponse
+	(*ListExceptionsRequest)(nil),         // 39: pbregistry.v1.ListExceptionsRequest
+	(*ListExceptionsResponse)(nil),        // 40: pbregistry.v1.ListExceptionsResponse
+	(*GetDbtProjectRequest)(nil),          // 41: pbregistry.v1.GetDbtProjectRequest
+	(*GetDbtProjectResponse)(nil),         // 42: pbregistry.v1.GetDbtProjectResponse
+	(*PbtableOptions)(nil),                // 43: pbregistry.v1.PbtableOptions
+	(*GetPbtableDDLRequest)(nil),          // 44: pbregistry.v1.GetPbtableDDLRequest
+	(*GetPbtableDDLResponse)(nil),         // 45: pbregistry.v1.GetPbtableDDLResponse
+	(*GetPbtableMigrationRequest)(nil),    // 46: pbregistry.v1.GetPbtableMigrationRequest
+	(*GetPbtableMigrationResponse)(nil),   // 47: pbregistry.v1.GetPbtableMigrationResponse
+	(*SubjectRetirement)(nil),             // 48: pbregistry.v1.SubjectRetirement
+	(*ModuleDeprecation)(nil),             // 49: pbregistry.v1.ModuleDeprecation
+	(*VersionDeletion)(nil),               // 50: pbregistry.v1.VersionDeletion
+	(*LifecycleEvent)(nil),                // 51: pbregistry.v1.LifecycleEvent
+	(*RetireSubjectRequest)(nil),          // 52: pbregistry.v1.RetireSubjectRequest
+	(*RetireSubjectResponse)(nil),         // 53: pbregistry.v1.RetireSubjectResponse
+	(*DeprecateModuleRequest)(nil),        // 54: pbregistry.v1.DeprecateModuleRequest
+	(*DeprecateModuleResponse)(nil),       // 55: pbregistry.v1.DeprecateModuleResponse
+	(*DeleteVersionRequest)(nil),          // 56: pbregistry.v1.DeleteVersionRequest
+	(*DeleteVersionResponse)(nil),         // 57: pbregistry.v1.DeleteVersionResponse
+	(*RestoreVersionRequest)(nil),         // 58: pbregistry.v1.RestoreVersionRequest
+	(*RestoreVersionResponse)(nil),        // 59: pbregistry.v1.RestoreVersionResponse
+	(*ListLifecycleEventsRequest)(nil),    // 60: pbregistry.v1.ListLifecycleEventsRequest
+	(*ListLifecycleEventsResponse)(nil),   // 61: pbregistry.v1.ListLifecycleEventsResponse
+	(*GetPoliciesRequest)(nil),            // 62: pbregistry.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),           // 63: pbregistry.v1.GetPoliciesResponse
+	(*ListStacksRequest)(nil),             // 64: pbregistry.v1.ListStacksRequest
+	(*ListStacksResponse)(nil),            // 65: pbregistry.v1.ListStacksResponse
+	(*Stack)(nil),                         // 66: pbregistry.v1.Stack
+	(*StackPublication)(nil),              // 67: pbregistry.v1.StackPublication
+	(*ListWebhookDeliveriesRequest)(nil),  // 68: pbregistry.v1.ListWebhookDeliveriesRequest
+	(*ListWebhookDeliveriesResponse)(nil), // 69: pbregistry.v1.ListWebhookDeliveriesResponse
+	(*WebhookEndpoint)(nil),               // 70: pbregistry.v1.WebhookEndpoint
+	(*WebhookDeadLetter)(nil),             // 71: pbregistry.v1.WebhookDeadLetter
+	(*RedriveWebhookRequest)(nil),         // 72: pbregistry.v1.RedriveWebhookRequest
+	(*RedriveWebhookResponse)(nil),        // 73: pbregistry.v1.RedriveWebhookResponse
+	nil,                                   // 74: pbregistry.v1.BuildInfo.LabelsEntry
+	(*timestamppb.Timestamp)(nil),         // 75: google.protobuf.Timestamp
 }
 var file_pbregistry_v1_registry_proto_depIdxs = []int32{
-	73, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
-	74, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
+	74, // 0: pbregistry.v1.BuildInfo.labels:type_name -> pbregistry.v1.BuildInfo.LabelsEntry
+	75, // 1: pbregistry.v1.Version.pushed_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: pbregistry.v1.Version.build:type_name -> pbregistry.v1.BuildInfo
-	49, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
-	74, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
-	74, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
-	48, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
+	50, // 3: pbregistry.v1.Version.deleted:type_name -> pbregistry.v1.VersionDeletion
+	75, // 4: pbregistry.v1.Module.created_at:type_name -> google.protobuf.Timestamp
+	75, // 5: pbregistry.v1.Module.updated_at:type_name -> google.protobuf.Timestamp
+	49, // 6: pbregistry.v1.Module.deprecation:type_name -> pbregistry.v1.ModuleDeprecation
 	1,  // 7: pbregistry.v1.Compatibility.level:type_name -> pbregistry.v1.CompatibilityLevel
 	0,  // 8: pbregistry.v1.Subject.kind:type_name -> pbregistry.v1.SubjectKind
 	8,  // 9: pbregistry.v1.Subject.compatibility:type_name -> pbregistry.v1.Compatibility
 	8,  // 10: pbregistry.v1.Subject.declared:type_name -> pbregistry.v1.Compatibility
 	8,  // 11: pbregistry.v1.Subject.override:type_name -> pbregistry.v1.Compatibility
-	74, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
-	47, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
+	75, // 12: pbregistry.v1.Subject.override_at:type_name -> google.protobuf.Timestamp
+	48, // 13: pbregistry.v1.Subject.retired:type_name -> pbregistry.v1.SubjectRetirement
 	2,  // 14: pbregistry.v1.Finding.direction:type_name -> pbregistry.v1.Direction
 	3,  // 15: pbregistry.v1.Finding.severity:type_name -> pbregistry.v1.Severity
-	10, // 16: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
-	4,  // 17: pbregistry.v1.PushRequest.files:type_name -> pbregistry.v1.File
-	5,  // 18: pbregistry.v1.PushRequest.build:type_name -> pbregistry.v1.BuildInfo
-	6,  // 19: pbregistry.v1.PushResponse.version:type_name -> pbregistry.v1.Version
-	10, // 20: pbregistry.v1.PushResponse.findings:type_name -> pbregistry.v1.Finding
-	7,  // 21: pbregistry.v1.PushResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 22: pbregistry.v1.PromoteVersionResponse.version:type_name -> pbregistry.v1.Version
-	10, // 23: pbregistry.v1.PromoteVersionResponse.findings:type_name -> pbregistry.v1.Finding
-	4,  // 24: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
-	10, // 25: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
-	7,  // 26: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 27: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 28: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
-	7,  // 29: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
-	6,  // 30: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
-	9,  // 31: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
-	9,  // 32: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
-	6,  // 33: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
-	6,  // 34: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 35: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
-	10, // 36: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
-	31, // 37: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
-	8,  // 38: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
-	9,  // 39: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
-	74, // 40: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
-	35, // 41: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
-	35, // 42: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
-	6,  // 43: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
-	4,  // 44: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
-	42, // 45: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 46: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
-	42, // 47: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
-	6,  // 48: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
-	6,  // 49: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
-	74, // 50: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
-	74, // 51: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
-	74, // 52: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
-	74, // 53: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
-	9,  // 54: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
-	7,  // 55: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
-	6,  // 56: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
-	6,  // 57: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
-	50, // 58: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
-	65, // 59: pbregistry.v1.ListStacksResponse.stacks:type_name -> pbregistry.v1.Stack
-	66, // 60: pbregistry.v1.Stack.latest:type_name -> pbregistry.v1.StackPublication
-	74, // 61: pbregistry.v1.StackPublication.time:type_name -> google.protobuf.Timestamp
-	69, // 62: pbregistry.v1.ListWebhookDeliveriesResponse.endpoints:type_name -> pbregistry.v1.WebhookEndpoint
-	70, // 63: pbregistry.v1.ListWebhookDeliveriesResponse.dead_letters:type_name -> pbregistry.v1.WebhookDeadLetter
-	74, // 64: pbregistry.v1.WebhookDeadLetter.event_time:type_name -> google.protobuf.Timestamp
-	74, // 65: pbregistry.v1.WebhookDeadLetter.last_attempt:type_name -> google.protobuf.Timestamp
-	70, // 66: pbregistry.v1.RedriveWebhookResponse.dead_letter:type_name -> pbregistry.v1.WebhookDeadLetter
-	12, // 67: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
-	14, // 68: pbregistry.v1.RegistryService.PromoteVersion:input_type -> pbregistry.v1.PromoteVersionRequest
-	16, // 69: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
-	18, // 70: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
-	20, // 71: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
-	22, // 72: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
-	24, // 73: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
-	26, // 74: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
-	28, // 75: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
-	30, // 76: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
-	33, // 77: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
-	36, // 78: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
-	38, // 79: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
-	40, // 80: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
-	43, // 81: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
-	45, // 82: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
-	51, // 83: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
-	53, // 84: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
-	55, // 85: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
-	57, // 86: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
-	59, // 87: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
-	61, // 88: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
-	63, // 89: pbregistry.v1.RegistryService.ListStacks:input_type -> pbregistry.v1.ListStacksRequest
-	67, // 90: pbregistry.v1.RegistryService.ListWebhookDeliveries:input_type -> pbregistry.v1.ListWebhookDeliveriesRequest
-	71, // 91: pbregistry.v1.RegistryService.RedriveWebhook:input_type -> pbregistry.v1.RedriveWebhookRequest
-	13, // 92: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
-	15, // 93: pbregistry.v1.RegistryService.PromoteVersion:output_type -> pbregistry.v1.PromoteVersionResponse
-	17, // 94: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
-	19, // 95: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
-	21, // 96: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
-	23, // 97: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
-	25, // 98: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
-	27, // 99: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
-	29, // 100: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
-	32, // 101: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
-	34, // 102: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
-	37, // 103: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
-	39, // 104: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
-	41, // 105: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
-	44, // 106: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
-	46, // 107: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
-	52, // 108: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
-	54, // 109: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
-	56, // 110: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
-	58, // 111: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
-	60, // 112: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
-	62, // 113: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
-	64, // 114: pbregistry.v1.RegistryService.ListStacks:output_type -> pbregistry.v1.ListStacksResponse
-	68, // 115: pbregistry.v1.RegistryService.ListWebhookDeliveries:output_type -> pbregistry.v1.ListWebhookDeliveriesResponse
-	72, // 116: pbregistry.v1.RegistryService.RedriveWebhook:output_type -> pbregistry.v1.RedriveWebhookResponse
-	92, // [92:117] is the sub-list for method output_type
-	67, // [67:92] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	11, // 16: pbregistry.v1.Finding.witness:type_name -> pbregistry.v1.Witness
+	2,  // 17: pbregistry.v1.Witness.direction:type_name -> pbregistry.v1.Direction
+	10, // 18: pbregistry.v1.PushRejection.findings:type_name -> pbregistry.v1.Finding
+	4,  // 19: pbregistry.v1.PushRequest.files:type_name -> pbregistry.v1.File
+	5,  // 20: pbregistry.v1.PushRequest.build:type_name -> pbregistry.v1.BuildInfo
+	6,  // 21: pbregistry.v1.PushResponse.version:type_name -> pbregistry.v1.Version
+	10, // 22: pbregistry.v1.PushResponse.findings:type_name -> pbregistry.v1.Finding
+	7,  // 23: pbregistry.v1.PushResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 24: pbregistry.v1.PromoteVersionResponse.version:type_name -> pbregistry.v1.Version
+	10, // 25: pbregistry.v1.PromoteVersionResponse.findings:type_name -> pbregistry.v1.Finding
+	4,  // 26: pbregistry.v1.CheckPushRequest.files:type_name -> pbregistry.v1.File
+	10, // 27: pbregistry.v1.CheckPushResponse.findings:type_name -> pbregistry.v1.Finding
+	7,  // 28: pbregistry.v1.GetModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 29: pbregistry.v1.GetModuleResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 30: pbregistry.v1.GetModuleResponse.files:type_name -> pbregistry.v1.File
+	7,  // 31: pbregistry.v1.ListModulesResponse.modules:type_name -> pbregistry.v1.Module
+	6,  // 32: pbregistry.v1.ListVersionsResponse.versions:type_name -> pbregistry.v1.Version
+	9,  // 33: pbregistry.v1.GetSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	9,  // 34: pbregistry.v1.ListSubjectsResponse.subjects:type_name -> pbregistry.v1.Subject
+	6,  // 35: pbregistry.v1.GetDescriptorSetResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 36: pbregistry.v1.DiffResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 37: pbregistry.v1.DiffResponse.to:type_name -> pbregistry.v1.Version
+	10, // 38: pbregistry.v1.DiffResponse.findings:type_name -> pbregistry.v1.Finding
+	32, // 39: pbregistry.v1.DiffResponse.changes:type_name -> pbregistry.v1.Change
+	8,  // 40: pbregistry.v1.SetSubjectConfigRequest.compatibility:type_name -> pbregistry.v1.Compatibility
+	9,  // 41: pbregistry.v1.SetSubjectConfigResponse.subject:type_name -> pbregistry.v1.Subject
+	75, // 42: pbregistry.v1.Exception.approved_at:type_name -> google.protobuf.Timestamp
+	36, // 43: pbregistry.v1.ApproveExceptionResponse.exception:type_name -> pbregistry.v1.Exception
+	36, // 44: pbregistry.v1.ListExceptionsResponse.exceptions:type_name -> pbregistry.v1.Exception
+	6,  // 45: pbregistry.v1.GetDbtProjectResponse.version:type_name -> pbregistry.v1.Version
+	4,  // 46: pbregistry.v1.GetDbtProjectResponse.files:type_name -> pbregistry.v1.File
+	43, // 47: pbregistry.v1.GetPbtableDDLRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 48: pbregistry.v1.GetPbtableDDLResponse.version:type_name -> pbregistry.v1.Version
+	43, // 49: pbregistry.v1.GetPbtableMigrationRequest.options:type_name -> pbregistry.v1.PbtableOptions
+	6,  // 50: pbregistry.v1.GetPbtableMigrationResponse.from:type_name -> pbregistry.v1.Version
+	6,  // 51: pbregistry.v1.GetPbtableMigrationResponse.to:type_name -> pbregistry.v1.Version
+	75, // 52: pbregistry.v1.SubjectRetirement.retired_at:type_name -> google.protobuf.Timestamp
+	75, // 53: pbregistry.v1.ModuleDeprecation.deprecated_at:type_name -> google.protobuf.Timestamp
+	75, // 54: pbregistry.v1.VersionDeletion.deleted_at:type_name -> google.protobuf.Timestamp
+	75, // 55: pbregistry.v1.LifecycleEvent.at:type_name -> google.protobuf.Timestamp
+	9,  // 56: pbregistry.v1.RetireSubjectResponse.subject:type_name -> pbregistry.v1.Subject
+	7,  // 57: pbregistry.v1.DeprecateModuleResponse.module:type_name -> pbregistry.v1.Module
+	6,  // 58: pbregistry.v1.DeleteVersionResponse.version:type_name -> pbregistry.v1.Version
+	6,  // 59: pbregistry.v1.RestoreVersionResponse.version:type_name -> pbregistry.v1.Version
+	51, // 60: pbregistry.v1.ListLifecycleEventsResponse.events:type_name -> pbregistry.v1.LifecycleEvent
+	66, // 61: pbregistry.v1.ListStacksResponse.stacks:type_name -> pbregistry.v1.Stack
+	67, // 62: pbregistry.v1.Stack.latest:type_name -> pbregistry.v1.StackPublication
+	75, // 63: pbregistry.v1.StackPublication.time:type_name -> google.protobuf.Timestamp
+	70, // 64: pbregistry.v1.ListWebhookDeliveriesResponse.endpoints:type_name -> pbregistry.v1.WebhookEndpoint
+	71, // 65: pbregistry.v1.ListWebhookDeliveriesResponse.dead_letters:type_name -> pbregistry.v1.WebhookDeadLetter
+	75, // 66: pbregistry.v1.WebhookDeadLetter.event_time:type_name -> google.protobuf.Timestamp
+	75, // 67: pbregistry.v1.WebhookDeadLetter.last_attempt:type_name -> google.protobuf.Timestamp
+	71, // 68: pbregistry.v1.RedriveWebhookResponse.dead_letter:type_name -> pbregistry.v1.WebhookDeadLetter
+	13, // 69: pbregistry.v1.RegistryService.Push:input_type -> pbregistry.v1.PushRequest
+	15, // 70: pbregistry.v1.RegistryService.PromoteVersion:input_type -> pbregistry.v1.PromoteVersionRequest
+	17, // 71: pbregistry.v1.RegistryService.CheckPush:input_type -> pbregistry.v1.CheckPushRequest
+	19, // 72: pbregistry.v1.RegistryService.GetModule:input_type -> pbregistry.v1.GetModuleRequest
+	21, // 73: pbregistry.v1.RegistryService.ListModules:input_type -> pbregistry.v1.ListModulesRequest
+	23, // 74: pbregistry.v1.RegistryService.ListVersions:input_type -> pbregistry.v1.ListVersionsRequest
+	25, // 75: pbregistry.v1.RegistryService.GetSubject:input_type -> pbregistry.v1.GetSubjectRequest
+	27, // 76: pbregistry.v1.RegistryService.ListSubjects:input_type -> pbregistry.v1.ListSubjectsRequest
+	29, // 77: pbregistry.v1.RegistryService.GetDescriptorSet:input_type -> pbregistry.v1.GetDescriptorSetRequest
+	31, // 78: pbregistry.v1.RegistryService.Diff:input_type -> pbregistry.v1.DiffRequest
+	34, // 79: pbregistry.v1.RegistryService.SetSubjectConfig:input_type -> pbregistry.v1.SetSubjectConfigRequest
+	37, // 80: pbregistry.v1.RegistryService.ApproveException:input_type -> pbregistry.v1.ApproveExceptionRequest
+	39, // 81: pbregistry.v1.RegistryService.ListExceptions:input_type -> pbregistry.v1.ListExceptionsRequest
+	41, // 82: pbregistry.v1.RegistryService.GetDbtProject:input_type -> pbregistry.v1.GetDbtProjectRequest
+	44, // 83: pbregistry.v1.RegistryService.GetPbtableDDL:input_type -> pbregistry.v1.GetPbtableDDLRequest
+	46, // 84: pbregistry.v1.RegistryService.GetPbtableMigration:input_type -> pbregistry.v1.GetPbtableMigrationRequest
+	52, // 85: pbregistry.v1.RegistryService.RetireSubject:input_type -> pbregistry.v1.RetireSubjectRequest
+	54, // 86: pbregistry.v1.RegistryService.DeprecateModule:input_type -> pbregistry.v1.DeprecateModuleRequest
+	56, // 87: pbregistry.v1.RegistryService.DeleteVersion:input_type -> pbregistry.v1.DeleteVersionRequest
+	58, // 88: pbregistry.v1.RegistryService.RestoreVersion:input_type -> pbregistry.v1.RestoreVersionRequest
+	60, // 89: pbregistry.v1.RegistryService.ListLifecycleEvents:input_type -> pbregistry.v1.ListLifecycleEventsRequest
+	62, // 90: pbregistry.v1.RegistryService.GetPolicies:input_type -> pbregistry.v1.GetPoliciesRequest
+	64, // 91: pbregistry.v1.RegistryService.ListStacks:input_type -> pbregistry.v1.ListStacksRequest
+	68, // 92: pbregistry.v1.RegistryService.ListWebhookDeliveries:input_type -> pbregistry.v1.ListWebhookDeliveriesRequest
+	72, // 93: pbregistry.v1.RegistryService.RedriveWebhook:input_type -> pbregistry.v1.RedriveWebhookRequest
+	14, // 94: pbregistry.v1.RegistryService.Push:output_type -> pbregistry.v1.PushResponse
+	16, // 95: pbregistry.v1.RegistryService.PromoteVersion:output_type -> pbregistry.v1.PromoteVersionResponse
+	18, // 96: pbregistry.v1.RegistryService.CheckPush:output_type -> pbregistry.v1.CheckPushResponse
+	20, // 97: pbregistry.v1.RegistryService.GetModule:output_type -> pbregistry.v1.GetModuleResponse
+	22, // 98: pbregistry.v1.RegistryService.ListModules:output_type -> pbregistry.v1.ListModulesResponse
+	24, // 99: pbregistry.v1.RegistryService.ListVersions:output_type -> pbregistry.v1.ListVersionsResponse
+	26, // 100: pbregistry.v1.RegistryService.GetSubject:output_type -> pbregistry.v1.GetSubjectResponse
+	28, // 101: pbregistry.v1.RegistryService.ListSubjects:output_type -> pbregistry.v1.ListSubjectsResponse
+	30, // 102: pbregistry.v1.RegistryService.GetDescriptorSet:output_type -> pbregistry.v1.GetDescriptorSetResponse
+	33, // 103: pbregistry.v1.RegistryService.Diff:output_type -> pbregistry.v1.DiffResponse
+	35, // 104: pbregistry.v1.RegistryService.SetSubjectConfig:output_type -> pbregistry.v1.SetSubjectConfigResponse
+	38, // 105: pbregistry.v1.RegistryService.ApproveException:output_type -> pbregistry.v1.ApproveExceptionResponse
+	40, // 106: pbregistry.v1.RegistryService.ListExceptions:output_type -> pbregistry.v1.ListExceptionsResponse
+	42, // 107: pbregistry.v1.RegistryService.GetDbtProject:output_type -> pbregistry.v1.GetDbtProjectResponse
+	45, // 108: pbregistry.v1.RegistryService.GetPbtableDDL:output_type -> pbregistry.v1.GetPbtableDDLResponse
+	47, // 109: pbregistry.v1.RegistryService.GetPbtableMigration:output_type -> pbregistry.v1.GetPbtableMigrationResponse
+	53, // 110: pbregistry.v1.RegistryService.RetireSubject:output_type -> pbregistry.v1.RetireSubjectResponse
+	55, // 111: pbregistry.v1.RegistryService.DeprecateModule:output_type -> pbregistry.v1.DeprecateModuleResponse
+	57, // 112: pbregistry.v1.RegistryService.DeleteVersion:output_type -> pbregistry.v1.DeleteVersionResponse
+	59, // 113: pbregistry.v1.RegistryService.RestoreVersion:output_type -> pbregistry.v1.RestoreVersionResponse
+	61, // 114: pbregistry.v1.RegistryService.ListLifecycleEvents:output_type -> pbregistry.v1.ListLifecycleEventsResponse
+	63, // 115: pbregistry.v1.RegistryService.GetPolicies:output_type -> pbregistry.v1.GetPoliciesResponse
+	65, // 116: pbregistry.v1.RegistryService.ListStacks:output_type -> pbregistry.v1.ListStacksResponse
+	69, // 117: pbregistry.v1.RegistryService.ListWebhookDeliveries:output_type -> pbregistry.v1.ListWebhookDeliveriesResponse
+	73, // 118: pbregistry.v1.RegistryService.RedriveWebhook:output_type -> pbregistry.v1.RedriveWebhookResponse
+	94, // [94:119] is the sub-list for method output_type
+	69, // [69:94] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_pbregistry_v1_registry_proto_init() }
@@ -5668,14 +5820,14 @@ func file_pbregistry_v1_registry_proto_init() {
 	if File_pbregistry_v1_registry_proto != nil {
 		return
 	}
-	file_pbregistry_v1_registry_proto_msgTypes[36].OneofWrappers = []any{}
+	file_pbregistry_v1_registry_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbregistry_v1_registry_proto_rawDesc), len(file_pbregistry_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   70,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
