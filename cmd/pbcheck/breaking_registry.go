@@ -51,7 +51,14 @@ func breakingAgainstRegistry(ctx context.Context, e *env, dir string, f breaking
 	case msg.GetBaselineVersion() == 0:
 		fmt.Fprintf(e.stderr, "the module of %s has no version in the registry yet: a push would create version 1\n", dir)
 	}
-	if err := report.Write(e.stdout, format, findingsFromProto(msg.GetFindings()), inDir(dir)); err != nil {
+	findings := findingsFromProto(msg.GetFindings())
+	if f.explain {
+		// The registry sends the witnesses of the blocking findings.
+		err = writeExplained(e, format, findings, explanationsFromProto(msg.GetFindings()), inDir(dir))
+	} else {
+		err = report.Write(e.stdout, format, findings, inDir(dir))
+	}
+	if err != nil {
 		return exitError, err
 	}
 	if !msg.GetAccepted() {

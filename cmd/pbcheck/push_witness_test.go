@@ -42,6 +42,11 @@ func TestRejectedPushShowsWitness(t *testing.T) {
 		t.Errorf("json push: %s", stdout)
 	}
 
+	// breaking --against-registry --explain: the registry's witness.
+	checkRun(t, v2dir, []string{"breaking", "--against-registry", "--explain"}, exitFindings, []string{
+		"(FIELD_WIRE_JSON_COMPATIBLE_TYPE)\n    witness (WIRE): acme.billing.v1.Invoice written with the previous schema: {\"amount\":\"1\"}",
+	}, nil)
+
 	// Let v2 in with an exception, then diff the two versions.
 	checkRun(t, v2dir, append([]string{"registry", "approve", "--reason", "test"}, approve...), exitOK, nil, nil)
 	checkRun(t, v2dir, []string{"push"}, exitOK, []string{"version 2 created"}, nil)
