@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/image"
@@ -187,16 +188,54 @@ func (e *Explainer) locate(name protoreflect.FullName) (prev, curr protoreflect.
 // the writer's message (every candidate when wf is nil), so that the
 // witness is about the finding's field, not another change of the message.
 func findSetting(writer, reader protoreflect.MessageDescriptor, wf protoreflect.FieldDescriptor, layer Layer, dir compat.Direction, lossless bool) *Witness {
-	var focus protoreflect.FullName
-	if wf != nil {
-		focus = wf.FullName()
+	var candidates []protoreflect.Message
+	if wf == nil {
+		candidates = Candidates(writer, "")
+	} else {
+		// The candidates of Candidates that set wf, without building the
+		// others (a message may have thousands of fields): wf alone with
+		// each probe, then every field at once, each real oneof set to
+		// its i-th member — wf's own oneof to wf.
+		for _, v := range probes(wf, 0) {
+			m := dynamicpb.NewMessage(writer)
+			m.Set(wf, v)
+			candidates = append(candidates, m)
+		}
+		// Every field at once matters when a oneof groups fields on one
+		// side; without one, the field alone shows any break, and a
+		// message with every field set costs time quadratic in its fields
+		// (descriptors that find fields by number in a list).
+		widest := 0
+		for _, md := range []protoreflect.MessageDescriptor{writer, reader} {
+			for i := 0; i < md.Oneofs().Len(); i++ {
+				if o := md.Oneofs().Get(i); !o.IsSynthetic() {
+					widest = max(widest, 1)
+					if md == writer {
+						widest = max(widest, o.Fields().Len())
+					}
+				}
+			}
+		}
+		for pick := 0; pick < widest && len(candidates) < MaxFindingCandidates; pick++ {
+			m := dynamicpb.NewMessage(writer)
+			fields := writer.Fields()
+			for i := 0; i < fields.Len(); i++ {
+				f := fields.Get(i)
+				if o := f.ContainingOneof(); o != nil && !o.IsSynthetic() && f != wf {
+					if o == wf.ContainingOneof() || o.Fields().Get(pick%o.Fields().Len()) != f {
+						continue
+					}
+				}
+				if ps := probes(f, 0); len(ps) > 0 {
+					m.Set(f, ps[0])
+				}
+			}
+			candidates = append(candidates, m)
+		}
 	}
-	for i, m := range Candidates(writer, focus) {
+	for i, m := range candidates {
 		if i >= MaxFindingCandidates {
 			break
-		}
-		if wf != nil && !m.Has(wf) {
-			continue
 		}
 		if w := Check(m, reader, layer, lossless); w != nil {
 			w.Direction = dir

@@ -18,7 +18,9 @@ func TestBreakingExplain(t *testing.T) {
 	for _, want := range []string{
 		"changed type from int32 to int64",
 		"    witness (WIRE_JSON): acme.billing.v1.Invoice written with the current schema: {\"amount\":\"2147483648\"}",
-		"    parse error: proto: (line 1:11): invalid value for int32 field amount: \"2147483648\"",
+		// protobuf-go varies the spacing of its errors from build to build.
+		"      parse error: proto:",
+		"invalid value for int32 field amount: \"2147483648\"",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
