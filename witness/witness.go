@@ -184,14 +184,14 @@ func check(m protoreflect.Message, reader protoreflect.MessageDescriptor, layer 
 		}
 		w.WrittenHex = hex.EncodeToString(data)
 		if err := (proto.UnmarshalOptions{}).Unmarshal(data, r); err != nil {
-			w.Kind, w.Difference = ParseError, err.Error()
+			w.Kind, w.Difference = ParseError, stableError(err)
 			return w
 		}
 	case JSON:
 		// Readers ignore fields they do not know, as every JSON reader
 		// of evolving data must (protojson's DiscardUnknown).
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(written, r); err != nil {
-			w.Kind, w.Difference = ParseError, err.Error()
+			w.Kind, w.Difference = ParseError, stableError(err)
 			return w
 		}
 	}
@@ -454,6 +454,12 @@ func showElem(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
 		return "0x" + hex.EncodeToString(v.Bytes())
 	}
 	return scalar(f, v)
+}
+
+// stableError is err's text with the no-break spaces protobuf-go puts in
+// its error prefixes at random (they vary between builds) made plain.
+func stableError(err error) string {
+	return strings.ReplaceAll(err.Error(), "\u00a0", " ")
 }
 
 // compact removes the insignificant white space protojson inserts at
