@@ -80,3 +80,55 @@ func DecodePageTokenInt(kind, token string) (int64, error) {
 	}
 	return n, nil
 }
+
+// ListPage reads one page of a list of kind (e.g. "modules") paginated by
+// a string key, for a store: it checks page's size and token, calls fetch
+// with the token's cursor ("" on the first page) and the number of rows to
+// read — one more than the page size, so that the extra row tells whether
+// another page follows — and cuts what fetch returned to the page, whose
+// NextPageToken resumes after the key of its last item. Errors of page and
+// of fetch are returned as they are, for the store to wrap.
+func ListPage[T any](kind string, page PageRequest, fetch func(cursor string, rows int) ([]T, error), key func(T) string) (Page[T], error) {
+	limit, err := page.Limit()
+	if err != nil {
+		return Page[T]{}, err
+	}
+	cursor, err := DecodePageToken(kind, page.Token)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	items, err := fetch(cursor, limit+1)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return cutPage(kind, items, limit, key), nil
+}
+
+// ListPageInt is ListPage for lists paginated by an integer key, such as
+// version numbers; the first page's cursor is 0.
+func ListPageInt[T any](kind string, page PageRequest, fetch func(cursor int64, rows int) ([]T, error), key func(T) int64) (Page[T], error) {
+	limit, err := page.Limit()
+	if err != nil {
+		return Page[T]{}, err
+	}
+	cursor, err := DecodePageTokenInt(kind, page.Token)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	items, err := fetch(cursor, limit+1)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return cutPage(kind, items, limit, func(t T) string { return strconv.FormatInt(key(t), 10) }), nil
+}
+
+// cutPage returns the first limit items as a page, with a NextPageToken
+// after the last one's key when there are more.
+func cutPage[T any](kind string, items []T, limit int, key func(T) string) Page[T] {
+	out := Page[T]{Items: items}
+	if len(items) > limit {
+		out.Items = items[:limit]
+		out.NextPageToken = EncodePageToken(kind, key(out.Items[limit-1]))
+	}
+	return out
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -194,39 +193,32 @@ func (s *Store) LatestServedVersion(ctx context.Context, module string) (registr
 // ListLifecycleEvents implements registry.Store. It pages backwards
 // through the index on (module, id).
 func (s *Store) ListLifecycleEvents(ctx context.Context, module string, page registry.PageRequest) (registry.Page[registry.LifecycleEvent], error) {
-	var out registry.Page[registry.LifecycleEvent]
-	limit, err := page.Limit()
+	var moduleErr error
+	out, err := registry.ListPageInt("lifecycle", page, func(before int64, n int) ([]registry.LifecycleEvent, error) {
+		if _, moduleErr = s.GetModule(ctx, module); moduleErr != nil {
+			return nil, moduleErr
+		}
+		if before == 0 {
+			before = 1<<63 - 1
+		}
+		rows, err := s.pool.Query(ctx, `SELECT id, module, action, subject, version, text, principal, at FROM lifecycle_events
+		WHERE module = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, module, before, n)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.LifecycleEvent, error) {
+			var e registry.LifecycleEvent
+			var action string
+			err := r.Scan(&e.ID, &e.Module, &action, &e.Subject, &e.Version, &e.Text, &e.Principal, &e.At)
+			e.Action, e.At = registry.LifecycleAction(action), e.At.UTC()
+			return e, err
+		})
+	}, func(e registry.LifecycleEvent) int64 { return e.ID })
+	if moduleErr != nil {
+		return out, fmt.Errorf("list lifecycle events: %w", moduleErr)
+	}
 	if err != nil {
 		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	before, err := registry.DecodePageTokenInt("lifecycle", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	if _, err := s.GetModule(ctx, module); err != nil {
-		return out, fmt.Errorf("list lifecycle events: %w", err)
-	}
-	if before == 0 {
-		before = 1<<63 - 1
-	}
-	rows, err := s.pool.Query(ctx, `SELECT id, module, action, subject, version, text, principal, at FROM lifecycle_events
-		WHERE module = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, module, before, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	out.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.LifecycleEvent, error) {
-		var e registry.LifecycleEvent
-		var action string
-		err := r.Scan(&e.ID, &e.Module, &action, &e.Subject, &e.Version, &e.Text, &e.Principal, &e.At)
-		e.Action, e.At = registry.LifecycleAction(action), e.At.UTC()
-		return e, err
-	})
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("lifecycle", strconv.FormatInt(out.Items[limit-1].ID, 10))
 	}
 	return out, nil
 }

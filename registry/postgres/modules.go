@@ -50,26 +50,15 @@ func (s *Store) GetModule(ctx context.Context, module string) (registry.Module, 
 // ListModules implements registry.Store. It pages through the unique index
 // on name.
 func (s *Store) ListModules(ctx context.Context, page registry.PageRequest) (registry.Page[registry.Module], error) {
-	var out registry.Page[registry.Module]
-	limit, err := page.Limit()
+	out, err := registry.ListPage("modules", page, func(after string, n int) ([]registry.Module, error) {
+		rows, err := s.pool.Query(ctx, selectModule+` WHERE name > $1 AND latest_version > 0 ORDER BY name LIMIT $2`, after, n)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.Module, error) { return scanModule(r) })
+	}, func(m registry.Module) string { return m.Name })
 	if err != nil {
 		return out, fmt.Errorf("list modules: %w", err)
-	}
-	after, err := registry.DecodePageToken("modules", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	rows, err := s.pool.Query(ctx, selectModule+` WHERE name > $1 AND latest_version > 0 ORDER BY name LIMIT $2`, after, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	out.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.Module, error) { return scanModule(r) })
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("modules", out.Items[limit-1].Name)
 	}
 	return out, nil
 }

@@ -107,33 +107,22 @@ func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (
 // ListVersions implements registry.Store. It pages backwards through the
 // primary key (module_id, number).
 func (s *Store) ListVersions(ctx context.Context, module string, page registry.PageRequest) (registry.Page[registry.Version], error) {
-	var out registry.Page[registry.Version]
-	limit, err := page.Limit()
+	out, err := registry.ListPageInt("versions", page, func(before int64, n int) ([]registry.Version, error) {
+		id, latest, err := s.resolve(ctx, module, registry.LatestVersion)
+		if err != nil {
+			return nil, err
+		}
+		if before == 0 {
+			before = latest + 1
+		}
+		rows, err := s.pool.Query(ctx, selectVersion+` WHERE v.module_id = $1 AND v.number < $2 ORDER BY v.number DESC LIMIT $3`, id, before, n)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.Version, error) { return scanVersion(r) })
+	}, func(v registry.Version) int64 { return v.Number })
 	if err != nil {
 		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	before, err := registry.DecodePageTokenInt("versions", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	id, latest, err := s.resolve(ctx, module, registry.LatestVersion)
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	if before == 0 {
-		before = latest + 1
-	}
-	rows, err := s.pool.Query(ctx, selectVersion+` WHERE v.module_id = $1 AND v.number < $2 ORDER BY v.number DESC LIMIT $3`, id, before, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	out.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.Version, error) { return scanVersion(r) })
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("versions", strconv.FormatInt(out.Items[limit-1].Number, 10))
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
@@ -202,43 +201,38 @@ func (s *Store) LatestServedVersion(ctx context.Context, module string) (registr
 
 // ListLifecycleEvents implements registry.Store.
 func (s *Store) ListLifecycleEvents(ctx context.Context, module string, page registry.PageRequest) (registry.Page[registry.LifecycleEvent], error) {
-	var out registry.Page[registry.LifecycleEvent]
-	limit, err := page.Limit()
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	before, err := registry.DecodePageTokenInt("lifecycle", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	if _, err := s.GetModule(ctx, module); err != nil {
-		return out, fmt.Errorf("list lifecycle events: %w", err)
-	}
-	if before == 0 {
-		before = 1<<63 - 1
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, module, action, subject, version, text, principal, at FROM lifecycle_events
-		WHERE module = ? AND id < ? ORDER BY id DESC LIMIT ?`, module, before, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e registry.LifecycleEvent
-		var action string
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Module, &action, &e.Subject, &e.Version, &e.Text, &e.Principal, &at); err != nil {
-			return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
+	var moduleErr error
+	out, err := registry.ListPageInt("lifecycle", page, func(before int64, n int) ([]registry.LifecycleEvent, error) {
+		if _, moduleErr = s.GetModule(ctx, module); moduleErr != nil {
+			return nil, moduleErr
 		}
-		e.Action, e.At = registry.LifecycleAction(action), fromMicros(at)
-		out.Items = append(out.Items, e)
+		if before == 0 {
+			before = 1<<63 - 1
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT id, module, action, subject, version, text, principal, at FROM lifecycle_events
+		WHERE module = ? AND id < ? ORDER BY id DESC LIMIT ?`, module, before, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var items []registry.LifecycleEvent
+		for rows.Next() {
+			var e registry.LifecycleEvent
+			var action string
+			var at int64
+			if err := rows.Scan(&e.ID, &e.Module, &action, &e.Subject, &e.Version, &e.Text, &e.Principal, &at); err != nil {
+				return nil, err
+			}
+			e.Action, e.At = registry.LifecycleAction(action), fromMicros(at)
+			items = append(items, e)
+		}
+		return items, rows.Err()
+	}, func(e registry.LifecycleEvent) int64 { return e.ID })
+	if moduleErr != nil {
+		return out, fmt.Errorf("list lifecycle events: %w", moduleErr)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return out, fmt.Errorf("list lifecycle events of %s: %w", module, err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("lifecycle", strconv.FormatInt(out.Items[limit-1].ID, 10))
 	}
 	return out, nil
 }

@@ -43,33 +43,24 @@ func (s *Store) GetModule(ctx context.Context, module string) (registry.Module, 
 
 // ListModules implements registry.Store.
 func (s *Store) ListModules(ctx context.Context, page registry.PageRequest) (registry.Page[registry.Module], error) {
-	var out registry.Page[registry.Module]
-	limit, err := page.Limit()
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	after, err := registry.DecodePageToken("modules", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, selectModule+` WHERE name > ? ORDER BY name LIMIT ?`, after, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list modules: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanModule(rows)
+	out, err := registry.ListPage("modules", page, func(after string, n int) ([]registry.Module, error) {
+		rows, err := s.r.QueryContext(ctx, selectModule+` WHERE name > ? ORDER BY name LIMIT ?`, after, n)
 		if err != nil {
-			return out, fmt.Errorf("list modules: %w", err)
+			return nil, err
 		}
-		out.Items = append(out.Items, m)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		var items []registry.Module
+		for rows.Next() {
+			m, err := scanModule(rows)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, m)
+		}
+		return items, rows.Err()
+	}, func(m registry.Module) string { return m.Name })
+	if err != nil {
 		return out, fmt.Errorf("list modules: %w", err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("modules", out.Items[limit-1].Name)
 	}
 	return out, nil
 }

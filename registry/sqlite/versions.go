@@ -100,44 +100,35 @@ func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (
 
 // ListVersions implements registry.Store.
 func (s *Store) ListVersions(ctx context.Context, module string, page registry.PageRequest) (registry.Page[registry.Version], error) {
-	var out registry.Page[registry.Version]
-	limit, err := page.Limit()
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	before, err := registry.DecodePageTokenInt("versions", page.Token)
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	id, latest, err := s.resolve(ctx, module, registry.LatestVersion)
-	var nf *registry.NotFoundError
-	if errors.As(err, &nf) && nf.Kind == "version" {
-		return out, nil // a module without versions has an empty list
-	}
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	if before == 0 {
-		before = latest + 1
-	}
-	rows, err := s.r.QueryContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.number < ? ORDER BY v.number DESC LIMIT ?`, id, before, limit+1)
-	if err != nil {
-		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return out, fmt.Errorf("list versions of %s: %w", module, err)
+	out, err := registry.ListPageInt("versions", page, func(before int64, n int) ([]registry.Version, error) {
+		id, latest, err := s.resolve(ctx, module, registry.LatestVersion)
+		var nf *registry.NotFoundError
+		if errors.As(err, &nf) && nf.Kind == "version" {
+			return nil, nil // a module without versions has an empty list
 		}
-		out.Items = append(out.Items, v)
-	}
-	if err := rows.Err(); err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if before == 0 {
+			before = latest + 1
+		}
+		rows, err := s.r.QueryContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.number < ? ORDER BY v.number DESC LIMIT ?`, id, before, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var items []registry.Version
+		for rows.Next() {
+			v, err := scanVersion(rows)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, v)
+		}
+		return items, rows.Err()
+	}, func(v registry.Version) int64 { return v.Number })
+	if err != nil {
 		return out, fmt.Errorf("list versions of %s: %w", module, err)
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextPageToken = registry.EncodePageToken("versions", strconv.FormatInt(out.Items[limit-1].Number, 10))
 	}
 	return out, nil
 }
