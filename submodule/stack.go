@@ -11,7 +11,6 @@ import (
 	"github.com/pbregistry/pbregistry/auth"
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
-	"github.com/pbregistry/pbregistry/registry"
 )
 
 // Config is the stacks: section of registryd's configuration:
@@ -132,23 +131,10 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if err := config.KnownKeys(n, "stacks", configKeys); err != nil {
 		return err
 	}
-	if rs := config.MapValue(n, "repos"); rs != nil && rs.Kind == yaml.SequenceNode {
-		for i, r := range rs.Content {
-			if err := config.KnownKeys(r, fmt.Sprintf("stacks.repos[%d]", i), stackKeys); err != nil {
-				return err
-			}
-			if ms := config.MapValue(r, "mirrors"); ms != nil && ms.Kind == yaml.SequenceNode {
-				for j, m := range ms.Content {
-					where := fmt.Sprintf("stacks.repos[%d].mirrors[%d]", i, j)
-					if k := config.MapKey(m, "password"); k != nil {
-						return fmt.Errorf("line %d: %s: passwords are never written in the configuration: use password_env (an environment variable) or password_file (a file)", k.Line, where)
-					}
-					if err := config.KnownKeys(m, where, mirrorKeys); err != nil {
-						return err
-					}
-				}
-			}
-		}
+	if err := config.EachEntry(n, "repos", "stacks.repos", "", stackKeys, func(where string, r *yaml.Node) error {
+		return config.EachEntry(r, "mirrors", where+".mirrors", "password", mirrorKeys, nil)
+	}); err != nil {
+		return err
 	}
 	type plain Config
 	var p plain
@@ -168,36 +154,14 @@ func (c *Config) Validate() error {
 	if c.RepackEvery < -1 {
 		return fmt.Errorf("stacks.repack_every is %d: write a number of publications, 0 for the default (100) or -1 for never", c.RepackEvery)
 	}
-	seen := map[string]bool{}
-	for i := range c.Repos {
-		s := &c.Repos[i]
-		where := fmt.Sprintf("stacks.repos[%d]", i)
-		if err := ValidateStackName(s.Name); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		where = fmt.Sprintf("stacks.repos[%d] (%s)", i, s.Name)
-		if seen[s.Name] {
-			return fmt.Errorf("%s: the name is used twice: give every stack its own", where)
-		}
-		seen[s.Name] = true
-		if err := s.validate(); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-	}
-	return nil
+	return config.ValidateNamedEntries("stacks.repos", "stack", len(c.Repos),
+		func(i int) string { return c.Repos[i].Name },
+		func(i int) error { return c.Repos[i].validate() })
 }
 
 // ValidateStackName returns an error unless name is a valid stack name.
 func ValidateStackName(name string) error {
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("stack name %q must be 1 to 64 characters", registry.Truncate(name, 80))
-	}
-	for i, r := range name {
-		if !(r >= 'a' && r <= 'z' || i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_')) {
-			return fmt.Errorf("stack name %q: use lower-case letters, digits, '-' and '_', starting with a letter", name)
-		}
-	}
-	return nil
+	return config.ValidateName("stack", name)
 }
 
 func (s *Stack) validate() error {

@@ -128,16 +128,8 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if err := config.KnownKeys(n, "webhooks", configKeys); err != nil {
 		return err
 	}
-	if es := config.MapValue(n, "endpoints"); es != nil && es.Kind == yaml.SequenceNode {
-		for i, e := range es.Content {
-			where := fmt.Sprintf("webhooks.endpoints[%d]", i)
-			if k := config.MapKey(e, "secret"); k != nil {
-				return fmt.Errorf("line %d: %s: secrets are never written in the configuration: use secret_env (an environment variable) or secret_file (a file)", k.Line, where)
-			}
-			if err := config.KnownKeys(e, where, endpointKeys); err != nil {
-				return err
-			}
-		}
+	if err := config.EachEntry(n, "endpoints", "webhooks.endpoints", "secret", endpointKeys, nil); err != nil {
+		return err
 	}
 	type plain Config
 	var p plain
@@ -158,23 +150,9 @@ func (c *Config) Validate() error {
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	}
-	seen := map[string]bool{}
-	for i := range c.Endpoints {
-		e := &c.Endpoints[i]
-		where := fmt.Sprintf("webhooks.endpoints[%d]", i)
-		if err := ValidateName(e.Name); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		where = fmt.Sprintf("webhooks.endpoints[%d] (%s)", i, e.Name)
-		if seen[e.Name] {
-			return fmt.Errorf("%s: the name is used twice: give every endpoint its own", where)
-		}
-		seen[e.Name] = true
-		if err := e.validate(); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-	}
-	return nil
+	return config.ValidateNamedEntries("webhooks.endpoints", "endpoint", len(c.Endpoints),
+		func(i int) string { return c.Endpoints[i].Name },
+		func(i int) error { return c.Endpoints[i].validate() })
 }
 
 // Endpoint returns the endpoint named name.
@@ -189,15 +167,7 @@ func (c *Config) Endpoint(name string) (*Endpoint, bool) {
 
 // ValidateName returns an error unless name is a valid endpoint name.
 func ValidateName(name string) error {
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("endpoint name %q must be 1 to 64 characters", registry.Truncate(name, 80))
-	}
-	for i, r := range name {
-		if !(r >= 'a' && r <= 'z' || i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_')) {
-			return fmt.Errorf("endpoint name %q: use lower-case letters, digits, '-' and '_', starting with a letter", name)
-		}
-	}
-	return nil
+	return config.ValidateName("endpoint", name)
 }
 
 // ValidateURL returns an error unless u is an absolute http or https URL
