@@ -37,12 +37,12 @@ import (
 const (
 	// MaxLakehouseHistoryVersions is the default of the most earlier
 	// versions read.
-	MaxLakehouseHistoryVersions = 256
+	MaxLakehouseHistoryVersions = lakehouse.DefaultHistoryVersions
 	// MaxLakehouseHistoryBytes is the default of the most descriptor-set
 	// bytes read for the earlier versions, all together. Decoding and
 	// generating cost tens of bytes allocated per distinct stored byte
 	// (TestLakehouseHistoryBound logs the figure).
-	MaxLakehouseHistoryBytes = 16 << 20
+	MaxLakehouseHistoryBytes = lakehouse.DefaultHistoryBytes
 	// maxLakehouseHistoryBytesCap is the largest max_history_bytes
 	// accepted: the history is held in memory while a request runs.
 	maxLakehouseHistoryBytesCap = 1 << 30
@@ -137,32 +137,20 @@ func (s *Server) loadLakehouseVersion(ctx context.Context, module string, number
 // whether older ones were left out.
 func (s *Server) lakehouseHistory(ctx context.Context, dec *historyDecoder, module string, first, last int64) (idx []dbt.Messages, numbers []int64, truncated bool, err error) {
 	bounds := s.cfg.Lakehouse.withDefaults()
-	var total int
-	// Newest first, then reversed: oldest first.
-	defer func() {
-		slices.Reverse(idx)
-		slices.Reverse(numbers)
-	}()
-	for n := last; n >= first; n-- {
-		if len(idx) == bounds.MaxHistoryVersions {
-			return idx, numbers, true, nil
-		}
-		data, err := s.store.GetDescriptorSet(ctx, module, n)
-		if err != nil {
-			return nil, nil, false, connectError(fmt.Errorf("%s: reading version %d as history: %w", module, n, err))
-		}
-		if total+len(data) > bounds.MaxHistoryBytes {
-			return idx, numbers, true, nil
-		}
-		total += len(data)
-		msgs, err := dec.messagesOf(data)
-		if err != nil {
-			return nil, nil, false, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: decoding its stored descriptor set: %w", module, n, err))
-		}
-		idx = append(idx, msgs)
-		numbers = append(numbers, n)
-	}
-	return idx, numbers, false, nil
+	return lakehouse.ReadHistory(first, last, lakehouse.HistoryBounds{Versions: bounds.MaxHistoryVersions, Bytes: bounds.MaxHistoryBytes},
+		func(n int64) ([]byte, error) {
+			data, err := s.store.GetDescriptorSet(ctx, module, n)
+			if err != nil {
+				return nil, connectError(fmt.Errorf("%s: reading version %d as history: %w", module, n, err))
+			}
+			return data, nil
+		}, func(n int64, data []byte) (dbt.Messages, error) {
+			msgs, err := dec.messagesOf(data)
+			if err != nil {
+				return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("%s version %d: decoding its stored descriptor set: %w", module, n, err))
+			}
+			return msgs, nil
+		})
 }
 
 // lakehouseError maps an error of the lakehouse generators to a Connect

@@ -3,22 +3,19 @@ package submodule
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/pbregistry/pbregistry/config"
 	"github.com/pbregistry/pbregistry/image"
+	"github.com/pbregistry/pbregistry/lakehouse"
 	"github.com/pbregistry/pbregistry/lakehouse/dbt"
 	"github.com/pbregistry/pbregistry/registry"
 )
 
-// Bounds of the history a dbt package is generated with, as the
-// registry's GetDbtProject: the newest earlier versions first, older ones
-// beyond either bound left out.
-const (
-	dbtHistoryVersions = 256
-	dbtHistoryBytes    = 16 << 20
-)
+// dbtHistoryBounds bound the history a dbt package is generated with, as
+// the registry's GetDbtProject by default: the newest earlier versions
+// first, older ones beyond either bound left out.
+var dbtHistoryBounds = lakehouse.HistoryBounds{Versions: lakehouse.DefaultHistoryVersions, Bytes: lakehouse.DefaultHistoryBytes}
 
 // DbtDir returns the directory of module's dbt package in a dbt stack.
 func DbtDir(s *Stack, module string) string {
@@ -91,24 +88,20 @@ func (p *Publisher) index(ctx context.Context, module string, n int64) (*image.I
 }
 
 // dbtHistory returns the images of versions 1..last of module, oldest
-// first, within dbtHistoryVersions and dbtHistoryBytes (newest kept).
+// first, within dbtHistoryBounds (newest kept).
 func (p *Publisher) dbtHistory(ctx context.Context, module string, last int64) ([]*image.Index, error) {
-	var out []*image.Index
-	total := 0
-	for n := last; n >= 1 && len(out) < dbtHistoryVersions; n-- {
+	out, _, _, err := lakehouse.ReadHistory(1, last, dbtHistoryBounds, func(n int64) ([]byte, error) {
 		data, err := p.store.GetDescriptorSet(ctx, module, n)
 		if err != nil {
 			return nil, fmt.Errorf("read version %d's descriptor set: %w", n, err)
 		}
-		if total += len(data); total > dbtHistoryBytes {
-			break
-		}
+		return data, nil
+	}, func(n int64, data []byte) (*image.Index, error) {
 		img, err := image.DecodeWithLimits(data, image.StoredLimits)
 		if err != nil {
 			return nil, fmt.Errorf("decode version %d's descriptor set: %w", n, err)
 		}
-		out = append(out, image.NewIndex(img))
-	}
-	slices.Reverse(out)
-	return out, nil
+		return image.NewIndex(img), nil
+	})
+	return out, err
 }
