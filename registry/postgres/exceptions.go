@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,7 +58,7 @@ func (s *Store) CreateException(ctx context.Context, spec registry.ExceptionSpec
 func (s *Store) GetException(ctx context.Context, id int64) (registry.Exception, error) {
 	e, err := scanException(s.pool.QueryRow(ctx, selectException+` WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return e, fmt.Errorf("get exception: %w", &registry.NotFoundError{Kind: "exception", Key: strconv.FormatInt(id, 10)})
+		return e, fmt.Errorf("get exception: %w", registry.ExceptionNotFound(id))
 	}
 	if err != nil {
 		return e, fmt.Errorf("get exception %d: %w", id, err)

@@ -23,7 +23,7 @@ func (s *Store) lifecycleTx(ctx context.Context, op, module string, do func(tx p
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		m, err := scanModule(tx.QueryRow(ctx, selectModule+` WHERE name = $1 AND latest_version > 0 FOR UPDATE`, module))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &registry.NotFoundError{Kind: "module", Key: module}
+			return registry.ModuleNotFound(module)
 		}
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func recordEvent(ctx context.Context, tx pgx.Tx, e registry.LifecycleEvent) erro
 func versionTx(ctx context.Context, tx pgx.Tx, module string, number int64) (registry.Version, error) {
 	v, err := scanVersion(tx.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.number = $2`, module, number))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return v, &registry.NotFoundError{Kind: "version", Key: versionKey(module, number)}
+		return v, registry.VersionNotFound(module, number)
 	}
 	return v, err
 }
@@ -130,7 +130,7 @@ func (s *Store) DeleteVersion(ctx context.Context, r registry.DeleteVersionReque
 	if err := r.Validate(); err != nil {
 		return registry.Version{}, false, fmt.Errorf("delete version: %w", err)
 	}
-	return s.setDeletion(ctx, "delete version "+versionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
+	return s.setDeletion(ctx, "delete version "+registry.VersionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
 }
 
 // RestoreVersion implements registry.Store.
@@ -138,7 +138,7 @@ func (s *Store) RestoreVersion(ctx context.Context, module string, number int64,
 	if number <= 0 {
 		return registry.Version{}, false, &registry.InvalidArgumentError{Field: "version", Problem: fmt.Sprintf("%d is not a version number", number)}
 	}
-	return s.setDeletion(ctx, "restore version "+versionKey(module, number), module, number, nil, principal)
+	return s.setDeletion(ctx, "restore version "+registry.VersionKey(module, number), module, number, nil, principal)
 }
 
 // setDeletion deletes a version from serving with reason, or restores it
@@ -182,7 +182,7 @@ func (s *Store) LatestServedVersion(ctx context.Context, module string) (registr
 	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion+` WHERE v.module_id = $1 AND v.deleted_at IS NULL
 		ORDER BY v.number DESC LIMIT 1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: module + "@latest (every version is deleted)"}
+		err = registry.NoServedVersion(module)
 	}
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("latest served version of %s: %w", module, err)

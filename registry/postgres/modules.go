@@ -39,7 +39,7 @@ func scanModule(row pgx.Row) (registry.Module, error) {
 func (s *Store) GetModule(ctx context.Context, module string) (registry.Module, error) {
 	m, err := scanModule(s.pool.QueryRow(ctx, selectModule+` WHERE name = $1 AND latest_version > 0`, module))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return m, fmt.Errorf("get module: %w", &registry.NotFoundError{Kind: "module", Key: module})
+		return m, fmt.Errorf("get module: %w", registry.ModuleNotFound(module))
 	}
 	if err != nil {
 		return m, fmt.Errorf("get module %s: %w", module, err)

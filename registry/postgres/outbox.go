@@ -61,7 +61,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c registry.OutboxClaim) ([]regi
 	}
 	var one int
 	if err := s.pool.QueryRow(ctx, `SELECT 1 FROM outbox_consumers WHERE name = $1`, c.Consumer).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("claim outbox: %w", &registry.NotFoundError{Kind: "outbox consumer", Key: c.Consumer})
+		return nil, fmt.Errorf("claim outbox: %w", registry.OutboxConsumerNotFound(c.Consumer))
 	} else if err != nil {
 		return nil, fmt.Errorf("claim outbox for %s: %w", c.Consumer, err)
 	}
@@ -108,7 +108,7 @@ func (s *Store) AckOutbox(ctx context.Context, consumer string, eventID int64) e
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("acknowledge outbox event: %w",
-			&registry.NotFoundError{Kind: "outbox delivery", Key: fmt.Sprintf("%s/%d", consumer, eventID)})
+			registry.OutboxDeliveryNotFound(consumer, eventID))
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func (s *Store) GetSchemaBinding(ctx context.Context, module string, version int
 	b := registry.SchemaBinding{Module: module, Version: version}
 	err := s.pool.QueryRow(ctx, `SELECT schema_id, deleted FROM schema_bindings WHERE module = $1 AND version = $2`, module, version).Scan(&b.SchemaID, &b.Deleted)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return b, fmt.Errorf("get schema binding: %w", &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)})
+		return b, fmt.Errorf("get schema binding: %w", registry.SchemaBindingNotFound(module, version))
 	}
 	if err != nil {
 		return b, fmt.Errorf("get schema binding %s@%d: %w", module, version, err)
@@ -214,7 +214,7 @@ func (s *Store) SetSchemaBindingDeleted(ctx context.Context, module string, vers
 		return fmt.Errorf("set schema binding %s@%d deleted: %w", module, version, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set schema binding deleted: %w", &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)})
+		return fmt.Errorf("set schema binding deleted: %w", registry.SchemaBindingNotFound(module, version))
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (s *Store) DeleteSchemaBinding(ctx context.Context, module string, version 
 		var id int64
 		err := tx.QueryRow(ctx, `SELECT schema_id FROM schema_bindings WHERE module = $1 AND version = $2 FOR UPDATE`, module, version).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)}
+			return registry.SchemaBindingNotFound(module, version)
 		}
 		if err != nil {
 			return err
@@ -277,7 +277,7 @@ func (s *Store) GetSchemaSetting(ctx context.Context, module, key string) (strin
 	var v string
 	err := s.pool.QueryRow(ctx, `SELECT value FROM schema_settings WHERE module = $1 AND key = $2`, module, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("get schema setting: %w", &registry.NotFoundError{Kind: "schema setting", Key: module + ":" + key})
+		return "", fmt.Errorf("get schema setting: %w", registry.SchemaSettingNotFound(module, key))
 	}
 	if err != nil {
 		return "", fmt.Errorf("get schema setting %s:%s: %w", module, key, err)
@@ -307,7 +307,7 @@ func (s *Store) DeleteSchemaSetting(ctx context.Context, module, key string) err
 		return fmt.Errorf("delete schema setting %s:%s: %w", module, key, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete schema setting: %w", &registry.NotFoundError{Kind: "schema setting", Key: module + ":" + key})
+		return fmt.Errorf("delete schema setting: %w", registry.SchemaSettingNotFound(module, key))
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func scanSubject(row pgx.Row) (registry.Subject, error) {
 func getSubject(ctx context.Context, q querier, module, subject string) (registry.Subject, error) {
 	s, err := scanSubject(q.QueryRow(ctx, selectSubject+` WHERE m.name = $1 AND s.name = $2`, module, subject))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, &registry.NotFoundError{Kind: "subject", Key: module + ":" + subject}
+		return s, registry.SubjectNotFound(module, subject)
 	}
 	return s, err
 }

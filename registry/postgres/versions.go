@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,14 +44,6 @@ func scanVersion(row pgx.Row) (registry.Version, error) {
 	return v, err
 }
 
-// versionKey returns "module@number" for errors.
-func versionKey(module string, number int64) string {
-	if number == registry.LatestVersion {
-		return module + "@latest"
-	}
-	return module + "@" + strconv.FormatInt(number, 10)
-}
-
 // resolve returns the ID of module and the number of its version number
 // (LatestVersion: its latest), or a *registry.NotFoundError.
 func (s *Store) resolve(ctx context.Context, module string, number int64) (moduleID, resolved int64, err error) {
@@ -62,7 +53,7 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 	var latest int64
 	err = s.pool.QueryRow(ctx, `SELECT id, latest_version FROM modules WHERE name = $1`, module).Scan(&moduleID, &latest)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && latest == 0 {
-		return 0, 0, &registry.NotFoundError{Kind: "module", Key: module}
+		return 0, 0, registry.ModuleNotFound(module)
 	}
 	if err != nil {
 		return 0, 0, err
@@ -71,7 +62,7 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 		number = latest
 	}
 	if number > latest {
-		return 0, 0, &registry.NotFoundError{Kind: "version", Key: versionKey(module, number)}
+		return 0, 0, registry.VersionNotFound(module, number)
 	}
 	return moduleID, number, nil
 }
@@ -80,14 +71,14 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 func (s *Store) GetVersion(ctx context.Context, module string, number int64) (registry.Version, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return registry.Version{}, fmt.Errorf("get version %s: %w", versionKey(module, number), err)
+		return registry.Version{}, fmt.Errorf("get version %s: %w", registry.VersionKey(module, number), err)
 	}
 	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion+` WHERE v.module_id = $1 AND v.number = $2`, id, n))
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: versionKey(module, n)}
+		err = registry.VersionNotFound(module, n)
 	}
 	if err != nil {
-		return v, fmt.Errorf("get version %s: %w", versionKey(module, number), err)
+		return v, fmt.Errorf("get version %s: %w", registry.VersionKey(module, number), err)
 	}
 	return v, nil
 }
@@ -96,7 +87,7 @@ func (s *Store) GetVersion(ctx context.Context, module string, number int64) (re
 func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (registry.Version, error) {
 	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.digest = $2 ORDER BY v.number DESC LIMIT 1`, module, digest))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return v, fmt.Errorf("get version by digest: %w", &registry.NotFoundError{Kind: "version", Key: module + "@" + digest})
+		return v, fmt.Errorf("get version by digest: %w", registry.DigestNotFound(module, digest))
 	}
 	if err != nil {
 		return v, fmt.Errorf("get version %s@%s: %w", module, digest, err)
@@ -131,13 +122,13 @@ func (s *Store) ListVersions(ctx context.Context, module string, page registry.P
 func (s *Store) GetFiles(ctx context.Context, module string, number int64) ([]registry.File, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, number), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, number), err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT f.path, b.content FROM version_files f
 		JOIN blobs b ON b.module_id = f.module_id AND b.digest = f.blob_digest
 		WHERE f.module_id = $1 AND f.number = $2 ORDER BY f.path`, id, n)
 	if err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, n), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, n), err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.File, error) {
 		var f registry.File
@@ -146,7 +137,7 @@ func (s *Store) GetFiles(ctx context.Context, module string, number int64) ([]re
 		return f, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, n), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, n), err)
 	}
 	return out, nil
 }
@@ -165,15 +156,15 @@ func (s *Store) GetConfig(ctx context.Context, module string, number int64) ([]b
 func (s *Store) content(ctx context.Context, column, op, module string, number int64) ([]byte, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, versionKey(module, number), err)
+		return nil, fmt.Errorf("%s %s: %w", op, registry.VersionKey(module, number), err)
 	}
 	var b []byte
 	err = s.pool.QueryRow(ctx, `SELECT `+column+` FROM version_contents WHERE module_id = $1 AND number = $2`, id, n).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: versionKey(module, n)}
+		err = registry.VersionNotFound(module, n)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, versionKey(module, n), err)
+		return nil, fmt.Errorf("%s %s: %w", op, registry.VersionKey(module, n), err)
 	}
 	return nonNilBytes(b), nil
 }

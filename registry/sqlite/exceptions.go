@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/pbregistry/pbregistry/registry"
@@ -56,7 +55,7 @@ func (s *Store) CreateException(ctx context.Context, spec registry.ExceptionSpec
 func (s *Store) GetException(ctx context.Context, id int64) (registry.Exception, error) {
 	e, err := scanException(s.r.QueryRowContext(ctx, selectException+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, fmt.Errorf("get exception: %w", &registry.NotFoundError{Kind: "exception", Key: strconv.FormatInt(id, 10)})
+		return e, fmt.Errorf("get exception: %w", registry.ExceptionNotFound(id))
 	}
 	if err != nil {
 		return e, fmt.Errorf("get exception %d: %w", id, err)

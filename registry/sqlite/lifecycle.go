@@ -45,7 +45,7 @@ func recordEvent(ctx context.Context, tx *sql.Tx, e registry.LifecycleEvent) err
 func moduleTx(ctx context.Context, tx *sql.Tx, module string) (registry.Module, error) {
 	m, err := scanModule(tx.QueryRowContext(ctx, selectModule+` WHERE name = ?`, module))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, &registry.NotFoundError{Kind: "module", Key: module}
+		return m, registry.ModuleNotFound(module)
 	}
 	return m, err
 }
@@ -54,7 +54,7 @@ func moduleTx(ctx context.Context, tx *sql.Tx, module string) (registry.Module, 
 func versionTx(ctx context.Context, tx *sql.Tx, module string, number int64) (registry.Version, error) {
 	v, err := scanVersion(tx.QueryRowContext(ctx, selectVersion+` WHERE m.name = ? AND v.number = ?`, module, number))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, &registry.NotFoundError{Kind: "version", Key: versionKey(module, number)}
+		return v, registry.VersionNotFound(module, number)
 	}
 	return v, err
 }
@@ -139,7 +139,7 @@ func (s *Store) DeleteVersion(ctx context.Context, r registry.DeleteVersionReque
 	if err := r.Validate(); err != nil {
 		return registry.Version{}, false, fmt.Errorf("delete version: %w", err)
 	}
-	return s.setDeletion(ctx, "delete version "+versionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
+	return s.setDeletion(ctx, "delete version "+registry.VersionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
 }
 
 // RestoreVersion implements registry.Store.
@@ -147,7 +147,7 @@ func (s *Store) RestoreVersion(ctx context.Context, module string, number int64,
 	if number <= 0 {
 		return registry.Version{}, false, &registry.InvalidArgumentError{Field: "version", Problem: fmt.Sprintf("%d is not a version number", number)}
 	}
-	return s.setDeletion(ctx, "restore version "+versionKey(module, number), module, number, nil, principal)
+	return s.setDeletion(ctx, "restore version "+registry.VersionKey(module, number), module, number, nil, principal)
 }
 
 // setDeletion deletes a version from serving with reason, or restores it
@@ -191,7 +191,7 @@ func (s *Store) LatestServedVersion(ctx context.Context, module string) (registr
 	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.deleted_at IS NULL
 		ORDER BY v.number DESC LIMIT 1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: module + "@latest (every version is deleted)"}
+		err = registry.NoServedVersion(module)
 	}
 	if err != nil {
 		return registry.Version{}, fmt.Errorf("latest served version of %s: %w", module, err)

@@ -33,7 +33,7 @@ func scanModule(row interface{ Scan(...any) error }) (registry.Module, error) {
 func (s *Store) GetModule(ctx context.Context, module string) (registry.Module, error) {
 	m, err := scanModule(s.r.QueryRowContext(ctx, selectModule+` WHERE name = ?`, module))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("get module: %w", &registry.NotFoundError{Kind: "module", Key: module})
+		return m, fmt.Errorf("get module: %w", registry.ModuleNotFound(module))
 	}
 	if err != nil {
 		return m, fmt.Errorf("get module %s: %w", module, err)

@@ -64,7 +64,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c registry.OutboxClaim) ([]regi
 	defer tx.Rollback()
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox_consumers WHERE name = ?`, c.Consumer).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("claim outbox: %w", &registry.NotFoundError{Kind: "outbox consumer", Key: c.Consumer})
+		return nil, fmt.Errorf("claim outbox: %w", registry.OutboxConsumerNotFound(c.Consumer))
 	} else if err != nil {
 		return nil, fmt.Errorf("claim outbox for %s: %w", c.Consumer, err)
 	}
@@ -123,7 +123,7 @@ func (s *Store) AckOutbox(ctx context.Context, consumer string, eventID int64) e
 		return fmt.Errorf("acknowledge outbox event %d for %s: %w", eventID, consumer, err)
 	} else if n == 0 {
 		return fmt.Errorf("acknowledge outbox event: %w",
-			&registry.NotFoundError{Kind: "outbox delivery", Key: fmt.Sprintf("%s/%d", consumer, eventID)})
+			registry.OutboxDeliveryNotFound(consumer, eventID))
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func (s *Store) GetSchemaBinding(ctx context.Context, module string, version int
 	b := registry.SchemaBinding{Module: module, Version: version}
 	err := s.r.QueryRowContext(ctx, `SELECT schema_id, deleted FROM schema_bindings WHERE module = ? AND version = ?`, module, version).Scan(&b.SchemaID, &b.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return b, fmt.Errorf("get schema binding: %w", &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)})
+		return b, fmt.Errorf("get schema binding: %w", registry.SchemaBindingNotFound(module, version))
 	}
 	if err != nil {
 		return b, fmt.Errorf("get schema binding %s@%d: %w", module, version, err)
@@ -224,7 +224,7 @@ func (s *Store) SetSchemaBindingDeleted(ctx context.Context, module string, vers
 		return fmt.Errorf("set schema binding %s@%d deleted: %w", module, version, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set schema binding deleted: %w", &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)})
+		return fmt.Errorf("set schema binding deleted: %w", registry.SchemaBindingNotFound(module, version))
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func (s *Store) DeleteSchemaBinding(ctx context.Context, module string, version 
 		return fmt.Errorf("delete schema binding %s@%d: %w", module, version, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete schema binding: %w", &registry.NotFoundError{Kind: "schema binding", Key: fmt.Sprintf("%s@%d", module, version)})
+		return fmt.Errorf("delete schema binding: %w", registry.SchemaBindingNotFound(module, version))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete schema binding: commit: %w", err)
@@ -286,7 +286,7 @@ func (s *Store) GetSchemaSetting(ctx context.Context, module, key string) (strin
 	var v string
 	err := s.r.QueryRowContext(ctx, `SELECT value FROM schema_settings WHERE module = ? AND key = ?`, module, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("get schema setting: %w", &registry.NotFoundError{Kind: "schema setting", Key: module + ":" + key})
+		return "", fmt.Errorf("get schema setting: %w", registry.SchemaSettingNotFound(module, key))
 	}
 	if err != nil {
 		return "", fmt.Errorf("get schema setting %s:%s: %w", module, key, err)
@@ -316,7 +316,7 @@ func (s *Store) DeleteSchemaSetting(ctx context.Context, module, key string) err
 		return fmt.Errorf("delete schema setting %s:%s: %w", module, key, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete schema setting: %w", &registry.NotFoundError{Kind: "schema setting", Key: module + ":" + key})
+		return fmt.Errorf("delete schema setting: %w", registry.SchemaSettingNotFound(module, key))
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func getSubject(ctx context.Context, q interface {
 }, module, subject string) (registry.Subject, error) {
 	s, err := scanSubject(q.QueryRowContext(ctx, selectSubject+` WHERE m.name = ? AND s.name = ?`, module, subject))
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, &registry.NotFoundError{Kind: "subject", Key: module + ":" + subject}
+		return s, registry.SubjectNotFound(module, subject)
 	}
 	return s, err
 }

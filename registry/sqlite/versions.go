@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/pbregistry/pbregistry/registry"
 )
@@ -39,14 +38,6 @@ func scanVersion(row interface{ Scan(...any) error }) (registry.Version, error) 
 	return v, err
 }
 
-// versionKey returns "module@number" for errors.
-func versionKey(module string, number int64) string {
-	if number == registry.LatestVersion {
-		return module + "@latest"
-	}
-	return module + "@" + strconv.FormatInt(number, 10)
-}
-
 // resolve returns the ID of module and the number of its version number
 // (LatestVersion: its latest), or a *registry.NotFoundError.
 func (s *Store) resolve(ctx context.Context, module string, number int64) (moduleID, resolved int64, err error) {
@@ -56,7 +47,7 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 	var latest int64
 	err = s.r.QueryRowContext(ctx, `SELECT id, latest_version FROM modules WHERE name = ?`, module).Scan(&moduleID, &latest)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, &registry.NotFoundError{Kind: "module", Key: module}
+		return 0, 0, registry.ModuleNotFound(module)
 	}
 	if err != nil {
 		return 0, 0, err
@@ -65,7 +56,7 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 		number = latest
 	}
 	if number == 0 || number > latest {
-		return 0, 0, &registry.NotFoundError{Kind: "version", Key: versionKey(module, number)}
+		return 0, 0, registry.VersionNotFound(module, number)
 	}
 	return moduleID, number, nil
 }
@@ -74,14 +65,14 @@ func (s *Store) resolve(ctx context.Context, module string, number int64) (modul
 func (s *Store) GetVersion(ctx context.Context, module string, number int64) (registry.Version, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return registry.Version{}, fmt.Errorf("get version %s: %w", versionKey(module, number), err)
+		return registry.Version{}, fmt.Errorf("get version %s: %w", registry.VersionKey(module, number), err)
 	}
 	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE v.module_id = ? AND v.number = ?`, id, n))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: versionKey(module, n)}
+		err = registry.VersionNotFound(module, n)
 	}
 	if err != nil {
-		return v, fmt.Errorf("get version %s: %w", versionKey(module, number), err)
+		return v, fmt.Errorf("get version %s: %w", registry.VersionKey(module, number), err)
 	}
 	return v, nil
 }
@@ -90,7 +81,7 @@ func (s *Store) GetVersion(ctx context.Context, module string, number int64) (re
 func (s *Store) GetVersionByDigest(ctx context.Context, module, digest string) (registry.Version, error) {
 	v, err := scanVersion(s.r.QueryRowContext(ctx, selectVersion+` WHERE m.name = ? AND v.digest = ? ORDER BY v.number DESC LIMIT 1`, module, digest))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("get version by digest: %w", &registry.NotFoundError{Kind: "version", Key: module + "@" + digest})
+		return v, fmt.Errorf("get version by digest: %w", registry.DigestNotFound(module, digest))
 	}
 	if err != nil {
 		return v, fmt.Errorf("get version %s@%s: %w", module, digest, err)
@@ -137,25 +128,25 @@ func (s *Store) ListVersions(ctx context.Context, module string, page registry.P
 func (s *Store) GetFiles(ctx context.Context, module string, number int64) ([]registry.File, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, number), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, number), err)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT f.path, b.content FROM version_files f
 		JOIN blobs b ON b.module_id = f.module_id AND b.digest = f.blob_digest
 		WHERE f.module_id = ? AND f.number = ? ORDER BY f.path`, id, n)
 	if err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, n), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, n), err)
 	}
 	defer rows.Close()
 	var out []registry.File
 	for rows.Next() {
 		var f registry.File
 		if err := rows.Scan(&f.Path, &f.Content); err != nil {
-			return nil, fmt.Errorf("get files of %s: %w", versionKey(module, n), err)
+			return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, n), err)
 		}
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("get files of %s: %w", versionKey(module, n), err)
+		return nil, fmt.Errorf("get files of %s: %w", registry.VersionKey(module, n), err)
 	}
 	return out, nil
 }
@@ -174,15 +165,15 @@ func (s *Store) GetConfig(ctx context.Context, module string, number int64) ([]b
 func (s *Store) content(ctx context.Context, column, op, module string, number int64) ([]byte, error) {
 	id, n, err := s.resolve(ctx, module, number)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, versionKey(module, number), err)
+		return nil, fmt.Errorf("%s %s: %w", op, registry.VersionKey(module, number), err)
 	}
 	var b []byte
 	err = s.r.QueryRowContext(ctx, `SELECT `+column+` FROM version_contents WHERE module_id = ? AND number = ?`, id, n).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = &registry.NotFoundError{Kind: "version", Key: versionKey(module, n)}
+		err = registry.VersionNotFound(module, n)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, versionKey(module, n), err)
+		return nil, fmt.Errorf("%s %s: %w", op, registry.VersionKey(module, n), err)
 	}
 	if b == nil {
 		b = []byte{}
