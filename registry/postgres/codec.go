@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -24,27 +22,6 @@ func nilIfEmpty(list []string) []string {
 		return nil
 	}
 	return list
-}
-
-// encodeLabels returns labels as a JSON object; nil becomes "{}".
-func encodeLabels(labels map[string]string) string {
-	if len(labels) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(labels) // string maps always marshal
-	return string(b)
-}
-
-// decodeLabels parses a JSON object of strings; an empty object yields nil.
-func decodeLabels(s string) (map[string]string, error) {
-	var labels map[string]string
-	if err := json.Unmarshal([]byte(s), &labels); err != nil {
-		return nil, fmt.Errorf("decode labels %q: %w", s, err)
-	}
-	if len(labels) == 0 {
-		return nil, nil
-	}
-	return labels, nil
 }
 
 // nonNilBytes returns b, or an empty slice for nil: bytea columns are NOT

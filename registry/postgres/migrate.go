@@ -16,16 +16,7 @@ import (
 var migrationFiles embed.FS
 
 // migrations are the parsed migrationFiles.
-var migrations = mustLoad()
-
-// mustLoad loads migrationFiles; a malformed file name is a build mistake.
-func mustLoad() []migration.Migration {
-	ms, err := migration.Load(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return ms
-}
+var migrations = migration.MustLoad(migrationFiles, "migrations")
 
 // migrate applies the pending migrations in one transaction that first
 // takes a transaction-scoped advisory lock keyed by the current schema:
@@ -58,10 +49,11 @@ func migrate(ctx context.Context, pool *pool) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return fmt.Errorf("migrate: read schema version: %w", err)
 		}
-		if latest := migration.Latest(migrations); current > latest {
-			return fmt.Errorf("migrate: the database's schema version %d is newer than this binary's %d: upgrade pbregistry", current, latest)
+		pending, err := migration.Pending(migrations, current)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
 		}
-		for _, m := range migrations[current:] {
+		for _, m := range pending {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 			}

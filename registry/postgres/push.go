@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/internal/labels"
 )
 
 // CommitPush implements registry.Store with registry.CommitPushTx. The
@@ -94,7 +95,7 @@ func (p *pushTx) InsertVersion(ctx context.Context, v registry.Version) error {
 		build_commit, build_branch, build_ci_url, build_labels, file_count, promoted_from, promote_reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)`,
 		p.moduleID, v.Number, v.Digest, v.Principal, v.CreatedAt,
-		v.Build.Commit, v.Build.Branch, v.Build.CIURL, encodeLabels(v.Build.Labels), v.FileCount, promoted, v.PromoteReason)
+		v.Build.Commit, v.Build.Branch, v.Build.CIURL, labels.Encode(v.Build.Labels), v.FileCount, promoted, v.PromoteReason)
 	return err
 }
 

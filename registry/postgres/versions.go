@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/internal/labels"
 )
 
 // selectVersion selects, from versions v joined with modules m, the columns
@@ -21,11 +22,11 @@ const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created
 // scanVersion reads a row of selectVersion.
 func scanVersion(row pgx.Row) (registry.Version, error) {
 	var v registry.Version
-	var labels string
+	var storedLabels string
 	var deletedAt *time.Time
 	var deletedBy, deletedReason *string
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &v.CreatedAt,
-		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
+		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &storedLabels, &v.FileCount,
 		&deletedAt, &deletedBy, &deletedReason, &v.PromotedFrom, &v.PromoteReason); err != nil {
 		return v, err
 	}
@@ -40,7 +41,7 @@ func scanVersion(row pgx.Row) (registry.Version, error) {
 		}
 	}
 	var err error
-	v.Build.Labels, err = decodeLabels(labels)
+	v.Build.Labels, err = labels.Decode(storedLabels)
 	return v, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/internal/labels"
 )
 
 // CommitPush implements registry.Store with registry.CommitPushTx. The
@@ -88,7 +89,7 @@ func (p *pushTx) InsertVersion(ctx context.Context, v registry.Version) error {
 		build_commit, build_branch, build_ci_url, build_labels, file_count, promoted_from, promote_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.moduleID, v.Number, v.Digest, v.Principal, toMicros(v.CreatedAt),
-		v.Build.Commit, v.Build.Branch, v.Build.CIURL, encodeLabels(v.Build.Labels), v.FileCount, promoted, v.PromoteReason)
+		v.Build.Commit, v.Build.Branch, v.Build.CIURL, labels.Encode(v.Build.Labels), v.FileCount, promoted, v.PromoteReason)
 	return err
 }
 

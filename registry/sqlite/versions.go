@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/pbregistry/pbregistry/registry"
+	"github.com/pbregistry/pbregistry/registry/internal/labels"
 )
 
 // selectVersion selects, from versions v joined with modules m, the columns
@@ -20,11 +21,11 @@ const selectVersion = `SELECT m.name, v.number, v.digest, v.principal, v.created
 func scanVersion(row interface{ Scan(...any) error }) (registry.Version, error) {
 	var v registry.Version
 	var created int64
-	var labels string
+	var storedLabels string
 	var deletedAt, promoted sql.NullInt64
 	var deletedBy, deletedReason sql.NullString
 	if err := row.Scan(&v.Module, &v.Number, &v.Digest, &v.Principal, &created,
-		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &labels, &v.FileCount,
+		&v.Build.Commit, &v.Build.Branch, &v.Build.CIURL, &storedLabels, &v.FileCount,
 		&deletedAt, &deletedBy, &deletedReason, &promoted, &v.PromoteReason); err != nil {
 		return v, err
 	}
@@ -34,7 +35,7 @@ func scanVersion(row interface{ Scan(...any) error }) (registry.Version, error) 
 		v.Deleted = &registry.VersionDeletion{Reason: deletedReason.String, Principal: deletedBy.String, At: fromMicros(deletedAt.Int64)}
 	}
 	var err error
-	v.Build.Labels, err = decodeLabels(labels)
+	v.Build.Labels, err = labels.Decode(storedLabels)
 	return v, err
 }
 

@@ -44,3 +44,29 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestPending(t *testing.T) {
+	ms := []Migration{{Version: 1, Name: "0001_a.sql"}, {Version: 2, Name: "0002_b.sql"}}
+	tests := []struct {
+		current int
+		want    int
+		wantErr string
+	}{
+		{0, 2, ""},
+		{1, 1, ""},
+		{2, 0, ""},
+		{3, 0, "the database's schema version 3 is newer than this binary's 2: upgrade pbregistry"},
+	}
+	for _, tt := range tests {
+		got, err := Pending(ms, tt.current)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("Pending(%d) err = %v, want %q", tt.current, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || len(got) != tt.want {
+			t.Errorf("Pending(%d) = %d migrations, %v; want %d", tt.current, len(got), err, tt.want)
+		}
+	}
+}
