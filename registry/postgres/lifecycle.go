@@ -11,24 +11,24 @@ import (
 	"github.com/pbregistry/pbregistry/registry"
 )
 
-// lifecycleTx runs an admin's lifecycle write on module in one transaction
-// that first locks the module's row (FOR UPDATE), as pushes do: a
-// retirement or deletion and a push to the module take turns. do does what
-// it must and reports whether it changed anything.
-func (s *Store) lifecycleTx(ctx context.Context, op, module string, do func(tx pgx.Tx, m registry.Module, at time.Time) (bool, error)) (bool, error) {
+// lifecycleTx is the registry.LifecycleTxRunner of the store: one
+// transaction that first locks the module's row (FOR UPDATE), as pushes
+// do, so that a retirement or deletion and a push to the module take
+// turns.
+func (s *Store) lifecycleTx(ctx context.Context, op, module string, fn func(tx registry.LifecycleTx, at time.Time) (bool, error)) (bool, error) {
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
 	var changed bool
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		m, err := scanModule(tx.QueryRow(ctx, selectModule+` WHERE name = $1 AND latest_version > 0 FOR UPDATE`, module))
+		_, err := scanModule(tx.QueryRow(ctx, selectModule+` WHERE name = $1 AND latest_version > 0 FOR UPDATE`, module))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return registry.ModuleNotFound(module)
 		}
 		if err != nil {
 			return err
 		}
-		changed, err = do(tx, m, now())
+		changed, err = fn(lifecycleTx{tx}, now())
 		return err
 	})
 	if err != nil {
@@ -37,138 +37,94 @@ func (s *Store) lifecycleTx(ctx context.Context, op, module string, do func(tx p
 	return changed, nil
 }
 
-// recordEvent writes a lifecycle event.
-func recordEvent(ctx context.Context, tx pgx.Tx, e registry.LifecycleEvent) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO lifecycle_events (module, action, subject, version, text, principal, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.Module, string(e.Action), e.Subject, e.Version, e.Text, e.Principal, e.At); err != nil {
-		return fmt.Errorf("record %s: %w", e.Action, err)
+// lifecycleTx implements registry.LifecycleTx.
+type lifecycleTx struct{ tx pgx.Tx }
+
+// Module implements registry.LifecycleTx.
+func (t lifecycleTx) Module(ctx context.Context, module string) (registry.Module, error) {
+	m, err := scanModule(t.tx.QueryRow(ctx, selectModule+` WHERE name = $1`, module))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, registry.ModuleNotFound(module)
 	}
-	return nil
+	return m, err
 }
 
-// versionTx reads version number of module in tx.
-func versionTx(ctx context.Context, tx pgx.Tx, module string, number int64) (registry.Version, error) {
-	v, err := scanVersion(tx.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.number = $2`, module, number))
+// Subject implements registry.LifecycleTx.
+func (t lifecycleTx) Subject(ctx context.Context, module, subject string) (registry.Subject, error) {
+	return getSubject(ctx, t.tx, module, subject)
+}
+
+// Version implements registry.LifecycleTx.
+func (t lifecycleTx) Version(ctx context.Context, module string, number int64) (registry.Version, error) {
+	v, err := scanVersion(t.tx.QueryRow(ctx, selectVersion+` WHERE m.name = $1 AND v.number = $2`, module, number))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, registry.VersionNotFound(module, number)
 	}
 	return v, err
 }
 
+// SetRetired implements registry.LifecycleTx.
+func (t lifecycleTx) SetRetired(ctx context.Context, e registry.LifecycleEvent) error {
+	_, err := t.tx.Exec(ctx, `UPDATE subjects SET retired_version = $3, retired_by = $4, retired_at = $5, retired_reason = $6
+		WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND name = $2`,
+		e.Module, e.Subject, e.Version, e.Principal, e.At, e.Text)
+	return err
+}
+
+// SetDeprecation implements registry.LifecycleTx.
+func (t lifecycleTx) SetDeprecation(ctx context.Context, module string, d *registry.ModuleDeprecation) error {
+	args := []any{nil, nil, nil}
+	if d != nil {
+		args = []any{d.Message, d.Principal, d.At}
+	}
+	_, err := t.tx.Exec(ctx, `UPDATE modules SET deprecation_message = $2, deprecated_by = $3, deprecated_at = $4 WHERE name = $1`,
+		append([]any{module}, args...)...)
+	return err
+}
+
+// SetDeletion implements registry.LifecycleTx.
+func (t lifecycleTx) SetDeletion(ctx context.Context, module string, number int64, d *registry.VersionDeletion) error {
+	args := []any{nil, nil, nil}
+	if d != nil {
+		args = []any{d.At, d.Principal, d.Reason}
+	}
+	_, err := t.tx.Exec(ctx, `UPDATE versions SET deleted_at = $3, deleted_by = $4, deleted_reason = $5
+		WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND number = $2`, append([]any{module, number}, args...)...)
+	return err
+}
+
+// RecordEvent implements registry.LifecycleTx.
+func (t lifecycleTx) RecordEvent(ctx context.Context, e registry.LifecycleEvent) error {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO lifecycle_events (module, action, subject, version, text, principal, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.Module, string(e.Action), e.Subject, e.Version, e.Text, e.Principal, e.At); err != nil {
+		return fmt.Errorf("record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
 // RetireSubject implements registry.Store.
 func (s *Store) RetireSubject(ctx context.Context, r registry.RetireSubjectRequest) (registry.Subject, bool, error) {
-	if err := r.Validate(); err != nil {
-		return registry.Subject{}, false, fmt.Errorf("retire subject: %w", err)
-	}
-	var sub registry.Subject
-	changed, err := s.lifecycleTx(ctx, "retire subject "+r.Module+":"+r.Subject, r.Module, func(tx pgx.Tx, m registry.Module, at time.Time) (bool, error) {
-		var err error
-		if sub, err = getSubject(ctx, tx, r.Module, r.Subject); err != nil {
-			return false, err
-		}
-		e := registry.RetirementEvent(sub, m.LatestVersion, r, at)
-		if e == nil {
-			return false, nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE subjects SET retired_version = $3, retired_by = $4, retired_at = $5, retired_reason = $6
-			WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND name = $2`,
-			r.Module, r.Subject, e.Version, e.Principal, e.At, e.Text); err != nil {
-			return false, err
-		}
-		if err := recordEvent(ctx, tx, *e); err != nil {
-			return false, err
-		}
-		sub, err = getSubject(ctx, tx, r.Module, r.Subject)
-		return true, err
-	})
-	return sub, changed, err
+	return registry.RetireSubjectTx(ctx, r, s.lifecycleTx)
 }
 
 // DeprecateModule implements registry.Store.
 func (s *Store) DeprecateModule(ctx context.Context, r registry.DeprecateModuleRequest) (registry.Module, bool, error) {
-	if err := r.Validate(); err != nil {
-		return registry.Module{}, false, fmt.Errorf("deprecate module: %w", err)
-	}
-	return s.setDeprecation(ctx, "deprecate module "+r.Module, r.Module, &r.Message, r.Principal)
+	return registry.DeprecateModuleTx(ctx, r, s.lifecycleTx)
 }
 
 // UndeprecateModule implements registry.Store.
 func (s *Store) UndeprecateModule(ctx context.Context, module, principal string) (registry.Module, bool, error) {
-	return s.setDeprecation(ctx, "undeprecate module "+module, module, nil, principal)
-}
-
-// setDeprecation sets a module's deprecation message, or clears it when
-// message is nil.
-func (s *Store) setDeprecation(ctx context.Context, op, module string, message *string, principal string) (registry.Module, bool, error) {
-	var out registry.Module
-	changed, err := s.lifecycleTx(ctx, op, module, func(tx pgx.Tx, m registry.Module, at time.Time) (bool, error) {
-		out = m
-		e := registry.DeprecationEvent(m, message, principal, at)
-		if e == nil {
-			return false, nil
-		}
-		args := []any{nil, nil, nil}
-		if e.Action == registry.ActionModuleDeprecated {
-			args = []any{e.Text, e.Principal, e.At}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE modules SET deprecation_message = $2, deprecated_by = $3, deprecated_at = $4 WHERE name = $1`,
-			append([]any{module}, args...)...); err != nil {
-			return false, err
-		}
-		if err := recordEvent(ctx, tx, *e); err != nil {
-			return false, err
-		}
-		var err error
-		out, err = scanModule(tx.QueryRow(ctx, selectModule+` WHERE name = $1`, module))
-		return true, err
-	})
-	return out, changed, err
+	return registry.UndeprecateModuleTx(ctx, module, principal, s.lifecycleTx)
 }
 
 // DeleteVersion implements registry.Store.
 func (s *Store) DeleteVersion(ctx context.Context, r registry.DeleteVersionRequest) (registry.Version, bool, error) {
-	if err := r.Validate(); err != nil {
-		return registry.Version{}, false, fmt.Errorf("delete version: %w", err)
-	}
-	return s.setDeletion(ctx, "delete version "+registry.VersionKey(r.Module, r.Version), r.Module, r.Version, &r.Reason, r.Principal)
+	return registry.DeleteVersionTx(ctx, r, s.lifecycleTx)
 }
 
 // RestoreVersion implements registry.Store.
 func (s *Store) RestoreVersion(ctx context.Context, module string, number int64, principal string) (registry.Version, bool, error) {
-	if number <= 0 {
-		return registry.Version{}, false, &registry.InvalidArgumentError{Field: "version", Problem: fmt.Sprintf("%d is not a version number", number)}
-	}
-	return s.setDeletion(ctx, "restore version "+registry.VersionKey(module, number), module, number, nil, principal)
-}
-
-// setDeletion deletes a version from serving with reason, or restores it
-// when reason is nil.
-func (s *Store) setDeletion(ctx context.Context, op, module string, number int64, reason *string, principal string) (registry.Version, bool, error) {
-	var v registry.Version
-	changed, err := s.lifecycleTx(ctx, op, module, func(tx pgx.Tx, _ registry.Module, at time.Time) (bool, error) {
-		var err error
-		if v, err = versionTx(ctx, tx, module, number); err != nil {
-			return false, err
-		}
-		e := registry.DeletionEvent(v, reason, principal, at)
-		if e == nil {
-			return false, nil
-		}
-		args := []any{nil, nil, nil}
-		if e.Action == registry.ActionVersionDeleted {
-			args = []any{e.At, e.Principal, e.Text}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE versions SET deleted_at = $3, deleted_by = $4, deleted_reason = $5
-			WHERE module_id = (SELECT id FROM modules WHERE name = $1) AND number = $2`, append([]any{module, number}, args...)...); err != nil {
-			return false, err
-		}
-		if err := recordEvent(ctx, tx, *e); err != nil {
-			return false, err
-		}
-		v, err = versionTx(ctx, tx, module, number)
-		return true, err
-	})
-	return v, changed, err
+	return registry.RestoreVersionTx(ctx, module, number, principal, s.lifecycleTx)
 }
 
 // LatestServedVersion implements registry.Store. It walks the module's
