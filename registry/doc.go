@@ -39,6 +39,10 @@
 //     (PushTx). If another push landed meanwhile,
 //     the store refuses the commit as stale and the check runs again
 //     against the new latest version.
+//     The steps of that transaction are registry's (CommitPushTx over a
+//     PushTx of SQL primitives); a backend only runs them in one
+//     transaction. Lifecycle writes (retire, deprecate, delete, restore)
+//     follow the same pattern (LifecycleTx).
 //  4. Outbox consumers (git publishing, dbt, webhooks) claim the
 //     "module.version.accepted" event, process it and acknowledge it,
 //     at least once.
