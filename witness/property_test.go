@@ -25,8 +25,13 @@ var (
 	propertySeed     = flag.Uint64("witness.seed", 1, "seed of TestRoundTripProperty")
 )
 
-// TestRoundTripProperty: for random schema pairs made by the mutations
-// users make, whenever the engine says a direction is compatible at a
+// TestRoundTripProperty: for random schema pairs (proto2, proto3 and
+// Edition 2023 files) made by the mutations users make — add, delete with
+// and without reservation, rename, renumber, type changes across the
+// scalar types, cardinality, presence, oneof moves, enum values added,
+// deleted and renamed, json_name, packed, a nested message's field, map
+// fields and their value types, features.field_presence and
+// features.enum_type — whenever the engine says a direction is compatible at a
 // layer (its rules and its LOSSLESS rules), every message — the probes of
 // witness.Candidates and random ones — written with the writer's schema
 // reads with the reader's without error and without changing a value the
@@ -120,8 +125,11 @@ var scalarTypes = []descriptorpb.FieldDescriptorProto_Type{
 // repeated and optional ones, sometimes a oneof) and the enum E.
 func randomFile(rng *rand.Rand) *descriptorpb.FileDescriptorProto {
 	syntax := "proto3"
-	if rng.IntN(4) == 0 {
+	switch rng.IntN(5) {
+	case 0:
 		syntax = "proto2"
+	case 1:
+		syntax = "editions"
 	}
 	f := &descriptorpb.FileDescriptorProto{
 		Name: proto.String("acme/v1/m.proto"), Package: proto.String("acme.v1"), Syntax: proto.String(syntax),
@@ -134,6 +142,9 @@ func randomFile(rng *rand.Rand) *descriptorpb.FileDescriptorProto {
 			{Name: proto.String("N"), Field: []*descriptorpb.FieldDescriptorProto{field("x", 1, descriptorpb.FieldDescriptorProto_TYPE_INT32, syntax)}},
 			{Name: proto.String("M")},
 		},
+	}
+	if syntax == "editions" {
+		f.Edition = descriptorpb.Edition_EDITION_2023.Enum()
 	}
 	m := f.MessageType[1]
 	n := 1 + rng.IntN(6)
@@ -148,6 +159,9 @@ func randomFile(rng *rand.Rand) *descriptorpb.FileDescriptorProto {
 	}
 	if rng.IntN(3) == 0 && len(m.Field) >= 2 {
 		addOneof(m, 0, 1)
+	}
+	if rng.IntN(4) == 0 {
+		addMap(f, m, descriptorpb.FieldDescriptorProto_TYPE_INT32)
 	}
 	fixOneofs(m)
 	return f
@@ -232,7 +246,7 @@ func mutate(rng *rand.Rand, f *descriptorpb.FileDescriptorProto) (*descriptorpb.
 	pick := m.Field[rng.IntN(len(m.Field))]
 	next := int32(len(m.Field) + 10)
 	var what string
-	switch rng.IntN(12) {
+	switch rng.IntN(17) {
 	case 0:
 		m.Field = append(m.Field, field(fmt.Sprintf("added%d", next), next, randomType(rng), g.GetSyntax()))
 		what = "add a field"
@@ -312,9 +326,108 @@ func mutate(rng *rand.Rand, f *descriptorpb.FileDescriptorProto) (*descriptorpb.
 	case 11:
 		e.Value[1].Name = proto.String("E_UNO")
 		what = "rename an enum value"
+	case 12:
+		pick.JsonName = proto.String("renamed" + pick.GetName())
+		what = "change a field's json_name"
+	case 13:
+		if pick.GetLabel() == descriptorpb.FieldDescriptorProto_LABEL_REPEATED && packable(pick.GetType()) {
+			packed := true
+			if pick.Options != nil && pick.Options.Packed != nil {
+				packed = !pick.Options.GetPacked()
+			}
+			if g.GetSyntax() == "editions" {
+				enc := descriptorpb.FeatureSet_PACKED
+				if !packed {
+					enc = descriptorpb.FeatureSet_EXPANDED
+				}
+				pick.Options = &descriptorpb.FieldOptions{Features: &descriptorpb.FeatureSet{RepeatedFieldEncoding: enc.Enum()}}
+			} else {
+				pick.Options = &descriptorpb.FieldOptions{Packed: proto.Bool(packed)}
+			}
+			what = "toggle packed"
+		} else {
+			what = "no change"
+		}
+	case 14:
+		n := g.MessageType[0].Field[0]
+		t := scalarTypes[rng.IntN(len(scalarTypes))]
+		what = fmt.Sprintf("change a nested message's field from %s to %s", n.GetType(), t)
+		n.Type = t.Enum()
+	case 15:
+		if entry := mapEntry(g, m); entry != nil {
+			t := scalarTypes[rng.IntN(len(scalarTypes))]
+			what = fmt.Sprintf("change a map's value type from %s to %s", entry.Field[1].GetType(), t)
+			entry.Field[1].Type = t.Enum()
+		} else {
+			addMap(g, m, descriptorpb.FieldDescriptorProto_TYPE_STRING)
+			what = "add a map field"
+		}
+	case 16:
+		if g.GetSyntax() != "editions" {
+			what = "no change"
+			break
+		}
+		if rng.IntN(2) == 0 {
+			if pick.GetLabel() == descriptorpb.FieldDescriptorProto_LABEL_REPEATED || pick.OneofIndex != nil || pick.GetType() == descriptorpb.FieldDescriptorProto_TYPE_MESSAGE {
+				what = "no change"
+				break
+			}
+			if pick.GetOptions().GetFeatures().GetFieldPresence() == descriptorpb.FeatureSet_IMPLICIT {
+				pick.Options = nil
+				what = "features.field_presence IMPLICIT → EXPLICIT"
+			} else {
+				pick.Options = &descriptorpb.FieldOptions{Features: &descriptorpb.FeatureSet{FieldPresence: descriptorpb.FeatureSet_IMPLICIT.Enum()}}
+				what = "features.field_presence EXPLICIT → IMPLICIT"
+			}
+		} else {
+			if e.GetOptions().GetFeatures().GetEnumType() == descriptorpb.FeatureSet_CLOSED {
+				e.Options = nil
+				what = "features.enum_type CLOSED → OPEN"
+			} else {
+				e.Options = &descriptorpb.EnumOptions{Features: &descriptorpb.FeatureSet{EnumType: descriptorpb.FeatureSet_CLOSED.Enum()}}
+				what = "features.enum_type OPEN → CLOSED"
+			}
+		}
 	}
 	fixOneofs(m)
 	return g, what
+}
+
+// packable reports whether repeated fields of type t may be packed.
+func packable(t descriptorpb.FieldDescriptorProto_Type) bool {
+	switch t {
+	case descriptorpb.FieldDescriptorProto_TYPE_STRING, descriptorpb.FieldDescriptorProto_TYPE_BYTES,
+		descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, descriptorpb.FieldDescriptorProto_TYPE_GROUP:
+		return false
+	}
+	return true
+}
+
+// addMap adds `map<string, value> m = 50;` to m, with its entry message.
+func addMap(f *descriptorpb.FileDescriptorProto, m *descriptorpb.DescriptorProto, value descriptorpb.FieldDescriptorProto_Type) {
+	entry := &descriptorpb.DescriptorProto{
+		Name:    proto.String("MEntry"),
+		Options: &descriptorpb.MessageOptions{MapEntry: proto.Bool(true)},
+		Field: []*descriptorpb.FieldDescriptorProto{
+			field("key", 1, descriptorpb.FieldDescriptorProto_TYPE_STRING, f.GetSyntax()),
+			field("value", 2, value, f.GetSyntax()),
+		},
+	}
+	m.NestedType = append(m.NestedType, entry)
+	fd := field("m", 50, descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, f.GetSyntax())
+	fd.Label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum()
+	fd.TypeName = proto.String(".acme.v1.M.MEntry")
+	m.Field = append(m.Field, fd)
+}
+
+// mapEntry returns m's map entry message, or nil.
+func mapEntry(f *descriptorpb.FileDescriptorProto, m *descriptorpb.DescriptorProto) *descriptorpb.DescriptorProto {
+	for _, n := range m.NestedType {
+		if n.GetOptions().GetMapEntry() {
+			return n
+		}
+	}
+	return nil
 }
 
 // buildImage links f (and the well-known types it needs: none) into an
@@ -359,6 +472,15 @@ func randomMessage(rng *rand.Rand, md protoreflect.MessageDescriptor, depth int)
 	for i := 0; i < fields.Len(); i++ {
 		f := fields.Get(i)
 		if rng.IntN(2) == 0 || (f.ContainingOneof() != nil && !f.ContainingOneof().IsSynthetic() && m.WhichOneof(f.ContainingOneof()) != nil) {
+			continue
+		}
+		if f.IsMap() {
+			mm := m.Mutable(f).Map()
+			for i := range 1 + rng.IntN(3) {
+				if v, ok := randomValue(rng, f.MapValue(), depth); ok {
+					mm.Set(protoreflect.ValueOfString(fmt.Sprintf("k%d", i)).MapKey(), v)
+				}
+			}
 			continue
 		}
 		if f.IsList() {
