@@ -9,9 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pbregistry/pbregistry/compat"
 	"github.com/pbregistry/pbregistry/input"
@@ -206,22 +205,37 @@ func loadPair(ctx context.Context, e *env, ref string, f breakingFlags) (current
 			return reusable
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
+	// Both load at once. The error reported does not depend on which
+	// finishes first: the input's, else the against input's. An input
+	// that fails cancels the against load; the other way round, the input
+	// load runs to its end, so that its own error is the one reported.
+	agCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var curErr, agErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
 		defer close(loaded)
-		in, err := input.Load(gctx, ref, curOpts)
-		current, reusable = in, in
-		return err
-	})
-	g.Go(func() error {
-		var err error
-		if against, err = input.Load(gctx, f.against, agOpts); err != nil {
-			return fmt.Errorf("against %s: %w", f.against, err)
+		in, err := input.Load(ctx, ref, curOpts)
+		current, reusable, curErr = in, in, err
+		if err != nil {
+			cancel()
 		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if against, err = input.Load(agCtx, f.against, agOpts); err != nil {
+			agErr = fmt.Errorf("against %s: %w", f.against, err)
+		}
+	}()
+	wg.Wait()
+	if curErr != nil {
+		return nil, nil, curErr
+	}
+	if agErr != nil {
+		return nil, nil, agErr
 	}
 	switch {
 	case f.limitToInputFiles:
