@@ -145,7 +145,7 @@ func (l Limits) CheckFiles(files []File) error {
 		}
 		seen[f.Path] = true
 		if !isModuleFile(f.Path) {
-			return invalid(field, "file %s is neither a .proto file nor pbregistry.yaml, buf.yaml or buf.work.yaml: push only the module's schema", f.Path)
+			return invalid(field, "file %s is neither a .proto file, pbregistry.yaml, buf.yaml, buf.work.yaml nor a fixture (testdata/<subject>/<name>.json or .binpb): push only the module's schema and fixtures", f.Path)
 		}
 		if l.MaxFileBytes > 0 && len(f.Content) > l.MaxFileBytes {
 			return invalid(fmt.Sprintf("files[%d].content", i), "file %s is %d bytes, more than the limit of %d", f.Path, len(f.Content), l.MaxFileBytes)
@@ -263,6 +263,9 @@ func logString(s string) string { return Truncate(s, 256) }
 func isModuleFile(p string) bool {
 	switch path.Base(p) {
 	case ConfigFileName, "buf.yaml", "buf.work.yaml":
+		return true
+	}
+	if _, ok := FixtureSubject(p); ok {
 		return true
 	}
 	return strings.HasSuffix(p, ".proto")

@@ -15,13 +15,14 @@ const ruleCatalogVersion = "v2"
 
 // registryRules are the rules the registry reports on its own, on top of
 // compat's catalog: a subject without its message, the ledger's reuse
-// rules and the governed configuration's rules.
+// rules, the governed configuration's rules and the fixtures' rule.
 var registryRules = []string{
 	"SUBJECT_NO_DELETE",
 	"FIELD_NUMBER_NO_REUSE", "FIELD_NAME_NO_REUSE", "FIELD_JSON_NAME_NO_REUSE",
 	"ENUM_VALUE_NUMBER_NO_REUSE", "ENUM_VALUE_NAME_NO_REUSE",
 	RuleSubjectLevelNoWeaken, RuleSubjectRulesNoWeaken, RuleSubjectKindNoChange,
 	RuleSubjectPrimaryKeyNoChange, RuleModuleBreakingNoWeaken, RulePolicyNoWeaken,
+	RuleFixtureStillParses,
 }
 
 // Rules returns the IDs of the rules the registry reports on its own, on

@@ -566,7 +566,11 @@ func (s *Service) check(ctx context.Context, p *prepared) (*Verdict, error) {
 	if err != nil {
 		return nil, err
 	}
-	findings = FoldPolicies(append(findings, policyFindings...))
+	fixtureFindings, err := s.checkFixtures(ctx, p, base, subjects)
+	if err != nil {
+		return nil, err
+	}
+	findings = FoldPolicies(append(append(findings, policyFindings...), fixtureFindings...))
 	exceptions, err := s.applyExceptions(ctx, p, findings)
 	if err != nil {
 		return nil, err
