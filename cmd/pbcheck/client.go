@@ -158,6 +158,9 @@ func readModule(dir string) ([]*v1.File, *config.Config, error) {
 	if len(seen) == 0 {
 		return nil, nil, fmt.Errorf("module %s: no .proto files under its roots", dir)
 	}
+	if files, err = withFixtures(files, dir); err != nil {
+		return nil, nil, err
+	}
 	return files, cfg, nil
 }
 

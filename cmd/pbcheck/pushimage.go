@@ -119,7 +119,7 @@ func imageFileOf(img *image.Image, marked bool, p string) bool {
 
 // readModuleConfig returns the configuration files of the module
 // directory dir: pbregistry.yaml, buf.yaml and buf.work.yaml, those that
-// exist.
+// exist, and its fixtures (testdata/<subject>/<name>.json|.binpb).
 func readModuleConfig(dir string) ([]*v1.File, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -138,7 +138,7 @@ func readModuleConfig(dir string) ([]*v1.File, error) {
 			return nil, fmt.Errorf("module %s: %w", dir, err)
 		}
 	}
-	return files, nil
+	return withFixtures(files, dir)
 }
 
 // checkPushRequest returns the CheckPush request for the input of
