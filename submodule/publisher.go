@@ -545,7 +545,39 @@ func (p *Publisher) addModule(ctx context.Context, t Tree, s *Stack, m LockModul
 		}
 		n++
 	}
+	for _, f := range files {
+		subject, ok := registry.FixtureSubject(f.Path)
+		if !ok || !stackHoldsMessage(&fds, s, subject) {
+			continue
+		}
+		p := FixturePath(m.Name, f.Path)
+		if s.Prefix != "" {
+			p = s.Prefix + "/" + p
+		}
+		if err := t.Add(p, f.Content); err != nil {
+			return 0, err
+		}
+		n++
+	}
 	return n, nil
+}
+
+// FixturePath is where a stack's tree holds a module's fixture, stored at
+// fixture (testdata/<subject>/<name>): testdata/<module>/<subject>/<name>.
+func FixturePath(module, fixture string) string {
+	return registry.FixtureDir + "/" + module + "/" + strings.TrimPrefix(fixture, registry.FixtureDir+"/")
+}
+
+// stackHoldsMessage reports whether a file of fds in a package of stack s
+// may declare the message named name (its package is a prefix of name).
+func stackHoldsMessage(fds *descriptorpb.FileDescriptorSet, s *Stack, name string) bool {
+	for _, fd := range fds.GetFile() {
+		pkg := fd.GetPackage()
+		if s.HasPackage(pkg) && (pkg == "" || strings.HasPrefix(name, pkg+".")) {
+			return true
+		}
+	}
+	return false
 }
 
 // ImagePath is where a stack's tree holds the image of a module version
