@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +130,52 @@ func TestFixtureStillParses(t *testing.T) {
 	}
 	if _, created, _, err := s.Push(ctx, req); err != nil || !created {
 		t.Fatalf("push with the exception: created %v, err %v", created, err)
+	}
+}
+
+// TestImagePushFixtures: an image push's fixtures are checked as a source
+// push's: a good one is stored, a bad one refuses the push naming it.
+func TestImagePushFixtures(t *testing.T) {
+	ctx := context.Background()
+	src := newService(t)
+	v, _, err := pushFixtures(t, src, "int64 amount = 2;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := src.Store().GetDescriptorSet(ctx, "acme/billing", v.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := registry.File{Path: "pbregistry.yaml", Content: []byte(billingConfig)}
+	tests := []struct {
+		name    string
+		fixture string
+		wantErr string
+	}{
+		{"good", `{"id":"inv-1","amount":"12"}`, ""},
+		{"bad", `{"id":"inv-1","amount":true}`, "fixture testdata/acme.billing.v1.Invoice/one.json does not parse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newService(t)
+			v, _, _, err := s.Push(ctx, registry.PushRequest{Image: img, Principal: "ci@acme", Files: []registry.File{cfg,
+				fixture("testdata/acme.billing.v1.Invoice/one.json", tt.fixture)}})
+			if tt.wantErr != "" {
+				if !errors.Is(err, registry.ErrInvalidArgument) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := s.Store().GetFiles(ctx, "acme/billing", v.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(files, func(f registry.File) bool { return f.Path == "testdata/acme.billing.v1.Invoice/one.json" }) {
+				t.Errorf("stored files %v lack the fixture", files)
+			}
+		})
 	}
 }
