@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"testing"
 )
 
@@ -28,6 +29,16 @@ func TestPushSendsFixtures(t *testing.T) {
 				"testdata/README.md":                        "not sent",
 			})
 			checkRun(t, dir, []string{"push"}, tt.wantCode, tt.want, []string{"neither a .proto file"})
+			if tt.wantCode != exitOK {
+				return
+			}
+			// registry get writes the fixture back where it was.
+			out := filepath.Join(t.TempDir(), "out")
+			mustRun(t, dir, exitOK, "registry", "get", "acme/commerce", "--out", out)
+			tree := readTree(t, out)
+			if tree["testdata/acme.billing.v1.Invoice/one.json"] != tt.fixture || tree["testdata/README.md"] != "" {
+				t.Errorf("registry get wrote %v", tree)
+			}
 		})
 	}
 }

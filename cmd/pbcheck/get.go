@@ -151,8 +151,8 @@ const imageOnlyFile = "image.binpb"
 
 // checkDownloadPaths returns an error naming the first file whose path is
 // not safe to write under a directory: not a clean, relative,
-// slash-separated path; not a .proto file or a configuration file (what a
-// push may carry); twice in the list; or both a file and a directory.
+// slash-separated path; not a .proto file, a configuration file or a
+// fixture (what a push may carry); twice in the list; or both a file and a directory.
 func checkDownloadPaths(files []*v1.File) error {
 	if len(files) == 0 {
 		return errors.New("the registry sent no files")
@@ -196,6 +196,9 @@ func unsafePath(p string) string {
 	}
 	switch path.Base(p) {
 	case registry.ConfigFileName, "buf.yaml", "buf.work.yaml":
+		return ""
+	}
+	if _, fixture := registry.FixtureSubject(p); fixture {
 		return ""
 	}
 	if !strings.HasSuffix(p, ".proto") {
