@@ -22,6 +22,9 @@ editions the built-in compiler cannot parse (Edition 2024): an image that
 --descriptor_set_out=image.binpb' wrote (.binpb, .json, optionally .gz; - for
 stdin), with pbregistry.yaml and, as its sources, the .proto files of <dir>
 that are files of the image (--sources=false sends none; docs/images.md).
+Either way the module's fixtures go too: testdata/<subject>/<name>.json and
+.binpb beside pbregistry.yaml, which the registry parses against their
+subjects (docs/fixtures.md).
 
 The registry checks the push against its latest version, with each subject's
 compatibility level, and stores it as the next version; pushing content it
