@@ -28,7 +28,8 @@
 //     a Ledger of every field number, name and enum value ever used (the
 //     store's here; pbcheck builds one from git history with package
 //     registry/history), and the configuration itself: weakening the
-//     baseline's (governance.go) is a finding. Then the policies run
+//     baseline's (governance.go) is a finding, and so is a fixture of the
+//     baseline that no longer parses (fixtures.go). Then the policies run
 //     (the service's PolicyEngine), findings that an admin has excepted for this
 //     very digest are let through, and the commit is assembled.
 //  3. commit: Store.CommitPush writes the new version, its files,
