@@ -174,7 +174,10 @@ func check(m protoreflect.Message, reader protoreflect.MessageDescriptor, layer 
 	if err != nil {
 		return nil
 	}
+	// The reader reads the compact form: protojson's spacing varies
+	// between builds, and a parse error's column with it.
 	w.Written = compact(written)
+	written = []byte(w.Written)
 	r := dynamicpb.NewMessage(reader)
 	switch layer {
 	case Wire:
