@@ -28,14 +28,9 @@ func (h *Handler) compatibility(q *request) (any, error) {
 		return nil, err
 	}
 	ctx := q.r.Context()
-	subject := q.r.PathValue("subject")
-	var req schemaRequest
-	if err := h.decode(q, &req); err != nil {
+	subject, module, req, err := h.schemaRequestOf(q)
+	if err != nil {
 		return nil, err
-	}
-	module, ae := h.moduleOf(subject)
-	if ae != nil {
-		return nil, ae
 	}
 	v, ae := parseVersion(q.r.PathValue("version"))
 	if ae != nil {
@@ -61,14 +56,9 @@ func (h *Handler) compatibilityAll(q *request) (any, error) {
 		return nil, err
 	}
 	ctx := q.r.Context()
-	subject := q.r.PathValue("subject")
-	var req schemaRequest
-	if err := h.decode(q, &req); err != nil {
+	subject, module, req, err := h.schemaRequestOf(q)
+	if err != nil {
 		return nil, err
-	}
-	module, ae := h.moduleOf(subject)
-	if ae != nil {
-		return nil, ae
 	}
 	b, err := h.binding(ctx, module, 0, false)
 	var e *apiError

@@ -17,6 +17,20 @@ type registerResponse struct {
 	ID int64 `json:"id"`
 }
 
+// schemaRequestOf reads what the endpoints that take a schema share: the
+// path's subject, its module, and the request body.
+func (h *Handler) schemaRequestOf(q *request) (subject, module string, req schemaRequest, err error) {
+	subject = q.r.PathValue("subject")
+	if err := h.decode(q, &req); err != nil {
+		return "", "", req, err
+	}
+	module, ae := h.moduleOf(subject)
+	if ae != nil {
+		return "", "", req, ae
+	}
+	return subject, module, req, nil
+}
+
 // register serves POST /subjects/{subject}/versions: it answers the id of
 // the schema, registering it as the subject's next version if the subject
 // has no live version with the same content. A new version is a
@@ -25,14 +39,9 @@ type registerResponse struct {
 // recorded in the outbox.
 func (h *Handler) register(q *request) (any, error) {
 	ctx := q.r.Context()
-	subject := q.r.PathValue("subject")
-	var req schemaRequest
-	if err := h.decode(q, &req); err != nil {
+	subject, module, req, err := h.schemaRequestOf(q)
+	if err != nil {
 		return nil, err
-	}
-	module, ae := h.moduleOf(subject)
-	if ae != nil {
-		return nil, ae
 	}
 	if h.readOnly {
 		return nil, fail(codeOperationNotPermitted, "this registryd runs read-only (e.g. a replica): register schemas with the primary")
@@ -266,14 +275,9 @@ func (h *Handler) lookup(q *request) (any, error) {
 		return nil, err
 	}
 	ctx := q.r.Context()
-	subject := q.r.PathValue("subject")
-	var req schemaRequest
-	if err := h.decode(q, &req); err != nil {
+	subject, module, req, err := h.schemaRequestOf(q)
+	if err != nil {
 		return nil, err
-	}
-	module, ae := h.moduleOf(subject)
-	if ae != nil {
-		return nil, ae
 	}
 	deleted := q.flag("deleted")
 	all, err := h.ids.ListSchemaBindings(ctx, registry.SchemaBindingQuery{Module: module, IncludeDeleted: deleted, Limit: 1})
